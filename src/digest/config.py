@@ -1,0 +1,136 @@
+"""Configuration: digest settings and sources from TOML, secrets from the environment.
+
+Settings live in a TOML file (``digest.toml`` in the working directory, or the file
+``--config`` or ``DIGEST_CONFIG`` names); relative paths in it are relative to the file.
+Secrets come from the environment, where a ``.env`` file in the working directory fills
+in whatever the environment does not set.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from digest.errors import ConfigError
+
+DEFAULT_CONFIG = Path("digest.toml")
+ALGORITHMS = ("lexrank", "lsa", "textrank", "luhn", "sumbasic", "kl")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A place articles come from: for now, a local directory."""
+
+    path: Path
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    title: str = "Digest"
+    intro: str | None = None
+    language: str = "english"
+    sentences: int = 3
+    max_items: int = 20
+    algorithm: str = "lexrank"
+    out_dir: Path = Path("out")
+    templates_dir: Path | None = None
+    sources: tuple[Source, ...] = field(default=(Source(Path("content")),))
+    path: Path | None = None  # the file this came from, if any
+
+
+def load_environment(env_file: Path = Path(".env")) -> dict[str, str]:
+    """The process environment over the values of ``env_file``; neither is modified."""
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """The configuration from ``path``, ``$DIGEST_CONFIG``, ``./digest.toml`` or defaults."""
+    env = load_environment() if env is None else env
+    if path is None and env.get("DIGEST_CONFIG"):
+        path = Path(env["DIGEST_CONFIG"])
+    if path is None:
+        if not DEFAULT_CONFIG.is_file():
+            return Config()
+        path = DEFAULT_CONFIG
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, base=path.parent, origin=path)
+
+
+def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
+    """A Config from parsed TOML; paths are resolved against ``base``."""
+    where = str(origin or "configuration")
+    _check_keys(data, {"digest", "sources"}, where)
+    settings = data.get("digest", {})
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{where}: [digest] must be a table")
+    known = {f.name for f in fields(Config)} - {"sources", "path"}
+    _check_keys(settings, known, f"{where} [digest]")
+
+    values: dict[str, Any] = {}
+    for name in ("title", "intro", "language", "algorithm"):
+        if name in settings:
+            values[name] = _typed(settings[name], str, f"{where}: digest.{name}")
+    for name in ("sentences", "max_items"):
+        if name in settings:
+            number = _typed(settings[name], int, f"{where}: digest.{name}")
+            if number < 1:
+                raise ConfigError(f"{where}: digest.{name} must be at least 1, not {number}")
+            values[name] = number
+    for name in ("out_dir", "templates_dir"):
+        if name in settings:
+            values[name] = base / _typed(settings[name], str, f"{where}: digest.{name}")
+    if values.get("algorithm", "lexrank") not in ALGORITHMS:
+        raise ConfigError(
+            f"{where}: digest.algorithm {values['algorithm']!r} is not one of "
+            + ", ".join(ALGORITHMS)
+        )
+    if "sources" in data:
+        values["sources"] = _parse_sources(data["sources"], base, where)
+    return Config(**values, path=origin)
+
+
+def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where}: sources must be a non-empty list of [[sources]] tables")
+    sources = []
+    for i, entry in enumerate(raw, 1):
+        label = f"{where} source {i}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{label}: must be a table")
+        _check_keys(entry, {"path", "name"}, label)
+        if "path" not in entry:
+            raise ConfigError(f"{label}: needs a path")
+        path = base / _typed(entry["path"], str, f"{label}: path")
+        name = _typed(entry["name"], str, f"{label}: name") if "name" in entry else None
+        sources.append(Source(path=path, name=name))
+    return tuple(sources)
+
+
+def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
+        )
+
+
+def _typed(value: Any, kind: type, where: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ConfigError(f"{where} must be a {kind.__name__}, not {value!r}")
+    return value

@@ -1,0 +1,43 @@
+"""Errors a user can cause, each with its exit code and a hint.
+
+    DigestError                 exit 1
+     ├── ConfigError            exit 3   the configuration file or .env is wrong
+     ├── InputError             exit 4   a file named on the command line is unusable
+     └── NoArticlesError        exit 5   no source gave a usable article
+
+Exit code 2 is left to usage errors (bad command-line arguments), as argparse does.
+Catch ``DigestError`` to handle them all.
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    exit_code = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigError(DigestError):
+    exit_code = 3
+    hint = "check the configuration file (digest.toml) and .env; see README.md"
+
+
+class InputError(DigestError):
+    """One input (a file, later a feed or page) cannot be used; says which and why."""
+
+    exit_code = 4
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(f"{origin}: {reason}")
+        self.origin = origin
+        self.reason = reason
+
+
+class NoArticlesError(DigestError):
+    exit_code = 5
+    hint = "add articles to the content directory or check the warnings above"

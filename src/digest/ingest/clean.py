@@ -1,0 +1,259 @@
+"""Text-level cleaning: drop the lines of a page that are not the article.
+
+Pages scraped to text, and even good HTML extractors, leave lines a digest must never
+show: site navigation, photo captions and credits, "Published / Updated" lines, bylines,
+newsletter sign-up prompts, privacy and copyright lines, share prompts, advertisement
+markers and related-links lines. Each kind is recognised by the shape such lines take
+across sites, not by any one site's wording.
+
+A *block* is one line of scraped text or one paragraph of Markdown or HTML text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from digest.text import count_words
+
+_I = re.IGNORECASE
+
+_NAV_PHRASE = re.compile(
+    r"^(skip to\b.*|(main |open |close )?menu|home|search|sign in|log ?in|log out|"
+    r"back to top|toggle navigation|print|close|next|previous|more|sections)$",
+    _I,
+)
+_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»|/|>)\s*")
+
+_SOCIAL = (
+    r"(facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|email|e-mail|telegram|threads|"
+    r"bluesky|copy link|print)"
+)
+_SHARE = re.compile(
+    rf"^(share( this( article| story| page| post)?)?( on {_SOCIAL})?|tweet|"
+    rf"follow us( on .*)?|click to share.*|{_SOCIAL}(\W+{_SOCIAL})*)\W*$",
+    _I,
+)
+
+_AD = re.compile(
+    r"^(advertisement|advertising|ad|sponsored( content)?|paid (post|content)|promoted|"
+    r"(story|article) continues (below|after).*|continue reading (below|the main story).*)\W*$",
+    _I,
+)
+
+_AGENCY = (
+    r"(AP|AFP|Reuters|Getty|Getty Images|EPA|EPA-EFE|Shutterstock|Alamy|Bloomberg|PA|"
+    r"PA Wire|iStock|iStockphoto|Unsplash|Xinhua|ANI|Sipa|Corbis|NurPhoto|WireImage|"
+    r"Associated Press|Anadolu|Pool|SOPA Images|ZUMA|Rex Features)"
+)
+_CREDIT_KEYWORD = re.compile(
+    r"^\(?\s*(photo(graph)?s?|image|picture|illustration|video|graphic|credit|courtesy|"
+    r"source|image source|photo credit)\b\s*[:,/]|"
+    r"\b(photo|photograph|illustration|image) (by|courtesy of|credit)\b|"
+    r"\bphoto(s)?\s*/|"
+    rf"/\s*{_AGENCY}\b|\b{_AGENCY}\s*(photo|images?|/)",
+    _I,
+)
+_AGENCY_ALONE = re.compile(rf"^\(?\s*({_AGENCY}(\s+via\s+{_AGENCY})?)\s*\)?$")
+
+_CAPTION = re.compile(
+    r"^(file\s*[-–—:]|image caption\b|media caption\b|caption\s*:|photo caption\b|"
+    r"in this (undated |handout |file )*(photo|image|picture|frame grab|screenshot)\b|"
+    r"this (undated |handout |file )*(photo|image|picture)\b)|"
+    r"\b(file photo|photo taken (on|in)|\(pictured\)|pictured (above|below|here|left|right)|"
+    r"poses for a (photo|picture|portrait))\b",
+    _I,
+)
+_CAPTION_VERB = re.compile(
+    r"\b(speaks|gestures|arrives|attends|waves|looks on|poses|is seen|are seen|walks|"
+    r"holds|stands|sits|listens|reacts|smiles|leaves|greets|delivers|addresses)\b",
+    _I,
+)
+
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATELINE = re.compile(
+    # "Published 3 March", "Updated: Tuesday", "Published Last updated", not "Published in 1851"
+    r"^(published|updated|last updated|first published|posted|modified|last modified|"
+    r"originally published)\b[\s:,–-]*(on\s+|at\s+)?"
+    rf"($|\d|{_MONTH}\b|\w+day\b|last\b|updated\b|this\b|yesterday\b|today\b|by\b)|"
+    r"\bthis (article|story|page|post) is (more than|over) \w+ (year|month|week|day)s? old\b|"
+    r"^\d+\s*(min|mins|minute|minutes)\s*(read|listen)$",
+    _I,
+)
+_BYLINE = re.compile(
+    r"^(?i:by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
+    r"(\s*(,|and|&|\||-|–)\s*.*)?$",
+)
+_DATE_ONLY = re.compile(
+    rf"^(\w+day,?\s+)?({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|"
+    r"\d{4}-\d{2}-\d{2})([\sT,]+[\d:]+\s*(am|pm|a\.m\.|p\.m\.)?\s*[A-Z]{0,4})?\W*$",
+    _I,
+)
+
+_EMOJI_START = re.compile("^[\U0001f300-\U0001faff\u2600-\u27bf\u2709\u2b50]")
+_PROMO = re.compile(
+    r"\b(newsletters?|subscribe|subscription|sign[ -]?up|inbox|daily brief|briefing|"
+    r"email address|e-mail address|delivered (daily|weekly|every|straight|to)|"
+    r"get (our|the) \w+( \w+)? (email|newsletter|brief))\b",
+    _I,
+)
+_SECOND_PERSON = re.compile(
+    r"\b(you|your|yours|our)\b|^(sign|subscribe|get|join|enter|don['’]t)\b", _I
+)
+
+_LEGAL = re.compile(
+    r"\b(privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|"
+    r"cookie (policy|settings)|all rights reserved|you agree to|"
+    r"by (providing|entering|submitting|signing up|clicking|continuing)\b)|"
+    r"^(©|\(c\)\s*\d{4}|copyright\b)",
+    _I,
+)
+
+_RELATED = re.compile(
+    r"^(read more|related|see also|more on this( story)?|recommended( stories| reading)?|"
+    r"most (read|popular|viewed)|more from .{1,40}|you (may|might) also like|"
+    r"further reading|also read|read next|up next|(watch|listen|read)( now)?)\s*[:|»›–-]",
+    _I,
+)
+_RELATED_ALONE = re.compile(
+    r"^(related( articles| stories| coverage| content| topics)?|more stories|most read|"
+    r"recommended|topics|tags|trending)\W*$",
+    _I,
+)
+_COMMENTS = re.compile(
+    r"^(\d+\s+comments?|comments|leave a comment|join the conversation|"
+    r"sign in to comment|show comments|view comments)\W*$",
+    _I,
+)
+
+# Sentences or paragraphs longer than this are article text whatever they contain.
+_SHORT = 30
+
+
+def _is_short(block: str, limit: int = _SHORT) -> bool:
+    return count_words(block) <= limit
+
+
+def _ends_sentence(block: str) -> bool:
+    return block.rstrip("\"'”’)] ").endswith((".", "!", "?", "…"))
+
+
+def _is_menu(block: str) -> bool:
+    items = [item for item in _MENU_SEPARATOR.split(block) if item]
+    return (
+        len(items) >= 3
+        and all(count_words(item) <= 3 for item in items)
+        and not _ends_sentence(block)
+    )
+
+
+def _is_navigation(block: str) -> bool:
+    return bool(_NAV_PHRASE.match(block)) or _is_menu(block)
+
+
+def _is_credit(block: str) -> bool:
+    if not _is_short(block, 12):
+        return False
+    if _AGENCY_ALONE.match(block):
+        return True
+    return bool(_CREDIT_KEYWORD.search(block)) and (
+        not _ends_sentence(block) or block.lower().startswith(("photo", "credit", "image", "("))
+    )
+
+
+def _is_caption(block: str) -> bool:
+    return bool(_CAPTION.search(block))
+
+
+def _is_dateline(block: str) -> bool:
+    return _is_short(block, 20) and bool(
+        _DATELINE.search(block) or _BYLINE.match(block) or _DATE_ONLY.match(block)
+    )
+
+
+def _is_signup(block: str) -> bool:
+    if not _is_short(block):
+        return False
+    if _EMOJI_START.match(block):
+        return True
+    return bool(_PROMO.search(block)) and bool(_SECOND_PERSON.search(block))
+
+
+def _is_legal(block: str) -> bool:
+    return _is_short(block, 40) and bool(_LEGAL.search(block))
+
+
+def _is_related(block: str) -> bool:
+    return _is_short(block, 20) and bool(_RELATED.match(block) or _RELATED_ALONE.match(block))
+
+
+RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("navigation", _is_navigation),
+    ("share", lambda block: _is_short(block, 12) and bool(_SHARE.match(block))),
+    ("advertisement", lambda block: bool(_AD.match(block))),
+    ("credit", _is_credit),
+    ("caption", _is_caption),
+    ("dateline", _is_dateline),
+    ("signup", _is_signup),
+    ("legal", _is_legal),
+    ("related", _is_related),
+    ("comments", lambda block: bool(_COMMENTS.match(block))),
+)
+
+
+def classify_block(block: str) -> str | None:
+    """The kind of boilerplate ``block`` is ("credit", "signup", ...), or None for text."""
+    block = block.strip()
+    for kind, test in RULES:
+        if test(block):
+            return kind
+    return None
+
+
+def is_boilerplate(block: str) -> bool:
+    return classify_block(block) is not None
+
+
+# A header of title, dek, picture, caption and credit ends with a dateline or byline
+# within the first few blocks; what lies before it is not the article's text.
+_HEADER_BLOCKS = 8
+
+
+def clean_blocks(blocks: Iterable[str]) -> list[str]:
+    """The blocks that are article text, in order, with boilerplate removed."""
+    blocks = [" ".join(b.split()) for b in blocks]
+    blocks = [b for b in blocks if b]
+    kinds = [classify_block(b) for b in blocks]
+
+    # A short block right before a credit, describing a picture, is its caption.
+    for i in range(1, len(blocks)):
+        prev = blocks[i - 1]
+        if (
+            kinds[i] == "credit"
+            and kinds[i - 1] is None
+            and _is_short(prev, 40)
+            and (not _ends_sentence(prev) or _CAPTION_VERB.search(prev))
+        ):
+            kinds[i - 1] = "caption"
+
+    header_end = next(
+        (i for i, kind in enumerate(kinds[:_HEADER_BLOCKS]) if kind == "dateline"), None
+    )
+    kept = []
+    for i, (block, kind) in enumerate(zip(blocks, kinds, strict=True)):
+        if kind is not None:
+            continue
+        if header_end is not None and i < header_end and _is_short(block):
+            continue  # a dek or picture text above the byline
+        kept.append(block)
+    return kept
+
+
+def clean_text(text: str) -> str:
+    """``text`` with boilerplate lines removed; one paragraph per line becomes one block."""
+    return "\n\n".join(clean_blocks(text.splitlines()))
+
+
+def has_article_text(blocks: Iterable[str]) -> bool:
+    """Whether some block holds a real sentence (four words or more, punctuated)."""
+    return any(count_words(b) >= 4 and _ends_sentence(b) for b in blocks)

@@ -1,0 +1,92 @@
+"""Plain data passed between the stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article after ingest: clean text and what is known about it.
+
+    ``text`` holds paragraphs separated by blank lines; ``origin`` says where the
+    article came from (a path or URL) for messages to the user.
+    """
+
+    title: str
+    text: str
+    origin: str
+    url: str | None = None
+    source: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class Brief:
+    """An article reduced to a headline and a few of its own sentences."""
+
+    title: str
+    headline: str
+    sentences: tuple[str, ...]
+    url: str | None = None
+    source: str | None = None
+    published: datetime | None = None
+    image: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "headline": self.headline,
+            "sentences": list(self.sentences),
+            "url": self.url,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None,
+        }
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One issue of the newsletter."""
+
+    title: str
+    date: date
+    briefs: tuple[Brief, ...]
+    intro: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "date": self.date.isoformat(),
+            "intro": self.intro,
+            "items": [brief.to_dict() for brief in self.briefs],
+        }
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The digest as an email body: subject, HTML part and plain-text part."""
+
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that went wrong with one input; the run goes on without it."""
+
+    origin: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    articles: tuple[Article, ...] = ()
+    problems: tuple[Problem, ...] = field(default=())

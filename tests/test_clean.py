@@ -1,0 +1,124 @@
+"""Cleaning rules, on lines written the ways different sites write them."""
+
+import pytest
+
+from digest.ingest.clean import classify_block, clean_blocks, clean_text
+from tests.conftest import SEED
+
+BOILERPLATE = {
+    "navigation": [
+        "Skip to content",
+        "Skip to navigationSkip to content",
+        "Home | World | Business | Tech | Sport",
+        "News › Politics › Elections",
+        "Menu",
+    ],
+    "share": ["Share this article", "Share on Facebook", "Facebook Twitter Email", "Follow us on Instagram"],
+    "advertisement": ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement", "Sponsored content"],
+    "credit": [
+        "AP Photo/Carolyn Kaster",
+        "Photograph: Jane Doe/Reuters",
+        "Photo: Tim Brand for The Herald",
+        "Image source, Getty Images",
+        "(Reuters)",
+        "Credit: Lu Chen/Shutterstock",
+        "John Smith/AFP via Getty Images",
+    ],
+    "caption": [
+        "FILE - In this March 3, 2019 file photo, the mayor speaks to reporters in City Hall.",
+        "In this undated photo provided by the museum, a restorer cleans the painting.",
+        "Image caption, Firefighters at the scene on Tuesday",
+    ],
+    "dateline": [
+        "Published Last updated This article is more than 2 years old.",
+        "Updated 25 November 2026 09:12 GMT",
+        "Published: 3 March 2026",
+        "This story is more than 5 years old",
+        "By Lena Marsh",
+        "By Tom Reyes and Ann Lee, Political Correspondents",
+        "March 3, 2026",
+        "4 min read",
+    ],
+    "signup": [
+        "📬 Kick off each morning with coffee and the Daily Brief (BYO coffee).",
+        "Sign up for our weekly newsletter.",
+        "Get the Morning Post newsletter delivered to your inbox.",
+        "Enter your email address to receive our briefing.",
+    ],
+    "legal": [
+        "By providing your email, you agree to the Quartz Privacy Policy.",
+        "© 2026 Northgate Post. All rights reserved.",
+        "Copyright 2025 The Example Times",
+        "Read our privacy policy and terms of use",
+    ],
+    "related": ["Read more: How one orchard cut its water use", "Related: The budget in charts", "Related stories", "Most read"],
+    "comments": ["12 comments", "Leave a comment"],
+}
+
+ARTICLE_TEXT = [
+    "The council voted 7 to 2 on Tuesday to build the new lanes.",
+    "Reuters reported that the deal was signed on Monday.",
+    "She said the newsletter she founded in 2019 now has 4,000 readers.",
+    "Photographs from the archive show the street in 1920, when trams still ran.",
+    "Subscriptions to the service rose 12% in the third quarter, the company said.",
+    "Published in 1851, the novel sold poorly at first.",
+    "By the end of the year, the factory had doubled its output.",
+    "Home prices rose again in March.",
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "line"), [(kind, line) for kind, lines in BOILERPLATE.items() for line in lines]
+)
+def test_boilerplate_line_is_recognised(kind, line):
+    assert classify_block(line) == kind
+
+
+@pytest.mark.parametrize("line", ARTICLE_TEXT)
+def test_article_sentence_is_kept(line):
+    assert classify_block(line) is None
+
+
+def test_short_picture_text_above_a_credit_is_a_caption():
+    blocks = [
+        "The mayor speaks at the opening of the new bridge",
+        "Jane Doe/Reuters",
+        "The bridge took four years to build and cost £40m.",
+    ]
+    assert clean_blocks(blocks) == ["The bridge took four years to build and cost £40m."]
+
+
+def test_article_paragraph_above_a_credit_is_kept():
+    blocks = [
+        "The bridge took four years to build. It cost £40m, twice the first estimate.",
+        "Photograph: Jane Doe/Reuters",
+        "It opens to traffic on Monday.",
+    ]
+    assert clean_blocks(blocks) == [blocks[0], blocks[2]]
+
+
+def test_header_above_the_dateline_is_dropped():
+    text = "\n".join(
+        [
+            "A short and witty standfirst.",
+            "Published 3 March 2026",
+            "The first real paragraph of the story is here.",
+        ]
+    )
+    assert clean_text(text) == "The first real paragraph of the story is here."
+
+
+def test_a_late_updated_line_does_not_remove_the_story_above_it():
+    paragraphs = [f"Paragraph {n} of the story has some words in it." for n in range(10)]
+    text = "\n".join([*paragraphs, "Updated 3 March 2026"])
+    assert clean_text(text).split("\n\n") == paragraphs
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="needs ../shared/seeds")
+def test_seed_page_loses_all_its_boilerplate():
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    cleaned = clean_text("\n".join(lines[3:]))  # after the title
+    for gone in ("Skip to", "AP Photo", "FILE-", "Published", "Daily Brief", "Privacy", "awkward"):
+        assert gone not in cleaned
+    assert cleaned.startswith("As Russia ramps up its military involvement")
+    assert cleaned.endswith("ahead of a climb-down.")
