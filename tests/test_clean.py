@@ -13,8 +13,18 @@ BOILERPLATE = {
         "News › Politics › Elections",
         "Menu",
     ],
-    "share": ["Share this article", "Share on Facebook", "Facebook Twitter Email", "Follow us on Instagram"],
-    "advertisement": ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement", "Sponsored content"],
+    "share": [
+        "Share this article",
+        "Share on Facebook",
+        "Facebook Twitter Email",
+        "Follow us on Instagram",
+    ],
+    "advertisement": [
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Story continues below advertisement",
+        "Sponsored content",
+    ],
     "credit": [
         "AP Photo/Carolyn Kaster",
         "Photograph: Jane Doe/Reuters",
@@ -51,7 +61,12 @@ BOILERPLATE = {
         "Copyright 2025 The Example Times",
         "Read our privacy policy and terms of use",
     ],
-    "related": ["Read more: How one orchard cut its water use", "Related: The budget in charts", "Related stories", "Most read"],
+    "related": [
+        "Read more: How one orchard cut its water use",
+        "Related: The budget in charts",
+        "Related stories",
+        "Most read",
+    ],
     "comments": ["12 comments", "Leave a comment"],
 }
 

@@ -38,7 +38,9 @@ def test_markdown_without_front_matter_takes_its_title_from_the_first_heading(wr
 
 
 def test_markdown_accepts_toml_front_matter(write):
-    path = write("t.md", '+++\ntitle = "Hugo style"\npublished = 2026-01-02\n+++\nSome text is here today.\n')
+    path = write(
+        "t.md", '+++\ntitle = "Hugo style"\npublished = 2026-01-02\n+++\nSome text is here today.\n'
+    )
     article = load_file(path)
     assert article.title == "Hugo style"
     assert article.published == datetime(2026, 1, 2, tzinfo=UTC)
@@ -69,14 +71,18 @@ def test_scraped_text_first_real_line_is_the_title_and_boilerplate_is_gone(artic
 
 
 def test_hard_wrapped_text_is_joined(write):
-    path = write("w.txt", "Title here\nThe first sentence runs on\nto the next line. A second one.\n")
+    path = write(
+        "w.txt", "Title here\nThe first sentence runs on\nto the next line. A second one.\n"
+    )
     assert load_file(path).text == "The first sentence runs on to the next line. A second one."
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="needs ../shared/seeds")
 def test_seed_page_title_and_text():
     article = load_file(SEED)
-    assert article.title == "The White House confirms: Obama and Putin will meet in New York next week"
+    assert (
+        article.title == "The White House confirms: Obama and Putin will meet in New York next week"
+    )
     assert article.text.startswith("As Russia ramps up")
 
 
@@ -84,14 +90,21 @@ BAD_INPUTS = {
     "empty.txt": (b"", "empty"),
     "blank.md": (b"  \n\n \n", "empty"),
     "photo.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary"),
-    "latin1.txt": ("Caf\u00e9 news\nThe caf\u00e9 opened on Monday in the square.\n".encode("latin-1"), "not UTF-8"),
+    "latin1.txt": (
+        "Caf\u00e9 news\nThe caf\u00e9 opened on Monday in the square.\n".encode("latin-1"),
+        "not UTF-8",
+    ),
     "boilerplate.txt": (
-        "Skip to content\nHome | News | Sport\nSign up for our newsletter\n© 2026 Example News\n".encode(),
+        "Skip to content\nHome | News | Sport\nSign up for our newsletter\n"
+        "© 2026 Example News\n".encode(),
         "boilerplate",
     ),
     "only-header.txt": (b"A title line\nShare this article\nAdvertisement\n", "no article text"),
     "empty-page.html": (b"<html><body><nav>Home | News</nav></body></html>", "no article text"),
-    "bad-front-matter.md": (b"---\ntitle: [unclosed\n---\nBody text is here and fine.\n", "front matter"),
+    "bad-front-matter.md": (
+        b"---\ntitle: [unclosed\n---\nBody text is here and fine.\n",
+        "front matter",
+    ),
     "slides.pdf": (b"%PDF-1.4 binary", "not a supported file type"),
 }
 

@@ -25,7 +25,7 @@ def check_golden(name: str, actual: str, update: bool) -> None:
 
 def test_sample_digest_matches_the_golden_files(tmp_path, articles_dir, update_golden):
     config = Config(title="The Test Digest", sources=(Source(articles_dir, name="Fixtures"),))
-    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    build(config, today=ISSUE_DATE, out_dir=tmp_path)
     for name in ("digest.html", "digest.txt", "digest.json"):
         check_golden(name, (tmp_path / name).read_text(encoding="utf-8"), update_golden)
 
@@ -77,7 +77,11 @@ def test_html_is_responsive_and_has_a_title_and_language():
 
 
 def test_text_from_articles_is_escaped_in_html():
-    nasty = brief(1, headline='Tom & Jerry <script>alert("x")</script>', sentences=("A <b>bold</b> claim & more here.",))
+    nasty = brief(
+        1,
+        headline='Tom & Jerry <script>alert("x")</script>',
+        sentences=("A <b>bold</b> claim & more here.",),
+    )
     html = render_email(digest_of(nasty)).html
     assert "<script>alert" not in html and "<b>bold</b>" not in html
     assert "Tom &amp; Jerry &lt;script&gt;" in html

@@ -75,7 +75,8 @@ def test_dangling_quotes_are_recognised(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["Too short.", "a lowercase start is a fragment of something.", "No full stop at the end"]
+    "text",
+    ["Too short.", "a lowercase start is a fragment of something.", "No full stop at the end"],
 )
 def test_fragments_are_not_candidates(text):
     assert not is_candidate(text)
@@ -84,8 +85,14 @@ def test_fragments_are_not_candidates(text):
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
-        ("The White House confirms: Obama and Putin will meet in New York next week", "Obama and Putin to meet in New York next week"),
-        ("Old market hall reopens with 30 food stalls | Riverside Post", "Old market hall reopens with 30 food stalls"),
+        (
+            "The White House confirms: Obama and Putin will meet in New York next week",
+            "Obama and Putin to meet in New York next week",
+        ),
+        (
+            "Old market hall reopens with 30 food stalls | Riverside Post",
+            "Old market hall reopens with 30 food stalls",
+        ),
         ("Analysis: Why the ferry timetable matters", "Why the ferry timetable matters"),
     ],
 )
@@ -141,7 +148,9 @@ def sentences(draw):
 
 @st.composite
 def articles(draw):
-    paragraphs = draw(st.lists(st.lists(sentences(), min_size=1, max_size=5), min_size=1, max_size=12))
+    paragraphs = draw(
+        st.lists(st.lists(sentences(), min_size=1, max_size=5), min_size=1, max_size=12)
+    )
     return "\n\n".join(" ".join(p) for p in paragraphs)
 
 
@@ -165,7 +174,13 @@ def test_every_brief_keeps_the_guarantees(text, count):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(WORD | st.sampled_from(["(so)", '"quoted"', "Mr.", "U.S.", ",", "—"]), min_size=1, max_size=60))
+@given(
+    st.lists(
+        WORD | st.sampled_from(["(so)", '"quoted"', "Mr.", "U.S.", ",", "—"]),
+        min_size=1,
+        max_size=60,
+    )
+)
 def test_every_headline_is_short_whole_words_and_ends_cleanly(tokens):
     source = " ".join(tokens)
     headline = make_headline(source)

@@ -58,10 +58,20 @@ def test_paragraph_lines_are_joined():
 
 
 def test_words_keep_inner_apostrophes_and_hyphens_but_not_numbers():
-    assert words("Russia’s long-range plan, 2026: don't") == ["Russia’s", "long-range", "plan", "don't"]
+    assert words("Russia’s long-range plan, 2026: don't") == [
+        "Russia’s",
+        "long-range",
+        "plan",
+        "don't",
+    ]
 
 
-@given(st.lists(st.sampled_from(["Alpha", "beta", "U.S.", "Dr.", "3.5", "said.", "it!", "Why?"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(["Alpha", "beta", "U.S.", "Dr.", "3.5", "said.", "it!", "Why?"]),
+        max_size=40,
+    )
+)
 def test_splitting_loses_no_text(tokens):
     text = " ".join(tokens)
     assert " ".join(split_sentences(text)).split() == text.split()

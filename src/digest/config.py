@@ -130,7 +130,10 @@ def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
         )
 
 
+_KIND_NAMES = {str: "a string", int: "a whole number"}
+
+
 def _typed(value: Any, kind: type, where: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{where} must be a {kind.__name__}, not {value!r}")
+        raise ConfigError(f"{where} must be {_KIND_NAMES[kind]}, not {value!r}")
     return value

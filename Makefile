@@ -1,0 +1,35 @@
+# `make` builds the sample digest into out/; `make test` runs the test suite.
+# Both create the virtual environment in .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: digest test golden lint format clean
+.DEFAULT_GOAL := digest
+
+digest: $(VENV)/.installed
+	$(BIN)/digest build
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+golden: $(VENV)/.installed
+	$(BIN)/python -m pytest tests/test_render.py --update-golden
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,133 @@
+"""The command line, run as a user runs it: a real process, exit codes and stderr."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.cli import make_parser
+
+ROOT = Path(__file__).parents[1]
+BRIEF_KEYS = {"title", "headline", "sentences", "url", "source", "published"}
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("digest: error:"), result.stderr
+
+
+def test_build_of_the_bundled_content_needs_no_configuration(tmp_path):
+    result = run("build", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "digest.json").read_text())
+    assert len(data["items"]) == len(list((ROOT / "content").iterdir()))
+    assert (tmp_path / "digest.html").read_text().startswith("<!doctype html>")
+    assert (tmp_path / "digest.txt").read_text().strip()
+
+
+def test_build_skips_bad_files_with_one_warning_each(tmp_path, articles_dir):
+    content = tmp_path / "content"
+    content.mkdir()
+    for article in articles_dir.iterdir():
+        (content / article.name).write_bytes(article.read_bytes())
+    (content / "empty.md").write_text("")
+    (content / "latin1.txt").write_bytes("Caf\xe9\nLe caf\xe9 est ouvert.\n".encode("latin-1"))
+    (tmp_path / "digest.toml").write_text(
+        '[digest]\ntitle = "Friday Brief"\nout_dir = "public"\n\n[[sources]]\npath = "content"\n'
+    )
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 2
+    assert any("empty.md" in w and "empty" in w for w in warnings)
+    assert any("latin1.txt" in w and "UTF-8" in w for w in warnings)
+    data = json.loads((tmp_path / "public" / "digest.json").read_text())
+    assert data["title"] == "Friday Brief"
+    assert len(data["items"]) == 3
+    for item in data["items"]:
+        assert set(item) >= BRIEF_KEYS
+        assert 2 <= len(item["sentences"]) <= 3
+
+
+def test_build_with_no_usable_article_fails_clearly(tmp_path):
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "empty.txt").write_text("")
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 5
+    assert "no usable article" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_with_a_broken_configuration_exits_3(tmp_path):
+    (tmp_path / "digest.toml").write_text("[digest]\ntitle = \n")
+    assert_one_line_error(run("build", cwd=tmp_path), 3)
+    (tmp_path / "digest.toml").write_text('[digest]\ntitel = "typo"\n')
+    result = run("build", cwd=tmp_path)
+    assert_one_line_error(result, 3)
+    assert "titel" in result.stderr
+
+
+def test_missing_config_file_exits_3(tmp_path):
+    assert_one_line_error(run("build", "--config", str(tmp_path / "nope.toml")), 3)
+
+
+def test_brief_prints_json_with_the_documented_keys(articles_dir):
+    result = run("brief", str(articles_dir / "ferry-timetable.md"), "--json", "--sentences", "2")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == BRIEF_KEYS
+    assert len(data["sentences"]) == 2
+    assert data["source"] == "Island Gazette"
+
+
+def test_brief_prints_headline_and_sentences_as_text(articles_dir):
+    result = run("brief", str(articles_dir / "school-meals.txt"))
+    assert result.returncode == 0
+    headline, blank, *sentences = result.stdout.splitlines()
+    assert headline.startswith("Free school meals") and blank == "" and len(sentences) >= 2
+
+
+def test_brief_of_an_unusable_file_exits_4(tmp_path):
+    (tmp_path / "empty.md").write_text("")
+    result = run("brief", str(tmp_path / "empty.md"))
+    assert_one_line_error(result, 4)
+    assert "empty.md" in result.stderr
+
+
+def test_usage_error_exits_2():
+    assert run("brief").returncode == 2
+    assert run("brief", "x.md", "--sentences", "0").returncode == 2
+    assert run("no-such-command").returncode == 2
+
+
+def test_every_command_has_help_text():
+    parser = make_parser()
+    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    helps = {action.dest: action.help for action in subparsers._choices_actions}
+    assert set(helps) == set(subparsers.choices)
+    for name, sub in subparsers.choices.items():
+        assert helps[name] and sub.description, name
+        for action in sub._actions:
+            assert action.help, f"{name} {action.dest}"
+
+
+@pytest.mark.parametrize("command", ["build", "brief"])
+def test_help_runs(command):
+    result = run(command, "--help")
+    assert result.returncode == 0 and "usage: digest" in result.stdout

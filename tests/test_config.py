@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, Source, load_config, load_environment
+from digest.errors import ConfigError
+
+
+def test_no_file_gives_the_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(env={}) == Config()
+    assert Config().sources == (Source(Path("content")),)
+
+
+def test_paths_are_relative_to_the_configuration_file(tmp_path):
+    path = tmp_path / "conf" / "digest.toml"
+    path.parent.mkdir()
+    path.write_text(
+        '[digest]\ntitle = "Weekly"\nsentences = 2\nout_dir = "site"\n'
+        '[[sources]]\npath = "articles"\nname = "Ours"\n'
+    )
+    config = load_config(path, env={})
+    assert config.title == "Weekly" and config.sentences == 2
+    assert config.out_dir == tmp_path / "conf" / "site"
+    assert config.sources == (Source(tmp_path / "conf" / "articles", "Ours"),)
+
+
+def test_dotenv_names_the_configuration_and_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.toml").write_text('[digest]\ntitle = "From dotenv"\n')
+    (tmp_path / "b.toml").write_text('[digest]\ntitle = "From environment"\n')
+    (tmp_path / ".env").write_text("DIGEST_CONFIG=a.toml\n")
+    monkeypatch.delenv("DIGEST_CONFIG", raising=False)
+    assert load_config().title == "From dotenv"
+    monkeypatch.setenv("DIGEST_CONFIG", "b.toml")
+    assert load_environment()["DIGEST_CONFIG"] == "b.toml"
+    assert load_config().title == "From environment"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[digest]\nsentences = 0\n", "at least 1"),
+        ('[digest]\nsentences = "three"\n', "must be a whole number"),
+        ('[digest]\nalgorithm = "magic"\n', "not one of"),
+        ('[digest]\ncolour = "red"\n', "unknown setting 'colour'"),
+        ("[[sources]]\nname = 'no path'\n", "needs a path"),
+        ("sources = []\n", "non-empty list"),
+        ("title = 'top level'\n", "unknown setting 'title'"),
+        ("[digest\n", "not valid TOML"),
+    ],
+)
+def test_mistakes_are_reported_with_where_and_what(tmp_path, toml, message):
+    path = tmp_path / "digest.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path, env={})
+    assert str(path) in str(caught.value)
