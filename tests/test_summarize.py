@@ -6,13 +6,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from digest import config
+from digest.errors import ConfigError
 from digest.ingest import load_file
 from digest.models import Article
 from digest.summarize import (
+    ALGORITHMS,
+    FEATURES,
     HEADLINE_LIMIT,
+    WEIGHTS,
+    detect_language,
     is_candidate,
     is_dangling_quote,
     make_headline,
+    sentence_features,
     summarize,
 )
 from digest.text import split_sentences
@@ -190,3 +197,48 @@ def test_every_headline_is_short_whole_words_and_ends_cleanly(tokens):
     if len(headline.split()) > 3:
         assert headline.split()[-1].lower() not in {"the", "of", "and", "to", "a", "in", "with"}
     assert headline.count('"') % 2 == 0 and headline.count("(") == headline.count(")")
+
+
+GERMAN = (
+    "Der Stadtrat hat am Dienstag einen neuen Haushalt beschlossen. Die Ausgaben für Straßen "
+    "steigen um zwölf Prozent. Die Grundsteuer bleibt im zweiten Jahr unverändert. Die "
+    "Opposition sagte, die Rücklagen seien bis 2028 aufgebraucht."
+)
+FRENCH = (
+    "Le conseil municipal a adopté mardi un nouveau budget. Les dépenses pour les routes "
+    "augmentent de douze pour cent. La taxe foncière reste inchangée pour la deuxième année."
+)
+
+
+def test_language_is_detected_from_stop_words():
+    assert detect_language(GERMAN) == "german"
+    assert detect_language(FRENCH) == "french"
+    assert detect_language(STORY) == "english"
+    assert detect_language("12345 67890") == "english"
+
+
+def test_auto_language_summarizes_with_that_languages_stemmer():
+    brief = summarize(article(GERMAN, "Stadtrat beschließt Haushalt"), language="auto")
+    assert 2 <= len(brief.sentences) <= 3
+    assert all(s in GERMAN for s in brief.sentences)
+
+
+def test_unsupported_language_is_a_configuration_error():
+    with pytest.raises(ConfigError, match="klingon"):
+        summarize(article(STORY), language="klingon")
+
+
+def test_every_algorithm_keeps_the_guarantees():
+    for algorithm in ALGORITHMS:
+        brief = summarize(article(STORY), algorithm=algorithm)
+        assert 2 <= len(brief.sentences) <= 3, algorithm
+        assert all(is_candidate(s) for s in brief.sentences), algorithm
+
+
+def test_model_has_one_weight_per_feature():
+    row = sentence_features(split_sentences(STORY))[0]
+    assert len(FEATURES) == len(WEIGHTS) == len(row)
+
+
+def test_config_knows_every_algorithm():
+    assert config.ALGORITHMS == ALGORITHMS

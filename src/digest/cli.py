@@ -15,11 +15,13 @@ from datetime import date
 from pathlib import Path
 
 from digest import __version__
-from digest.config import load_config
-from digest.errors import DigestError
+from digest.config import ALGORITHMS, load_config
+from digest.errors import DigestError, UsageError
+from digest.evaluate.summaries import evaluate_headlines, evaluate_summaries, load_rows
 from digest.ingest import load_file
+from digest.models import Article, Brief
 from digest.pipeline import build
-from digest.summarize import summarize
+from digest.summarize import stock_sentences, summarize
 
 log = logging.getLogger("digest")
 
@@ -84,7 +86,47 @@ def make_parser() -> argparse.ArgumentParser:
         "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
     )
     p.set_defaults(command=run_brief)
+
+    p = commands.add_parser(
+        "eval",
+        help="score the digest's quality on a data set",
+        description="Score a stage of the digest against human references.",
+    )
+    evaluations = p.add_subparsers(title="evaluations", required=True, metavar="WHAT")
+    _add_summary_evals(evaluations)
     return parser
+
+
+def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
+    for name, run, what, reference in (
+        ("summaries", run_eval_summaries, "briefs", "reference"),
+        ("headlines", run_eval_headlines, "headlines made from the article text", "headline"),
+    ):
+        p = evaluations.add_parser(
+            name,
+            help=f"ROUGE of the {what} against the rows' {reference!r}",
+            description=f"ROUGE F1 (rouge-score, stemmed) of the {what} against each row's "
+            f"{reference!r}, beside simple baselines. FILE holds JSON lines with 'id', "
+            f"'article' and {reference!r}.",
+        )
+        p.add_argument("file", type=Path, metavar="FILE", help="JSON-lines data set")
+        p.add_argument("--limit", type=_positive, metavar="N", help="score the first N rows")
+        p.add_argument("--json", action="store_true", help="print the report as JSON")
+        p.add_argument(
+            "--predictions", type=Path, metavar="OUT", help="write one JSON line per row"
+        )
+        p.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+        if name == "summaries":
+            p.add_argument(
+                "--algorithm", choices=ALGORITHMS, help="rank sentences with this algorithm"
+            )
+            p.add_argument(
+                "--stock",
+                action="store_true",
+                help="score sumy's own three sentences, without the brief's rules "
+                "(with a sumy --algorithm)",
+            )
+        p.set_defaults(command=run)
 
 
 def _positive(value: str) -> int:
@@ -104,6 +146,58 @@ def run_build(args: argparse.Namespace) -> int:
         f"Built {len(result.digest.briefs)} stories{skipped}: "
         + ", ".join(str(path) for path in result.files)
     )
+    return 0
+
+
+def run_eval_summaries(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    algorithm = args.algorithm or config.algorithm
+    if args.stock and algorithm == "digest":
+        raise UsageError("--stock needs a sumy --algorithm (lexrank, lsa, textrank, ...)")
+    rows = load_rows(args.file, "reference", args.limit)
+
+    def brief(article: Article) -> Brief:
+        if args.stock:
+            chosen = stock_sentences(article.text, 3, algorithm=algorithm, language=config.language)
+            return Brief(title="", headline="", sentences=tuple(chosen))
+        return summarize(
+            article, sentences=config.sentences, algorithm=algorithm, language=config.language
+        )
+
+    report = evaluate_summaries(rows, brief, args.predictions)
+    report["algorithm"] = f"{algorithm} (stock sumy)" if args.stock else algorithm
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{args.file}: {report['rows']} articles, algorithm {report['algorithm']}")
+    print(f"{'':12}{'R-1':>8}{'R-2':>8}{'R-Lsum':>8}")
+    for name, label in (("digest", "briefs"), ("lead2", "Lead-2"), ("lead3", "Lead-3")):
+        scores = report[name]
+        print(
+            f"{label:12}" + "".join(f"{scores[k]:8.2f}" for k in ("rouge1", "rouge2", "rougeLsum"))
+        )
+    timing = report["ms_per_article"]
+    print(f"ms per article: median {timing['median']}, p95 {timing['p95']}, max {timing['max']}")
+    return 0
+
+
+def run_eval_headlines(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    rows = load_rows(args.file, "headline", args.limit)
+
+    def headline(text: str) -> str:
+        return summarize(Article(title="", text=text, origin=""), language=config.language).headline
+
+    report = evaluate_headlines(rows, headline, args.predictions)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{args.file}: {report['rows']} articles")
+    print(f"{'':16}{'R-1':>8}{'R-2':>8}{'R-L':>8}")
+    for name, label in (("digest", "headlines"), ("first10words", "first 10 words")):
+        scores = report[name]
+        print(f"{label:16}" + "".join(f"{scores[k]:8.2f}" for k in ("rouge1", "rouge2", "rougeL")))
+    print(f"mean headline length: {report['mean_characters']} characters")
     return 0
 
 

@@ -20,7 +20,7 @@ from dotenv import dotenv_values
 from digest.errors import ConfigError
 
 DEFAULT_CONFIG = Path("digest.toml")
-ALGORITHMS = ("lexrank", "lsa", "textrank", "luhn", "sumbasic", "kl")
+ALGORITHMS = ("digest", "lexrank", "lsa", "textrank", "luhn", "sumbasic", "kl")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Config:
     language: str = "english"
     sentences: int = 3
     max_items: int = 20
-    algorithm: str = "lexrank"
+    algorithm: str = "digest"
     out_dir: Path = Path("out")
     templates_dir: Path | None = None
     sources: tuple[Source, ...] = field(default=(Source(Path("content")),))
@@ -95,7 +95,7 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("out_dir", "templates_dir"):
         if name in settings:
             values[name] = base / _typed(settings[name], str, f"{where}: digest.{name}")
-    if values.get("algorithm", "lexrank") not in ALGORITHMS:
+    if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "
             + ", ".join(ALGORITHMS)

@@ -1,11 +1,12 @@
 """Errors a user can cause, each with its exit code and a hint.
 
     DigestError                 exit 1
+     ├── UsageError             exit 2   command-line arguments that do not go together
      ├── ConfigError            exit 3   the configuration file or .env is wrong
      ├── InputError             exit 4   a file named on the command line is unusable
      └── NoArticlesError        exit 5   no source gave a usable article
 
-Exit code 2 is left to usage errors (bad command-line arguments), as argparse does.
+Exit code 2 is for usage errors, as argparse uses it for bad command-line arguments.
 Catch ``DigestError`` to handle them all.
 """
 
@@ -20,6 +21,12 @@ class DigestError(Exception):
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+
+class UsageError(DigestError):
+    """Arguments that do not go together."""
+
+    exit_code = 2
 
 
 class ConfigError(DigestError):

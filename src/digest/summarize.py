@@ -1,21 +1,26 @@
 """Summarize: an Article becomes a Brief (the only module that imports sumy).
 
 A brief is a short headline and two or three whole sentences of the article, in the
-article's order. Sentences are ranked by a sumy algorithm blended with their position
-(news puts what matters first); candidates that cannot stand alone in a digest, such as
-fragments or half a quotation, are never chosen.
+article's order. Sentences are rated by a small linear model over features that matter in
+news (position, length, centrality, word frequency, numbers, sumy's Luhn rating), or by
+one of sumy's algorithms as configured; candidates that cannot stand alone in a digest,
+such as fragments or half a quotation, are never chosen. Sumy's stemmers and stop words
+serve every language it supports.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import Stemmer
+from sumy.nlp.stemmers import Stemmer, null_stemmer
 from sumy.summarizers.kl import KLSummarizer
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.lsa import LsaSummarizer
@@ -31,16 +36,40 @@ from digest.text import count_words, split_sentences, words
 HEADLINE_LIMIT = 90
 MIN_WORDS = 4
 MAX_WORDS = 70
-CHAR_BUDGET = 600  # for all sentences of one brief together
+# All sentences of a brief together; the first two are kept whatever their length, a third
+# only when it fits. Short briefs read better in an email and score better against human
+# summaries (see scripts/fit_brief_model.py).
+CHAR_BUDGET = 300
+
+
+class _LinearLuhn(LuhnSummarizer):
+    """Sumy's Luhn with its significant words in a set: the same ratings in linear time.
+
+    Sumy keeps them in a tuple and tests every word against it, which makes a long
+    article's cost grow with the square of its length.
+    """
+
+    def _get_significant_words(self, words: Any) -> frozenset[str]:
+        return frozenset(super()._get_significant_words(words))
+
 
 SUMMARIZERS: dict[str, Callable[..., Any]] = {
     "lexrank": LexRankSummarizer,
     "lsa": LsaSummarizer,
     "textrank": TextRankSummarizer,
-    "luhn": LuhnSummarizer,
+    "luhn": _LinearLuhn,
     "sumbasic": SumBasicSummarizer,
     "kl": KLSummarizer,
 }
+# "digest" is the default: a linear model over position, length, centrality, word
+# frequency, numbers and sumy's Luhn rating. The others are sumy's algorithms as they are.
+ALGORITHMS = ("digest", *SUMMARIZERS)
+
+# Ridge regression of each sentence's ROUGE-2 F1 against the human summary, fitted on
+# cnndm-validation-500 by scripts/fit_brief_model.py (which also reports cross-validated
+# scores). Order as in _features().
+FEATURES = ("bias", "first", "second", "third", "words_30", "centroid", "avg_tf", "number", "luhn")
+WEIGHTS = (-0.0203, 0.0436, 0.0404, 0.0236, -0.0161, 0.1740, 0.0046, 0.0087, 0.0042)
 
 
 class _Tokenizer:
@@ -56,33 +85,61 @@ class _Tokenizer:
         return tuple(words(sentence))
 
 
-@lru_cache(maxsize=16)
-def _sumy(algorithm: str, language: str) -> tuple[Any, _Tokenizer]:
+@dataclass(frozen=True)
+class _Language:
+    name: str
+    stem: Callable[[str], str]
+    stop_words: frozenset[str]
+    tokenizer: _Tokenizer
+
+
+@lru_cache(maxsize=32)
+def _language(name: str) -> _Language:
     try:
-        summarizer = SUMMARIZERS[algorithm](Stemmer(language))
-        summarizer.stop_words = get_stop_words(language)
-    except KeyError as exc:
-        raise ConfigError(f"unknown summarizer algorithm {algorithm!r}") from exc
+        stemmer = Stemmer(name)
+        stop_words = frozenset(get_stop_words(name))
     except LookupError as exc:
-        raise ConfigError(f"language {language!r} is not supported by sumy") from exc
-    return summarizer, _Tokenizer(language)
+        raise ConfigError(f"language {name!r} is not supported by sumy") from exc
+    except ImportError:  # the stemmer needs an optional package (e.g. Polish, Greek)
+        stemmer, stop_words = null_stemmer, frozenset(get_stop_words(name))
+    return _Language(name, lru_cache(maxsize=65536)(stemmer), stop_words, _Tokenizer(name))
+
+
+@lru_cache(maxsize=16)
+def _sumy(algorithm: str, language: str) -> Any:
+    if algorithm not in SUMMARIZERS:
+        raise ConfigError(f"unknown summarizer algorithm {algorithm!r}")
+    lang = _language(language)
+    summarizer = SUMMARIZERS[algorithm](lang.stem)
+    summarizer.stop_words = lang.stop_words
+    return summarizer
 
 
 def summarize(
     article: Article,
     *,
     sentences: int = 3,
-    algorithm: str = "lexrank",
+    algorithm: str = "digest",
     language: str = "english",
+    budget: int = CHAR_BUDGET,
 ) -> Brief:
-    """The brief of ``article``: a headline and up to ``sentences`` of its sentences."""
+    """The brief of ``article``: a headline and up to ``sentences`` of its sentences.
+
+    ``language`` is one of sumy's languages, or "auto" to detect it from the text.
+    """
+    if language == "auto":
+        language = detect_language(article.text)
+    all_sentences = split_sentences(article.text)
     chosen = select_sentences(
-        split_sentences(article.text), sentences, algorithm=algorithm, language=language
+        all_sentences, sentences, algorithm=algorithm, language=language, budget=budget
     )
-    source = article.title or (chosen[0] if chosen else "")
+    if article.title:
+        headline = make_headline(article.title)
+    else:
+        headline = headline_from_sentences(all_sentences, language=language)
     return Brief(
         title=article.title,
-        headline=make_headline(source),
+        headline=headline,
         sentences=tuple(chosen),
         url=article.url,
         source=article.source,
@@ -95,9 +152,10 @@ def select_sentences(
     all_sentences: Sequence[str],
     count: int = 3,
     *,
-    algorithm: str = "lexrank",
+    algorithm: str = "digest",
     language: str = "english",
     budget: int = CHAR_BUDGET,
+    weights: Sequence[float] = WEIGHTS,
 ) -> list[str]:
     """Up to ``count`` (at least two when there are two) sentences, in their order."""
     candidates = [i for i, s in enumerate(all_sentences) if is_candidate(s)]
@@ -106,21 +164,18 @@ def select_sentences(
     if len(candidates) <= 1:
         return [all_sentences[i] for i in candidates]
 
-    ranks = _rank([all_sentences[i] for i in candidates], algorithm, language)
-    n = len(candidates)
-    # Position matters most in news; the sumy ranking breaks ties among early sentences.
-    scores = {
-        index: 0.6 / (1 + 0.25 * order) + 0.4 * (1 - ranks[order] / n)
-        for order, index in enumerate(candidates)
-    }
-    best_first = sorted(candidates, key=lambda i: -scores[i])
+    scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
+    for i in candidates:
+        if i > 0 and _LEANS_BACK.match(all_sentences[i]):
+            scores[i] -= ANAPHORA_PENALTY
+    best_first = sorted(candidates, key=lambda i: (-scores[i], i))
     chosen: list[int] = []
     used = 0
     for index in best_first:
         sentence = all_sentences[index]
         if len(chosen) >= 2 and used + len(sentence) > budget:
             continue
-        if any(_overlap(sentence, all_sentences[j]) > 0.6 for j in chosen):
+        if any(_overlap(sentence, all_sentences[j]) > 0.75 for j in chosen):
             continue
         chosen.append(index)
         used += len(sentence)
@@ -133,25 +188,131 @@ def select_sentences(
     return [all_sentences[i] for i in sorted(chosen)]
 
 
-def _rank(sentences: list[str], algorithm: str, language: str) -> list[int]:
-    """Each sentence's rank (0 is best) by the sumy algorithm."""
-    summarizer, tokenizer = _sumy(algorithm, language)
-    document = ObjectDocumentModel([Paragraph([Sentence(s, tokenizer) for s in sentences])])
-    order: list[Any] = []
+def rate_sentences(
+    sentences: Sequence[str],
+    *,
+    algorithm: str = "digest",
+    language: str = "english",
+    weights: Sequence[float] = WEIGHTS,
+) -> list[float]:
+    """A score for each sentence, higher for sentences that belong in the brief."""
+    if algorithm == "digest":
+        return [
+            sum(w * x for w, x in zip(weights, row, strict=True))
+            for row in sentence_features(sentences, language)
+        ]
+    return _sumy_ratings(sentences, _sumy(algorithm, language), _language(language))
+
+
+def sentence_features(
+    sentences: Sequence[str], language: str = "english"
+) -> list[tuple[float, ...]]:
+    """The model's features of each sentence, in the order of FEATURES; linear in length."""
+    lang = _language(language)
+    stems = [
+        [lang.stem(w) for w in (w.lower() for w in words(s)) if w not in lang.stop_words]
+        for s in sentences
+    ]
+    term_counts: Counter[str] = Counter()
+    sentence_counts: Counter[str] = Counter()
+    for sentence_stems in stems:
+        term_counts.update(sentence_stems)
+        sentence_counts.update(set(sentence_stems))
+    n = len(sentences)
+    total = max(1, sum(term_counts.values()))
+    # The document's centroid: term frequency times inverse sentence frequency.
+    centroid = {t: c * math.log((n + 1) / sentence_counts[t]) for t, c in term_counts.items()}
+    centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+    luhn = _sumy_ratings(sentences, _sumy("luhn", language), lang)
+
+    rows = []
+    for i, (sentence, sentence_stems) in enumerate(zip(sentences, stems, strict=True)):
+        counts = Counter(sentence_stems)
+        norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
+        cosine = sum(c * centroid[t] for t, c in counts.items()) / (norm * centroid_norm)
+        avg_tf = (
+            100 * sum(term_counts[t] for t in sentence_stems) / len(sentence_stems) / total
+            if sentence_stems
+            else 0.0
+        )
+        rows.append(
+            (
+                1.0,
+                float(i == 0),
+                float(i == 1),
+                float(i == 2),
+                count_words(sentence) / 30,
+                cosine,
+                avg_tf,
+                float(any(ch.isdigit() for ch in sentence)),
+                math.log1p(luhn[i]),
+            )
+        )
+    return rows
+
+
+def _sumy_ratings(sentences: Sequence[str], summarizer: Any, lang: _Language) -> list[float]:
+    """Each sentence's rating by a sumy summarizer, in the sentences' order."""
+    document = ObjectDocumentModel([Paragraph([Sentence(s, lang.tokenizer) for s in sentences])])
+    ratings = [0.0] * len(sentences)
 
     def keep_all(infos: list[Any]) -> list[Any]:
         # sumy calls this with every sentence, best rated first.
-        order.extend(infos)
+        for info in infos:
+            ratings[info.order] = float(info.rating)
         return infos
 
     with warnings.catch_warnings():
         # LexRank divides by zero when no two sentences share a word; the order stands.
         warnings.simplefilter("ignore", RuntimeWarning)
         summarizer(document, keep_all)
-    ranks = [len(sentences)] * len(sentences)
-    for rank, info in enumerate(order):
-        ranks[info.order] = rank
-    return ranks
+    return [r if math.isfinite(r) else 0.0 for r in ratings]
+
+
+def stock_sentences(
+    text: str, count: int = 3, *, algorithm: str = "lexrank", language: str = "english"
+) -> list[str]:
+    """Sumy's own choice of ``count`` sentences, without the brief's guarantees.
+
+    For comparison only: this is what the algorithm gives as shipped (with the offline
+    tokenizer, since NLTK's punkt cannot be assumed).
+    """
+    lang = _language(language)
+    document = ObjectDocumentModel(
+        [Paragraph([Sentence(s, lang.tokenizer) for s in split_sentences(text)])]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return [str(s) for s in _sumy(algorithm, language)(document, count)]
+
+
+def detect_language(text: str, default: str = "english") -> str:
+    """The sumy language whose stop words are most frequent in ``text``."""
+    tokens = [w.lower() for w in words(text[:5000])]
+    if not tokens:
+        return default
+    best, best_share = default, 0.0
+    for name in _STOP_WORD_LANGUAGES:
+        stop_words = _language(name).stop_words
+        share = sum(t in stop_words for t in tokens) / len(tokens)
+        if share > best_share:
+            best, best_share = name, share
+    return best if best_share >= 0.15 else default
+
+
+# Languages with a stemmer and stop words in sumy that split into words on spaces.
+_STOP_WORD_LANGUAGES = (
+    "english", "french", "german", "spanish", "italian", "portuguese", "czech", "slovak",
+    "polish", "swedish", "ukrainian", "greek",
+)  # fmt: skip
+
+
+# A sentence opening like this leans on the one before it, which a brief may not show.
+_LEANS_BACK = re.compile(
+    r"^[\"“‘']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|But|And|However|"
+    r"Also|So|Yet|Still|Then|Such|Both|The latter|The former)\b"
+)
+ANAPHORA_PENALTY = 0.02  # about what a first-sentence bonus is worth; costs no ROUGE
 
 
 def _overlap(a: str, b: str) -> float:
@@ -206,13 +367,102 @@ _DANGLING = frozenset(
     is are was were be been being will would shall should can could may might must has have
     had do does did its their his her our your my this these those than then into onto over
     under about after before during amid against between among per via not no so if when
-    while because says said told
+    while because says said told he she it they we them him us
     """.split()
 )
 
 
+_DAY = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH_NAME = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+)
+_WHEN = re.compile(
+    rf"\s*\b(on {_DAY}|{_DAY}|(last|this|next|earlier this|later this) "
+    rf"(week|month|year|weekend|season|{_DAY})|in {_MONTH_NAME}( \d{{4}})?|in (19|20)\d\d|"
+    rf"yesterday|today|on \d+ {_MONTH_NAME}|for the (three|six|nine|twelve) months to \w+|"
+    r"a year earlier|year-earlier)\b,?"
+)
+_SAID_THAT = re.compile(
+    r"^.{0,60}?\b(said|says|has said|announced|reported|warned|claimed|revealed|admitted|"
+    r"confirmed)( that)?\s+",
+    re.IGNORECASE,
+)
+_SHOW = re.compile(
+    r",?\s+(official figures|figures|data|analysts|experts|reports?|officials?|sources)"
+    r"( have)? (show|shows|showed|suggest|suggests|said|say|says)\b.*$"
+)
+_APPOSITION_AFTER_NAME = re.compile(
+    r"^([A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*){0,3}), [^,]{3,90}, (?=\w)"
+)
+_APPOSITION = re.compile(r", (one of|part of|a |an |the |owner of|maker of|home to)[^,]{0,80},")
+# Words headlines leave out: articles, possessives, and the auxiliary in "has raised",
+# "has been named", "are investigating", "is to open".
+_HEADLINESE = re.compile(
+    r"\b(?:(?:the|a|an)\s+|(?:its|their)\s+(?=\w)|(?:has|have|had)\s+(?=\w+ed\b)|"
+    r"(?:has|have|had)\s+been\s+(?=\w+(?:ed|en|ing)\b)|"
+    r"(?:is|are|was|were)\s+(?=to\b|\w+(?:ed|ing)\b))",
+    re.IGNORECASE,
+)
+_PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
+
+
+def headline_from_sentences(
+    sentences: Sequence[str], limit: int = HEADLINE_LIMIT, language: str = "english"
+) -> str:
+    """A headline for an article without a title, from its lead sentence.
+
+    The lead is stripped of what headlines leave out (time phrases, attribution,
+    appositions, articles), then cut after the phrase that packs the most of the
+    article's recurring words per word.
+    """
+    lead = next(
+        (s for s in sentences if is_candidate(s) and not _LEANS_BACK.match(s)),
+        next((s for s in sentences if is_candidate(s)), sentences[0] if sentences else ""),
+    )
+    text = _simplify(lead)
+    for pattern, replacement in (
+        (_WHEN, ""),
+        (_SHOW, ""),
+        (_APPOSITION_AFTER_NAME, r"\1 "),
+        (_APPOSITION, ""),
+        (_HEADLINESE, ""),
+    ):
+        shorter = " ".join(pattern.sub(replacement, text).split()).strip(" ,")
+        if count_words(shorter) >= 4:
+            text = shorter
+    said = _SAID_THAT.match(text)
+    if (
+        said
+        and count_words(text[said.end() :]) >= 5
+        and not _LEANS_BACK.match(text[said.end() :].capitalize())
+    ):
+        text = text[said.end() :]
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+
+    lang = _language(language)
+
+    def stems(part: str) -> list[str]:
+        return [lang.stem(w.lower()) for w in words(part) if w.lower() not in lang.stop_words]
+
+    recurring = Counter(stem for sentence in sentences for stem in set(stems(sentence)))
+
+    def density(span: str) -> float:
+        return sum(min(recurring[s], 5) for s in stems(span)) / (count_words(span) + 4)
+
+    spans = [text[: m.start()].strip(" ,") for m in _PHRASE_END.finditer(text)]
+    spans = [s for s in spans if count_words(s) >= 4 and len(s) <= limit]
+    return _fit(max(spans, key=density) if spans else text, limit)
+
+
 def make_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
     """A short headline from a title or a sentence, in its own words, cut at a phrase."""
+    return _fit(_simplify(text), limit)
+
+
+def _simplify(text: str) -> str:
+    """``text`` without site name, label, dateline, attribution, asides or opening clause."""
     text = " ".join(text.split())
     text = _SITE_SUFFIX.sub("", text) if count_words(text) > 6 else text
     label = _LABEL_PREFIX.match(text)
@@ -228,8 +478,7 @@ def make_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
         rest = text[clause.end() :]
         text = rest[0].upper() + rest[1:]
     text = re.sub(r"\b(\w+) will\b", r"\1 to", text, count=1)  # headline style
-    text = text.rstrip(" .;:,")
-    return _fit(text, limit)
+    return text.rstrip(" .;:,")
 
 
 def _fit(text: str, limit: int) -> str:

@@ -55,7 +55,9 @@ def split_sentences(text: str) -> list[str]:
 def _split_paragraph(paragraph: str) -> Iterator[str]:
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
-        if _is_boundary(paragraph[start : match.start()], paragraph[match.end() :]):
+        if _is_boundary(
+            paragraph[start : match.start()], paragraph[match.end() : match.end() + 40]
+        ):
             sentence = paragraph[start : match.start()] + match.group().rstrip()
             yield sentence.strip()
             start = match.end()

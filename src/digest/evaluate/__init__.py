@@ -1,0 +1,1 @@
+"""Evaluation of the stages that decide quality: extraction and summaries."""
