@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: digest test golden lint format clean
+.PHONY: digest test golden lint format bench preview clean
 .DEFAULT_GOAL := digest
 
 digest: $(VENV)/.installed
@@ -17,13 +17,19 @@ test: $(VENV)/.installed
 golden: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/test_render.py --update-golden
 
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/render_20.py
+
+preview: $(VENV)/.installed
+	$(BIN)/digest preview
+
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 format: $(VENV)/.installed
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

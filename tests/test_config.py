@@ -56,3 +56,28 @@ def test_mistakes_are_reported_with_where_and_what(tmp_path, toml, message):
     with pytest.raises(ConfigError, match=message) as caught:
         load_config(path, env={})
     assert str(path) in str(caught.value)
+
+
+def test_email_settings_are_read_and_urls_must_be_absolute(tmp_path):
+    from digest.config import ConfigError, html_lang, parse_config
+
+    config = parse_config(
+        {
+            "digest": {
+                "web_url": "https://news.example.org/{date}.html",
+                "unsubscribe_url": "mailto:leave@example.org",
+                "sender_name": "Weekly",
+                "postal_address": "1 Quay Street",
+                "sections": ["World", " Local ", "World"],
+            }
+        },
+        base=tmp_path,
+    )
+    assert config.web_url == "https://news.example.org/{date}.html"
+    assert config.unsubscribe_url == "mailto:leave@example.org"
+    assert config.sections == ("World", "Local")
+    with pytest.raises(ConfigError, match=r"digest.web_url must be an absolute URL"):
+        parse_config({"digest": {"web_url": "/web/{date}.html"}}, base=tmp_path)
+    with pytest.raises(ConfigError, match=r"digest.sections must be a list of section names"):
+        parse_config({"digest": {"sections": "World"}}, base=tmp_path)
+    assert html_lang("German") == "de" and html_lang("klingon") == "en"

@@ -1,5 +1,8 @@
 """The rendered email: golden files for the whole output, and its promises one by one."""
 
+import os
+import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,7 +29,7 @@ def check_golden(name: str, actual: str, update: bool) -> None:
 def test_sample_digest_matches_the_golden_files(tmp_path, articles_dir, update_golden):
     config = Config(title="The Test Digest", sources=(Source(articles_dir, name="Fixtures"),))
     build(config, today=ISSUE_DATE, out_dir=tmp_path)
-    for name in ("digest.html", "digest.txt", "digest.json"):
+    for name in ("digest.html", "digest.txt", "digest.json", "web/2026-03-03.html"):
         check_golden(name, (tmp_path / name).read_text(encoding="utf-8"), update_golden)
 
 
@@ -50,7 +53,10 @@ def digest_of(*briefs: Brief) -> Digest:
 def test_each_brief_has_a_card_with_linked_headline_sentences_and_source():
     email = render_email(digest_of(brief(1), brief(2)))
     for n in (1, 2):
-        assert f'<a href="https://example.org/story/{n}">Headline number {n}</a>' in email.html
+        assert re.search(
+            rf'<a href="https://example.org/story/{n}" style="[^"]+">Headline number {n}</a>',
+            email.html,
+        )
         assert f"First sentence of story {n}. Second sentence of story {n}." in email.html
         assert f"Source {n}" in email.html
     assert "Weekly" in email.html and "Tuesday, 3 March 2026" in email.html
@@ -89,7 +95,7 @@ def test_text_from_articles_is_escaped_in_html():
 
 def test_url_with_line_break_stays_one_line_in_the_attribute():
     html = render_email(digest_of(brief(1, url="https://example.org/a\nb"))).html
-    assert 'href="https://example.org/a b"' in html and "\\n" not in html
+    assert 'href="https://example.org/ab"' in html and "\\n" not in html
 
 
 def test_plain_text_carries_every_item_and_link():
@@ -119,3 +125,132 @@ def test_broken_user_template_is_a_clear_error(tmp_path: Path):
     (tmp_path / "digest.mjml.j2").write_text("<mjml>{% if %}</mjml>")
     with pytest.raises(TemplateError, match=r"digest.mjml.j2:1"):
         render_email(digest_of(brief(1)), templates_dir=tmp_path)
+
+
+def test_briefs_are_grouped_into_sections_in_configured_order():
+    briefs = (
+        brief(1, section="Sport"),
+        brief(2),
+        brief(3, section="World"),
+        brief(4, section="Local"),
+        brief(5, section="World"),
+    )
+    digest = replace(digest_of(*briefs), sections=("World", "Local"))
+    email = render_email(digest)
+    order = [email.html.index(f">Headline number {n}</a>") for n in (3, 5, 4, 1, 2)]
+    assert order == sorted(order)
+    headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", email.html)
+    assert headings == ["World", "Local", "Sport", "More stories"]
+    text = email.text
+    assert text.index("WORLD") < text.index("1. Headline number 3") < text.index("LOCAL")
+    assert "5. Headline number 2" in text and text.index("MORE STORIES") < text.index(
+        "5. Headline number 2"
+    )
+
+
+def test_a_digest_without_sections_has_no_section_heading():
+    email = render_email(digest_of(brief(1), brief(2)))
+    assert "<h2" not in email.html and "More stories" not in email.text
+
+
+def test_card_shows_every_source_and_the_reading_time():
+    email = render_email(digest_of(brief(1, words=1000, sources=("Outlet A", "Outlet B"))))
+    assert "Outlet A, Outlet B · 5 min read · 1 Mar 2026" in email.html
+    assert "Outlet A, Outlet B · 5 min read · 1 Mar 2026" in email.text
+
+
+def test_lead_image_needs_https_and_always_has_alt_text():
+    email = render_email(
+        digest_of(
+            brief(1, image="https://img.example.org/a.jpg", title='The "big" <day>'),
+            brief(2, image="http://img.example.org/b.jpg"),
+            brief(3, image="/relative.jpg"),
+        )
+    )
+    images = re.findall(r"<img [^>]*>", email.html)
+    assert len(images) == 1
+    assert 'alt="The &#34;big&#34; &lt;day&gt;"' in images[0] or "&quot;big&quot;" in images[0]
+    assert 'src="https://img.example.org/a.jpg"' in images[0]
+    assert 'width="536"' in images[0]
+
+
+def test_links_that_are_not_http_never_become_links():
+    email = render_email(digest_of(brief(1, url="javascript:alert(1)"), brief(2, url="/rel")))
+    assert "javascript:" not in email.html and 'href="/rel"' not in email.html
+    assert "javascript:" not in email.text
+
+
+def test_view_in_browser_link_at_the_top_and_footer_with_unsubscribe_and_address():
+    digest = replace(
+        digest_of(brief(1)),
+        web_url="https://news.example.org/2026-03-03.html",
+        unsubscribe_url="https://news.example.org/unsubscribe?list=1&x=2",
+        sender="Weekly Ltd",
+        postal_address="1 Quay Street\n  Harbor City",
+    )
+    email = render_email(digest)
+    top = email.html.index("View in browser")
+    assert top < email.html.index(">Headline number 1</a>")
+    assert 'href="https://news.example.org/unsubscribe?list=1&amp;x=2"' in email.html
+    assert "Weekly Ltd" in email.html and "1 Quay Street, Harbor City" in email.html
+    assert email.text.startswith("View in browser: https://news.example.org/2026-03-03.html")
+    assert "Unsubscribe: https://news.example.org/unsubscribe?list=1&x=2" in email.text
+    assert "1 Quay Street, Harbor City" in email.text
+    assert email.web_html is not None and "View in browser" not in email.web_html
+    assert "Unsubscribe" in email.web_html
+
+
+def test_without_web_url_there_is_no_view_in_browser_link():
+    email = render_email(digest_of(brief(1)))
+    assert "View in browser" not in email.html and "View in browser" not in email.text
+
+
+def test_essential_styles_are_on_the_elements_not_only_in_style_blocks():
+    html = render_email(digest_of(brief(1))).html
+    body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
+    for tag in re.findall(r"<a [^>]*>", body):
+        assert "color:" in tag, tag
+    assert re.search(r'<h3 style="[^"]*font-size:21px', body)
+    assert re.search(r'<div style="[^"]*font-size:16px[^"]*color:#1b1f24', body)
+
+
+def test_twenty_item_digest_fits_under_gmail_clip_budget():
+    from digest.lint import CLIP_BYTES
+
+    long = ("A sentence of about twenty words that stands in for a real brief in the email. ",) * 3
+    briefs = [
+        brief(n % 28 + 1, headline=f"A long headline for story {n} " * 3, sentences=long,
+              image=f"https://img.example.org/{n}.jpg", words=900, section=f"S{n % 3}")
+        for n in range(20)
+    ]  # fmt: skip
+    html = render_email(digest_of(*briefs)).html
+    assert len(html.encode()) < CLIP_BYTES
+
+
+def test_build_fills_reading_time_section_order_language_and_web_version(tmp_path, articles_dir):
+    config = Config(
+        title="Wochenblatt",
+        language="german",
+        web_url="https://example.org/{date}.html",
+        sections=("Lokal",),
+        sources=(Source(articles_dir),),
+    )
+    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    assert all(b.words and b.words > 20 for b in result.digest.briefs)
+    assert result.digest.sections == ("Lokal",)
+    assert result.digest.web_url == "https://example.org/2026-03-03.html"
+    assert '<html lang="de"' in result.email.html
+    web = (tmp_path / "web" / "2026-03-03.html").read_text()
+    assert web == result.email.web_html and "View in browser" not in web
+    assert result.findings == ()
+
+
+def test_a_template_added_or_edited_between_renders_is_used(tmp_path: Path):
+    assert "Weekly" in render_email(digest_of(brief(1)), templates_dir=tmp_path).text
+    override = tmp_path / "digest.txt.j2"
+    override.write_text("first {{ digest.title }}")
+    assert render_email(digest_of(brief(1)), templates_dir=tmp_path).text == "first Weekly\n"
+    override.write_text("second {{ digest.title }}")
+    stat = override.stat()
+    os.utime(override, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert render_email(digest_of(brief(1)), templates_dir=tmp_path).text == "second Weekly\n"

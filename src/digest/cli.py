@@ -1,7 +1,7 @@
 """Command line: a thin shell over the library.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 configuration error, 4 unusable input
-file, 5 no usable article; see README.md.
+file, 5 no usable article, 6 lint found problems; see README.md.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from digest.config import ALGORITHMS, load_config
 from digest.errors import DigestError, UsageError
 from digest.evaluate.summaries import evaluate_headlines, evaluate_summaries, load_rows
 from digest.ingest import load_file
+from digest.lint import lint_directory
 from digest.models import Article, Brief
 from digest.pipeline import build
 from digest.summarize import stock_sentences, summarize
 
 log = logging.getLogger("digest")
+LINT_FAILED = 6
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +90,44 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(command=run_brief)
 
     p = commands.add_parser(
+        "lint",
+        help="check a built digest before it goes out",
+        description="Check the digest built in PATH: size under Gmail's clip budget, image alt "
+        "text and https URLs, absolute links, an unsubscribe link, the same items in the text "
+        "and HTML parts, lang and title. Exits 6 when a check fails.",
+    )
+    p.add_argument(
+        "path", type=Path, nargs="?", metavar="PATH", help="the built digest (default: out_dir)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--sending", action="store_true", help="require an unsubscribe link, as for sending"
+    )
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
+    )
+    p.set_defaults(command=run_lint)
+
+    p = commands.add_parser(
+        "preview",
+        help="serve the digest on localhost and rebuild it on every change",
+        description="Serve the current digest at desktop and mobile widths, as plain text and "
+        "in dark mode; rebuild and reload the page when a template, an article or the "
+        "configuration changes. Nothing is recorded as used or sent.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=8000, metavar="N", help="port (default: 8000; 0 picks one)"
+    )
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
+    )
+    p.add_argument(
+        "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
+    )
+    p.set_defaults(command=run_preview)
+
+    p = commands.add_parser(
         "eval",
         help="score the digest's quality on a data set",
         description="Score a stage of the digest against human references.",
@@ -141,6 +181,8 @@ def run_build(args: argparse.Namespace) -> int:
     result = build(config, today=args.date, out_dir=args.out)
     for problem in result.problems:
         print(f"digest: warning: {problem}", file=sys.stderr)
+    for finding in result.findings:
+        print(f"digest: warning: lint: {finding}", file=sys.stderr)
     skipped = f", {len(result.problems)} skipped" if result.problems else ""
     print(
         f"Built {len(result.digest.briefs)} stories{skipped}: "
@@ -217,4 +259,31 @@ def run_brief(args: argparse.Namespace) -> int:
         print()
         for sentence in brief.sentences:
             print(sentence)
+    return 0
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    path = args.path or config.out_dir
+    findings = lint_directory(
+        path, require_unsubscribe=args.sending, unsubscribe_url=config.unsubscribe_url
+    )
+    if args.json:
+        report = {
+            "path": str(path),
+            "ok": not findings,
+            "findings": [{"check": f.check, "message": f.message} for f in findings],
+        }
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            print(f"{path}: {finding}")
+        print(f"{path}: {len(findings)} problem(s)" if findings else f"{path}: ok")
+    return LINT_FAILED if findings else 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    from digest.preview import serve  # the server is only needed here
+
+    serve(args.config, host=args.host, port=args.port, today=args.date)
     return 0

@@ -20,6 +20,14 @@ from dotenv import dotenv_values
 from digest.errors import ConfigError
 
 DEFAULT_CONFIG = Path("digest.toml")
+URL_SCHEMES = ("https://", "http://", "mailto:")
+LANG_CODES = {
+    "english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it",
+    "portuguese": "pt", "dutch": "nl", "czech": "cs", "slovak": "sk", "greek": "el",
+    "hebrew": "he", "japanese": "ja", "chinese": "zh", "korean": "ko", "ukrainian": "uk",
+    "russian": "ru", "arabic": "ar", "swedish": "sv", "danish": "da", "norwegian": "no",
+    "finnish": "fi", "polish": "pl", "hungarian": "hu", "romanian": "ro", "turkish": "tr",
+}  # fmt: skip
 ALGORITHMS = ("digest", "lexrank", "lsa", "textrank", "luhn", "sumbasic", "kl")
 
 
@@ -41,6 +49,11 @@ class Config:
     algorithm: str = "digest"
     out_dir: Path = Path("out")
     templates_dir: Path | None = None
+    web_url: str | None = None  # the web version's address; "{date}" becomes YYYY-MM-DD
+    unsubscribe_url: str | None = None
+    sender_name: str | None = None
+    postal_address: str | None = None
+    sections: tuple[str, ...] = ()  # the order of sections in the email
     sources: tuple[Source, ...] = field(default=(Source(Path("content")),))
     path: Path | None = None  # the file this came from, if any
 
@@ -95,6 +108,18 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("out_dir", "templates_dir"):
         if name in settings:
             values[name] = base / _typed(settings[name], str, f"{where}: digest.{name}")
+    for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address"):
+        if name in settings:
+            values[name] = _typed(settings[name], str, f"{where}: digest.{name}").strip() or None
+    for name, schemes in (("web_url", ("https://", "http://")), ("unsubscribe_url", URL_SCHEMES)):
+        if values.get(name) and not values[name].startswith(schemes):
+            raise ConfigError(
+                f"{where}: digest.{name} must be an absolute URL starting with "
+                + " or ".join(schemes)
+                + f", not {values[name]!r}"
+            )
+    if "sections" in settings:
+        values["sections"] = _parse_sections(settings["sections"], f"{where}: digest.sections")
     if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "
@@ -103,6 +128,17 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     if "sources" in data:
         values["sources"] = _parse_sources(data["sources"], base, where)
     return Config(**values, path=origin)
+
+
+def _parse_sections(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(name, str) and name.strip() for name in raw):
+        raise ConfigError(f"{where} must be a list of section names, not {raw!r}")
+    return tuple(dict.fromkeys(name.strip() for name in raw))
+
+
+def html_lang(language: str) -> str:
+    """The HTML ``lang`` code for a sumy language name; English when unknown."""
+    return LANG_CODES.get(language.lower(), "en")
 
 
 def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:

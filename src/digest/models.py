@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+WORDS_PER_MINUTE = 230
+
 
 @dataclass(frozen=True)
 class Article:
@@ -23,6 +25,7 @@ class Article:
     published: datetime | None = None
     author: str | None = None
     image: str | None = None
+    section: str | None = None  # the digest section its source belongs to
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,22 @@ class Brief:
     source: str | None = None
     published: datetime | None = None
     image: str | None = None
+    section: str | None = None
+    words: int | None = None  # the article's length, for the reading time
+    sources: tuple[str, ...] = ()  # every outlet that carried the story, when more than one
+
+    @property
+    def reading_minutes(self) -> int | None:
+        """Minutes to read the whole article, at 230 words a minute; None when unknown."""
+        if not self.words:
+            return None
+        return max(1, -(-self.words // WORDS_PER_MINUTE))
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        """The outlets to credit: ``sources`` if set, else ``source``."""
+        names = self.sources or ((self.source,) if self.source else ())
+        return tuple(dict.fromkeys(names))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,14 +75,31 @@ class Digest:
     date: date
     briefs: tuple[Brief, ...]
     intro: str | None = None
+    sections: tuple[str, ...] = ()  # the order of the named sections
+    web_url: str | None = None  # where this issue's web version is published
+    unsubscribe_url: str | None = None
+    sender: str | None = None
+    postal_address: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "date": self.date.isoformat(),
             "intro": self.intro,
-            "items": [brief.to_dict() for brief in self.briefs],
+            "web_url": self.web_url,
+            "items": [_item(brief) for brief in self.briefs],
         }
+
+
+def _item(brief: Brief) -> dict[str, Any]:
+    """A brief as a digest item: the brief's own keys, then what the digest adds."""
+    return {
+        **brief.to_dict(),
+        "section": brief.section,
+        "sources": list(brief.source_names),
+        "image": brief.image,
+        "reading_minutes": brief.reading_minutes,
+    }
 
 
 @dataclass(frozen=True)
@@ -73,6 +109,7 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
+    web_html: str | None = None  # the web version: the HTML without the "view in browser" link
 
 
 @dataclass(frozen=True)

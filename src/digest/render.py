@@ -8,19 +8,24 @@ Templates in a user's directory win over the built-in ones, which stay reachable
 
 from __future__ import annotations
 
+import functools
 import textwrap
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import mjml
 
 from digest.errors import DigestError
-from digest.models import Digest, RenderedEmail
+from digest.models import Brief, Digest, RenderedEmail
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 PREHEADER_LIMIT = 140
+WEB = ("https://", "http://")
+MAILTO = (*WEB, "mailto:")
 
 
 def builtin_templates() -> Path:
@@ -35,26 +40,50 @@ class TemplateError(DigestError):
     hint = "check your templates directory; built-in templates are in templates/email/"
 
 
+@dataclass(frozen=True)
+class Section:
+    """The briefs shown under one heading; ``name`` is None for the unnamed section."""
+
+    name: str | None
+    briefs: tuple[Brief, ...]
+
+
 def render_email(
     digest: Digest, templates_dir: Path | None = None, lang: str = "en"
 ) -> RenderedEmail:
-    """The HTML and plain-text parts of ``digest``, with its subject."""
+    """The HTML and plain-text parts of ``digest``, its subject and its web version."""
     subject = f"{digest.title} · {long_date(digest.date)}"
-    context = {
+    context: dict[str, Any] = {
         "digest": digest,
         "subject": subject,
         "preheader": make_preheader(digest),
         "lang": lang,
+        "sections": group_sections(digest),
+        "web_url": safe_url(digest.web_url),
+        "unsubscribe_url": safe_url(digest.unsubscribe_url, MAILTO),
+        "web": False,
     }
-    html_env, text_env = _environments(templates_dir)
-    source = _render(html_env, HTML_TEMPLATE, context)
+    html_env, text_env = _environments(templates_dir, _template_names(templates_dir))
+    html = _compile(_render(html_env, HTML_TEMPLATE, context))
+    web_html = _compile(_render(html_env, HTML_TEMPLATE, {**context, "web": True}))
+    text = _render(text_env, TEXT_TEMPLATE, context).strip() + "\n"
+    return RenderedEmail(subject=subject, html=html, text=text, web_html=web_html)
+
+
+def group_sections(digest: Digest) -> tuple[Section, ...]:
+    """Briefs grouped by section: the configured order, then others as met, then unnamed."""
+    order = dict.fromkeys([*digest.sections, *(b.section for b in digest.briefs if b.section)])
+    groups = [Section(name, tuple(b for b in digest.briefs if b.section == name)) for name in order]
+    groups.append(Section(None, tuple(b for b in digest.briefs if not b.section)))
+    return tuple(group for group in groups if group.briefs)
+
+
+def _compile(source: str) -> str:
     try:
-        html = mjml.mjml2html(source, disable_comments=True, fonts={})
+        return mjml.mjml2html(source, disable_comments=True, fonts={})
     except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TemplateError(f"{HTML_TEMPLATE}: not valid MJML: {message}") from exc
-    text = _render(text_env, TEXT_TEMPLATE, context).strip() + "\n"
-    return RenderedEmail(subject=subject, html=html, text=text)
 
 
 def make_preheader(digest: Digest) -> str:
@@ -79,7 +108,19 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, object]) -> s
         raise TemplateError(f"{name}: {exc}") from exc
 
 
-def _environments(templates_dir: Path | None) -> tuple[jinja2.Environment, jinja2.Environment]:
+def _template_names(templates_dir: Path | None) -> tuple[str, ...]:
+    if templates_dir is None or not templates_dir.is_dir():
+        return ()
+    return tuple(sorted(str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*")))
+
+
+@functools.lru_cache(maxsize=8)
+def _environments(
+    templates_dir: Path | None, names: tuple[str, ...] = ()
+) -> tuple[jinja2.Environment, jinja2.Environment]:
+    # Cached: compiling the templates costs more than rendering them. Jinja checks an
+    # edited template's modification time on each use; ``names`` (the user's templates)
+    # is part of the key so that a newly added template replaces the built-in one.
     builtin = jinja2.FileSystemLoader(builtin_templates())
     loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({"builtin": builtin})]
     if templates_dir is not None:
@@ -96,7 +137,15 @@ def _environments(templates_dir: Path | None) -> tuple[jinja2.Environment, jinja
         keep_trailing_newline=True,
     )
     for env in (html_env, text_env):
-        env.filters.update(long_date=long_date, short_date=short_date, oneline=oneline, wrap=wrap)
+        env.filters.update(
+            long_date=long_date,
+            short_date=short_date,
+            oneline=oneline,
+            wrap=wrap,
+            safe_url=safe_url,
+            image_url=image_url,
+            lines=lines,
+        )
     return html_env, text_env
 
 
@@ -115,3 +164,24 @@ def oneline(value: str) -> str:
 
 def wrap(value: str, width: int = 72) -> str:
     return textwrap.fill(str(value), width=width, break_long_words=False, break_on_hyphens=False)
+
+
+def safe_url(value: str | None, schemes: tuple[str, ...] = WEB) -> str | None:
+    """``value`` on one line if it is an absolute URL of one of ``schemes``, else None.
+
+    A feed's ``javascript:`` or relative link must never become a link in the email.
+    """
+    if not value:
+        return None
+    url = "".join(str(value).split())  # whitespace inside a URL is always a mistake
+    return url if url.lower().startswith(schemes) else None
+
+
+def image_url(value: str | None) -> str | None:
+    """An image address the email may show: absolute https only (mail clients block others)."""
+    return safe_url(value, ("https://",))
+
+
+def lines(value: str | None) -> list[str]:
+    """The non-blank lines of ``value``, each with its whitespace collapsed."""
+    return [oneline(line) for line in str(value or "").splitlines() if line.strip()]
