@@ -3,7 +3,8 @@
     DigestError                 exit 1
      ├── ConfigError            exit 3   the configuration file or .env is wrong
      ├── InputError             exit 4   a file named on the command line is unusable
-     └── NoArticlesError        exit 5   no source gave a usable article
+     ├── NoArticlesError        exit 5   no source gave a usable article
+     └── AllSourcesFailedError  exit 6   every source failed (network, feed, page errors)
 
 Exit code 2 is left to usage errors (bad command-line arguments), as argparse does.
 Catch ``DigestError`` to handle them all.
@@ -41,3 +42,10 @@ class InputError(DigestError):
 class NoArticlesError(DigestError):
     exit_code = 5
     hint = "add articles to the content directory or check the warnings above"
+
+
+class AllSourcesFailedError(DigestError):
+    """Every configured source failed; one failing source alone is only a warning."""
+
+    exit_code = 6
+    hint = "check the network and the warnings above; the state store is unchanged"
