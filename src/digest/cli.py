@@ -1,7 +1,7 @@
 """Command line: a thin shell over the library.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 configuration error, 4 unusable input
-file, 5 no usable article; see README.md.
+file, 5 no usable article, 6 every source failed; see README.md.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from digest import __version__
 from digest.config import load_config
@@ -64,6 +65,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
+    p.add_argument(
+        "--preview",
+        "--dry-run",
+        action="store_true",
+        help="build the digest but record nothing: no item is marked as used",
+    )
     p.set_defaults(command=run_build)
 
     p = commands.add_parser(
@@ -96,15 +103,53 @@ def _positive(value: str) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    result = build(config, today=args.date, out_dir=args.out)
+    progress = FetchProgress(sys.stderr)
+    try:
+        result = build(
+            config, today=args.date, out_dir=args.out, preview=args.preview, progress=progress
+        )
+    finally:
+        progress.finish()
     for problem in result.problems:
         print(f"digest: warning: {problem}", file=sys.stderr)
     skipped = f", {len(result.problems)} skipped" if result.problems else ""
+    failed = f", {len(result.failed)} of {result.sources} sources failed" if result.failed else ""
+    preview = " (preview: nothing recorded)" if args.preview else ""
     print(
-        f"Built {len(result.digest.briefs)} stories{skipped}: "
+        f"Built {len(result.digest.briefs)} stories{skipped}{failed}{preview}: "
         + ", ".join(str(path) for path in result.files)
     )
     return 0
+
+
+class FetchProgress:
+    """A progress bar on a terminal; on anything else (cron), a plain line now and then."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.shown = False
+        self.last: tuple[int, int] | None = None
+
+    def __call__(self, done: int, total: int, url: str) -> None:
+        if self.tty:
+            filled = self.WIDTH * done // total
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\rfetching [{bar}] {done}/{total}\x1b[K")
+            self.stream.flush()
+            self.shown = True
+        elif total >= 8 and (step := (total, 4 * done // total)) != self.last:
+            # Long fetches only, and a line per quarter: cron mail stays short.
+            self.last = step
+            print(f"digest: fetched {done} of {total}", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
 
 
 def run_brief(args: argparse.Namespace) -> int:

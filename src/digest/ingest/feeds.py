@@ -43,6 +43,7 @@ class Entry:
 class Feed:
     title: str | None
     entries: tuple[Entry, ...]
+    warning: str | None = None  # something wrong that did not stop the reading
 
 
 def parse_feed(body: bytes, content_type: str = "", charset: str | None = None) -> Feed:
@@ -51,17 +52,29 @@ def parse_feed(body: bytes, content_type: str = "", charset: str | None = None) 
         raise FeedError("empty response")
     if content_type in JSON_TYPES or body.lstrip()[:1] == b"{":
         return _parse_json_feed(body)
+    if _ENTITY_DECLARATION.search(body[:65536]):
+        # Feeds have no use for them; an "entity bomb" needs them. feedparser's fallback
+        # parser would keep the unexpanded references as text, so refuse the document.
+        raise FeedError("declares XML entities (refused: a possible entity expansion attack)")
     header = content_type or "application/xml"
     if charset:
         header += f"; charset={charset}"
     parsed = feedparser.parse(body, response_headers={"content-type": header})
-    if not parsed.entries and (parsed.bozo or not parsed.version):
-        problem = parsed.get("bozo_exception")
-        if problem is not None and not isinstance(problem, feedparser.CharacterEncodingOverride):
+    problem = parsed.get("bozo_exception") if parsed.bozo else None
+    if isinstance(problem, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
+        problem = None  # a wrong or missing charset or type; feedparser coped
+    if not parsed.entries and (problem is not None or not parsed.version):
+        if problem is not None:
             raise FeedError(f"not a well-formed feed: {_one_line(str(problem))}")
         raise FeedError("not an RSS, Atom or JSON feed")
     entries = tuple(_entry(e) for e in parsed.entries)
-    return Feed(title=_clean_line(parsed.feed.get("title")), entries=entries)
+    warning = None
+    if problem is not None:
+        warning = f"malformed XML, read leniently: {_one_line(str(problem))}"
+    return Feed(_clean_line(parsed.feed.get("title")), entries, warning)
+
+
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
 def _entry(e: Any) -> Entry:

@@ -33,10 +33,14 @@ from digest.ingest.opml import OpmlError, read_opml
 from digest.models import Article, Problem
 from digest.text import count_words
 
-# A feed text shorter than this is a teaser: the article is fetched from its page.
+# A feed summary shorter than this is a teaser: the article is fetched from its page.
 TEASER_WORDS = 150
+# Full content shorter than this is a teaser too (some feeds put one in content:encoded).
+FULL_TEXT_MIN_WORDS = 40
 _CUT_OFF = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\]|read more\W*|continue reading\W*)$", re.I)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+MIN_PAGE_CHARS = 200
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.-]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,12 @@ def read_sources(
                 outcome = cache[url]
             else:
                 responses.append(outcome)
-            found = _feed_items(outcome, source) if source.feed else [_page_item(outcome, source)]
+            if source.feed:
+                found, warning = _feed_items(outcome, source)
+                if warning:
+                    problems.append(Problem(url, warning))
+            else:
+                found = [_page_item(outcome, source)]
         except _SourceError as exc:
             problems.append(Problem(url, str(exc)))
             failed.append(url)
@@ -119,7 +128,7 @@ def read_sources(
     return WebSources(tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed))
 
 
-def _feed_items(response: Response, source: Source) -> list[WebItem]:
+def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str | None]:
     try:
         feed = parse_feed(response.body, response.content_type, response.charset)
     except FeedError as exc:
@@ -149,12 +158,15 @@ def _feed_items(response: Response, source: Source) -> list[WebItem]:
             section=source.section,
             ids=(item_id(response.url, entry.guid, link, title, text, entry.guid in stable),),
         )
-        items.append(WebItem(article, source, response.url, bool(link) and _is_teaser(text)))
-    return items
+        teaser = bool(link) and _is_teaser(text, entry.full)
+        items.append(WebItem(article, source, response.url, teaser))
+    return items, feed.warning
 
 
-def _is_teaser(text: str) -> bool:
-    return count_words(text) < TEASER_WORDS or bool(_CUT_OFF.search(text))
+def _is_teaser(text: str, full: bool) -> bool:
+    """Whether a feed gave only the start of the article: short, or visibly cut off."""
+    limit = FULL_TEXT_MIN_WORDS if full else TEASER_WORDS
+    return count_words(text) < limit or bool(_CUT_OFF.search(text))
 
 
 def _page_item(response: Response, source: Source) -> WebItem:
@@ -176,15 +188,15 @@ def _page_article(response: Response) -> Article | None:
         raise _SourceError("empty page")
     if response.content_type and response.content_type not in HTML_TYPES:
         raise _SourceError(f"not an HTML page ({response.content_type})")
-    # Raw bytes: the extractor finds the encoding (declared, or sniffed when missing).
-    extracted = extract_html(response.body, response.final_url)
+    extracted = extract_html(_declared_html(response.body, response.charset), response.final_url)
     if extracted is None:
         return None
     blocks = clean_blocks(extracted.text.splitlines())
     title = " ".join((extracted.title or "").split())
     if blocks and blocks[0] == title:
         blocks = blocks[1:]
-    if not has_article_text(blocks):
+    # has_article_text counts space-separated words; Chinese or Japanese text has none.
+    if not (has_article_text(blocks) or sum(len(b) for b in blocks) >= MIN_PAGE_CHARS):
         return None
     url = canonical_url(extracted.url or response.final_url)
     return Article(
@@ -197,6 +209,32 @@ def _page_article(response: Response) -> Article | None:
         author=extracted.author,
         image=_absolute(response.final_url, extracted.image),
     )
+
+
+def _declared_html(body: bytes, charset: str | None) -> bytes:
+    """``body`` in an encoding it declares, so the extractor cannot guess wrong.
+
+    A page that declares its charset in a ``<meta>`` is left alone (unless it is valid
+    UTF-8: servers often claim ISO-8859-1 for UTF-8 pages, and pages lie too). Otherwise
+    the page is decoded with what holds: UTF-8, the HTTP charset, or windows-1252 (what
+    browsers assume for an undeclared legacy page), and handed on as declared UTF-8.
+    """
+    if body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return body  # a byte order mark says it all
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        if _META_CHARSET.search(body[:4096]):
+            return body
+        text = None
+        if charset:
+            try:
+                text = body.decode(charset)
+            except (UnicodeDecodeError, LookupError):
+                text = None  # a wrong charset: fall back as if there were none
+        if text is None:
+            text = body.decode("windows-1252", errors="replace")
+    return b'<meta charset="utf-8">' + _META_CHARSET.sub(b"<meta", text.encode("utf-8"))
 
 
 def complete_items(
