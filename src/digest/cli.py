@@ -17,7 +17,7 @@ from typing import TextIO
 
 from digest import __version__
 from digest.config import load_config
-from digest.errors import DigestError
+from digest.errors import AllSourcesFailedError, DigestError
 from digest.ingest import load_file
 from digest.pipeline import build
 from digest.summarize import summarize
@@ -108,6 +108,10 @@ def run_build(args: argparse.Namespace) -> int:
         result = build(
             config, today=args.date, out_dir=args.out, preview=args.preview, progress=progress
         )
+    except AllSourcesFailedError as exc:
+        for problem in exc.problems:
+            print(f"digest: warning: {problem}", file=sys.stderr)
+        raise
     finally:
         progress.finish()
     for problem in result.problems:

@@ -48,4 +48,8 @@ class AllSourcesFailedError(DigestError):
     """Every configured source failed; one failing source alone is only a warning."""
 
     exit_code = 6
-    hint = "check the network and the warnings above; the state store is unchanged"
+    hint = "check the network and the warnings above; no item was marked as used"
+
+    def __init__(self, message: str, problems: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems  # one per failed source, for the warnings

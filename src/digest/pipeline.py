@@ -81,7 +81,7 @@ def build(
         if sources and len(failed) == sources and web_sources:
             if save:
                 store.record_run(replace(run, status="failed", problems=len(problems)))
-            raise AllSourcesFailedError(f"all {sources} sources failed; nothing was fetched")
+            raise AllSourcesFailedError(f"all {sources} sources failed", tuple(problems))
         if not articles:
             if save:
                 store.record_run(replace(run, status="empty", problems=len(problems)))

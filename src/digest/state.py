@@ -324,8 +324,8 @@ def select_fresh(
     An item is fresh when no digest used it (by id or by canonical URL) and it falls in
     the window: published since ``start`` (first seen, when undated), or first seen in
     the last run and not used then (so a cut by ``max_items`` does not lose it). A feed
-    seen for the first time gives only its newest ``new_feed_items``; the rest of its
-    back catalogue is skipped for good.
+    seen for the first time gives only its newest ``new_feed_items`` fresh items; the
+    rest of its back catalogue is skipped for good, whatever the window later.
     """
     fresh: list[int] = []
     for i, c in enumerate(candidates):
@@ -341,16 +341,23 @@ def select_fresh(
             or (first_seen is not None and first_seen >= start)
         ):
             fresh.append(i)
-    skipped: list[str] = []
+    # A feed seen for the first time: its newest few fresh items, and nothing else ever.
+    kept = set(fresh)
     by_feed: dict[str, list[int]] = {}
-    for i in fresh:
-        if candidates[i].feed not in known_feeds:
-            by_feed.setdefault(candidates[i].feed, []).append(i)
+    for i, c in enumerate(candidates):
+        if c.feed not in known_feeds:
+            by_feed.setdefault(c.feed, []).append(i)
+    skipped: list[str] = []
     for members in by_feed.values():
-        members.sort(key=lambda i: _newest_first(candidates[i]))
-        for i in members[new_feed_items:]:
-            fresh.remove(i)
-            skipped.append(candidates[i].id)
+        admitted = sorted(
+            (i for i in members if i in kept), key=lambda i: _newest_first(candidates[i])
+        )
+        admitted = set(admitted[:new_feed_items])
+        for i in members:
+            if i not in admitted:
+                kept.discard(i)
+                skipped.append(candidates[i].id)
+    fresh = [i for i in fresh if i in kept]
     return fresh, skipped
 
 

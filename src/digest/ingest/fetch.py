@@ -23,6 +23,7 @@ USER_AGENT = (
     f"digest/{__version__} (newsletter digest generator; +https://pypi.org/project/digest/)"
 )
 SCHEMES = ("http", "https")
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ async def _fetch(
         return Failure(request.url, str(exc))
     except httpx.HTTPError as exc:
         return Failure(request.url, _describe(exc))
+    except httpx.InvalidURL as exc:  # httpx parses a Location header before we see it
+        return Failure(request.url, f"invalid URL (or a redirect to one): {exc}")
     except zlib.error as exc:
         return Failure(request.url, f"compressed body is corrupt: {exc}")
     except (OSError, ValueError) as exc:  # h11 and the socket layer raise these too
@@ -174,7 +177,7 @@ async def _follow(
             req = client.build_request("GET", url, headers=conditional)
             response = await client.send(req, stream=True)
             try:
-                if response.is_redirect:
+                if response.status_code in REDIRECTS and "Location" in response.headers:
                     location = response.headers.get("Location", "")
                     url = urljoin(url, location)
                     if not is_fetchable(url):
