@@ -173,7 +173,8 @@ async def _follow(
     for _ in range(options.max_redirects + 1):
         host = (urlsplit(url).hostname or "").lower()
         per_host = limits.per_host.setdefault(host, asyncio.Semaphore(options.per_host))
-        async with limits.overall, per_host:
+        # The host's slot first: a task waiting for a busy host must not hold an overall one.
+        async with per_host, limits.overall:
             req = client.build_request("GET", url, headers=conditional)
             response = await client.send(req, stream=True)
             try:
