@@ -39,3 +39,18 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def web(tmp_path: Path):
+    """A real HTTP server on 127.0.0.1 serving a copy of tests/fixtures/web (see web_server)."""
+    import shutil
+
+    from tests.web_server import start
+
+    root = tmp_path / "web-root"
+    shutil.copytree(FIXTURES / "web", root)
+    state, server = start(root)
+    yield state
+    server.shutdown()
+    server.server_close()

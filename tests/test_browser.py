@@ -279,8 +279,10 @@ def test_preview_dark_mode_switch_darkens_the_email(browser, preview):
     page.goto(address)
     wait_for_text(page, "mobile", "The first story of the preview")
     page.get_by_label("Dark mode").check()
+    # The frame's own location, not its src attribute: the old document stays loaded
+    # (and "complete") until the dark one replaces it.
     page.wait_for_function(
-        "document.getElementById('mobile').src.includes('scheme=dark')"
+        "document.getElementById('mobile').contentWindow.location.href.includes('scheme=dark')"
         " && document.getElementById('mobile').contentDocument.readyState === 'complete'"
     )
     wait_for_text(page, "mobile", "The first story of the preview")

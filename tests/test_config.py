@@ -81,3 +81,43 @@ def test_email_settings_are_read_and_urls_must_be_absolute(tmp_path):
     with pytest.raises(ConfigError, match=r"digest.sections must be a list of section names"):
         parse_config({"digest": {"sections": "World"}}, base=tmp_path)
     assert html_lang("German") == "de" and html_lang("klingon") == "en"
+
+
+def test_feed_page_and_opml_sources_with_their_options(tmp_path):
+    path = tmp_path / "digest.toml"
+    path.write_text(
+        '[digest]\nwindow = "48h"\nnew_feed_items = 2\nstate_dir = "st"\n'
+        '[[sources]]\nfeed = "https://example.org/rss"\nsection = "World"\n'
+        'include = ["a", "b"]\nexclude = "c"\nmax_items = 4\n'
+        '[[sources]]\nopml = "feeds.opml"\n[[sources]]\npage = "http://example.org/p"\n'
+    )
+    config = load_config(path, env={})
+    assert config.window == "48h" and config.new_feed_items == 2
+    assert config.state_dir == tmp_path / "st"
+    feed, opml, page = config.sources
+    assert feed == Source(
+        feed="https://example.org/rss",
+        section="World",
+        include=("a", "b"),
+        exclude=("c",),
+        max_items=4,
+    )
+    assert opml.opml == tmp_path / "feeds.opml" and page.page == "http://example.org/p"
+    assert load_config(path, env={"DIGEST_STATE_DIR": "/var/x"}).state_dir == Path("/var/x")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[digest]\nwindow = "soon"\n', "since-last-run"),
+        ('[[sources]]\nfeed = "file:///etc/passwd"\n', "http or https URL"),
+        ('[[sources]]\nfeed = "https://a/"\npage = "https://b/"\n', "exactly one"),
+        ('[[sources]]\nfeed = "https://a/"\nmax_items = 0\n', "at least 1"),
+        ('[[sources]]\nfeed = "https://a/"\ninclude = [1]\n', "list of strings"),
+    ],
+)
+def test_source_mistakes_are_reported(tmp_path, toml, message):
+    path = tmp_path / "digest.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, env={})

@@ -135,14 +135,14 @@ def test_lint_command_exits_6_and_reports_json(tmp_path: Path):
     (tmp_path / "digest.txt").write_text(email.text)
     (tmp_path / "digest.json").write_text(json.dumps(digest.to_dict()))
     result = run("lint", str(tmp_path), "--json")
-    assert result.returncode == 6, result.stderr
+    assert result.returncode == 7, result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is False
     assert report["findings"] == [
         {"check": "image-alt", "message": "image https://img.example.org/1.jpg has no alt text"}
     ]
     result = run("lint", str(tmp_path), "--sending")
-    assert result.returncode == 6
+    assert result.returncode == 7
     assert f"{tmp_path}: unsubscribe: sending is configured" in result.stdout
 
 

@@ -1,7 +1,8 @@
 """Command line: a thin shell over the library.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 configuration error, 4 unusable input
-file, 5 no usable article, 6 lint found problems; see README.md.
+file, 5 no usable article, 6 every source failed, 7 lint found problems; see
+README.md.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from digest import __version__
 from digest.config import ALGORITHMS, load_config
-from digest.errors import DigestError, UsageError
+from digest.errors import AllSourcesFailedError, DigestError, UsageError
 from digest.evaluate.summaries import evaluate_headlines, evaluate_summaries, load_rows
 from digest.ingest import load_file
 from digest.lint import lint_directory
@@ -25,7 +27,7 @@ from digest.pipeline import build
 from digest.summarize import stock_sentences, summarize
 
 log = logging.getLogger("digest")
-LINT_FAILED = 6
+LINT_FAILED = 7
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +70,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
+    p.add_argument(
+        "--preview",
+        "--dry-run",
+        action="store_true",
+        help="build the digest but record nothing: no item is marked as used",
+    )
     p.set_defaults(command=run_build)
 
     p = commands.add_parser(
@@ -94,7 +102,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="check a built digest before it goes out",
         description="Check the digest built in PATH: size under Gmail's clip budget, image alt "
         "text and https URLs, absolute links, an unsubscribe link, the same items in the text "
-        "and HTML parts, lang and title. Exits 6 when a check fails.",
+        "and HTML parts, lang and title. Exits 7 when a check fails.",
     )
     p.add_argument(
         "path", type=Path, nargs="?", metavar="PATH", help="the built digest (default: out_dir)"
@@ -178,14 +186,26 @@ def _positive(value: str) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    result = build(config, today=args.date, out_dir=args.out)
+    progress = FetchProgress(sys.stderr)
+    try:
+        result = build(
+            config, today=args.date, out_dir=args.out, preview=args.preview, progress=progress
+        )
+    except AllSourcesFailedError as exc:
+        for problem in exc.problems:
+            print(f"digest: warning: {problem}", file=sys.stderr)
+        raise
+    finally:
+        progress.finish()
     for problem in result.problems:
         print(f"digest: warning: {problem}", file=sys.stderr)
     for finding in result.findings:
         print(f"digest: warning: lint: {finding}", file=sys.stderr)
     skipped = f", {len(result.problems)} skipped" if result.problems else ""
+    failed = f", {len(result.failed)} of {result.sources} sources failed" if result.failed else ""
+    preview = " (preview: nothing recorded)" if args.preview else ""
     print(
-        f"Built {len(result.digest.briefs)} stories{skipped}: "
+        f"Built {len(result.digest.briefs)} stories{skipped}{failed}{preview}: "
         + ", ".join(str(path) for path in result.files)
     )
     return 0
@@ -241,6 +261,36 @@ def run_eval_headlines(args: argparse.Namespace) -> int:
         print(f"{label:16}" + "".join(f"{scores[k]:8.2f}" for k in ("rouge1", "rouge2", "rougeL")))
     print(f"mean headline length: {report['mean_characters']} characters")
     return 0
+
+
+class FetchProgress:
+    """A progress bar on a terminal; on anything else (cron), a plain line now and then."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.shown = False
+        self.last: tuple[int, int] | None = None
+
+    def __call__(self, done: int, total: int, url: str) -> None:
+        if self.tty:
+            filled = self.WIDTH * done // total
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\rfetching [{bar}] {done}/{total}\x1b[K")
+            self.stream.flush()
+            self.shown = True
+        elif total >= 8 and (step := (total, 4 * done // total)) != self.last:
+            # Long fetches only, and a line per quarter: cron mail stays short.
+            self.last = step
+            print(f"digest: fetched {done} of {total}", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
 
 
 def run_brief(args: argparse.Namespace) -> int:

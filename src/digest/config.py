@@ -9,9 +9,10 @@ in whatever the environment does not set.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,32 @@ LANG_CODES = {
 ALGORITHMS = ("digest", "lexrank", "lsa", "textrank", "luhn", "sumbasic", "kl")
 
 
+SOURCE_KINDS = ("path", "feed", "page", "opml")
+WINDOW = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
+DEFAULT_STATE_DIR = Path(".digest-state")
+
+
 @dataclass(frozen=True)
 class Source:
-    """A place articles come from: for now, a local directory."""
+    """A place articles come from: a local directory, a feed URL, a page URL or an OPML file.
 
-    path: Path
+    Exactly one of ``path``, ``feed``, ``page`` and ``opml`` is set.
+    """
+
+    path: Path | None = None
     name: str | None = None
+    feed: str | None = None
+    page: str | None = None
+    opml: Path | None = None
+    section: str | None = None
+    include: tuple[str, ...] = ()  # keep only items that mention one of these
+    exclude: tuple[str, ...] = ()  # drop items that mention one of these
+    max_items: int | None = None  # at most this many items, newest first
+
+    @property
+    def location(self) -> str:
+        """Where the source is, for messages."""
+        return str(self.path or self.feed or self.page or self.opml)
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,9 @@ class Config:
     sections: tuple[str, ...] = ()  # the order of sections in the email
     sources: tuple[Source, ...] = field(default=(Source(Path("content")),))
     path: Path | None = None  # the file this came from, if any
+    state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
+    window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
+    new_feed_items: int = 5  # a feed seen for the first time gives at most this many
 
 
 def load_environment(env_file: Path = Path(".env")) -> dict[str, str]:
@@ -72,7 +96,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         path = Path(env["DIGEST_CONFIG"])
     if path is None:
         if not DEFAULT_CONFIG.is_file():
-            return Config()
+            return _with_environment(Config(), env)
         path = DEFAULT_CONFIG
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -82,7 +106,14 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         raise ConfigError(f"{path}: cannot be read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_config(data, base=path.parent, origin=path)
+    return _with_environment(parse_config(data, base=path.parent, origin=path), env)
+
+
+def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
+    """Per-machine settings from the environment win over the file."""
+    if env.get("DIGEST_STATE_DIR"):
+        config = replace(config, state_dir=Path(env["DIGEST_STATE_DIR"]))
+    return config
 
 
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
@@ -99,13 +130,13 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("title", "intro", "language", "algorithm"):
         if name in settings:
             values[name] = _typed(settings[name], str, f"{where}: digest.{name}")
-    for name in ("sentences", "max_items"):
+    for name in ("sentences", "max_items", "new_feed_items"):
         if name in settings:
             number = _typed(settings[name], int, f"{where}: digest.{name}")
             if number < 1:
                 raise ConfigError(f"{where}: digest.{name} must be at least 1, not {number}")
             values[name] = number
-    for name in ("out_dir", "templates_dir"):
+    for name in ("out_dir", "templates_dir", "state_dir"):
         if name in settings:
             values[name] = base / _typed(settings[name], str, f"{where}: digest.{name}")
     for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address"):
@@ -120,6 +151,15 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
             )
     if "sections" in settings:
         values["sections"] = _parse_sections(settings["sections"], f"{where}: digest.sections")
+    values.setdefault("state_dir", base / DEFAULT_STATE_DIR)
+    if "window" in settings:
+        window = _typed(settings["window"], str, f"{where}: digest.window")
+        if window != "since-last-run" and not WINDOW.match(window):
+            raise ConfigError(
+                f'{where}: digest.window {window!r} must be "since-last-run" or hours or '
+                'days such as "48h" or "7d"'
+            )
+        values["window"] = window.strip()
     if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "
@@ -149,12 +189,38 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
         label = f"{where} source {i}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{label}: must be a table")
-        _check_keys(entry, {"path", "name"}, label)
-        if "path" not in entry:
-            raise ConfigError(f"{label}: needs a path")
-        path = base / _typed(entry["path"], str, f"{label}: path")
-        name = _typed(entry["name"], str, f"{label}: name") if "name" in entry else None
-        sources.append(Source(path=path, name=name))
+        _check_keys(
+            entry, {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items"}, label
+        )
+        kinds = [kind for kind in SOURCE_KINDS if kind in entry]
+        if len(kinds) != 1:
+            raise ConfigError(f"{label}: needs a path, feed, page or opml (exactly one)")
+        kind = kinds[0]
+        location = _typed(entry[kind], str, f"{label}: {kind}")
+        values: dict[str, Any] = {}
+        if kind in ("path", "opml"):
+            values[kind] = base / location
+        else:
+            if not re.match(r"^https?://[^/\s]+", location, re.IGNORECASE):
+                raise ConfigError(f"{label}: {kind} must be an http or https URL, not {location!r}")
+            values[kind] = location
+        for key in ("name", "section"):
+            if key in entry:
+                values[key] = _typed(entry[key], str, f"{label}: {key}")
+        for key in ("include", "exclude"):
+            if key in entry:
+                words = entry[key]
+                if isinstance(words, str):
+                    words = [words]
+                if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                    raise ConfigError(f"{label}: {key} must be a list of strings")
+                values[key] = tuple(w for w in words if w.strip())
+        if "max_items" in entry:
+            number = _typed(entry["max_items"], int, f"{label}: max_items")
+            if number < 1:
+                raise ConfigError(f"{label}: max_items must be at least 1, not {number}")
+            values["max_items"] = number
+        sources.append(Source(**values))
     return tuple(sources)
 
 

@@ -4,7 +4,8 @@
      ├── UsageError             exit 2   command-line arguments that do not go together
      ├── ConfigError            exit 3   the configuration file or .env is wrong
      ├── InputError             exit 4   a file named on the command line is unusable
-     └── NoArticlesError        exit 5   no source gave a usable article
+     ├── NoArticlesError        exit 5   no source gave a usable article
+     └── AllSourcesFailedError  exit 6   every source failed (network, feed, page errors)
 
 Exit code 2 is for usage errors, as argparse uses it for bad command-line arguments.
 Catch ``DigestError`` to handle them all.
@@ -48,3 +49,14 @@ class InputError(DigestError):
 class NoArticlesError(DigestError):
     exit_code = 5
     hint = "add articles to the content directory or check the warnings above"
+
+
+class AllSourcesFailedError(DigestError):
+    """Every configured source failed; one failing source alone is only a warning."""
+
+    exit_code = 6
+    hint = "check the network and the warnings above; no item was marked as used"
+
+    def __init__(self, message: str, problems: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems  # one per failed source, for the warnings

@@ -25,7 +25,9 @@ class Article:
     published: datetime | None = None
     author: str | None = None
     image: str | None = None
-    section: str | None = None  # the digest section its source belongs to
+    section: str | None = None  # the section its source is listed under, if any
+    sources: tuple[str, ...] = ()  # every outlet that ran the story, when merged from several
+    ids: tuple[str, ...] = ()  # the state store's keys of the items it stands for (web items)
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,31 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from digest.config import Config, html_lang
-from digest.errors import DigestError, NoArticlesError
+from digest.config import Config, Source, html_lang
+from digest.errors import AllSourcesFailedError, DigestError, NoArticlesError
 from digest.ingest import collect_articles
+from digest.ingest.dedup import merge_duplicates
+from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
+from digest.ingest.web import complete_items, newest_per_source, read_sources
 from digest.lint import Finding, lint_email
 from digest.models import Article, Brief, Digest, Problem, RenderedEmail
 from digest.render import render_email
+from digest.state import (
+    CachedResponse,
+    Candidate,
+    RunRecord,
+    SeenItem,
+    Store,
+    open_store,
+    select_fresh,
+    window_start,
+)
 from digest.summarize import summarize
 from digest.text import count_words
 
@@ -29,6 +43,8 @@ class BuildResult:
     email: RenderedEmail
     problems: tuple[Problem, ...]
     files: tuple[Path, ...]
+    sources: int = 0  # feeds, pages and directories read (an OPML file counts its feeds)
+    failed: tuple[str, ...] = ()  # those that failed
     findings: tuple[Finding, ...] = field(default=())  # what `digest lint` would report
 
 
@@ -38,68 +54,179 @@ def build(
     out_dir: Path | None = None,
     *,
     preview: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    fetch_options: FetchOptions = DEFAULT_OPTIONS,
 ) -> BuildResult:
     """Build the digest from the configured sources and write it to ``out_dir``.
 
-    A ``preview`` build is for looking at: it must record nothing as used or sent.
+    With feed or page sources, the state store in ``config.state_dir`` decides what is
+    new and, unless ``preview``, records what this build used.
     """
-    ingested = collect_articles(config.sources)
-    if not ingested.articles:
-        where = ", ".join(str(s.path) for s in config.sources)
-        raise NoArticlesError(f"no usable article found in {where}")
-    articles = order_articles(ingested.articles)
-    if len(articles) > config.max_items:
-        log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
-        articles = articles[: config.max_items]
-    briefs = tuple(
-        with_article_facts(
-            summarize(
+    now = now or datetime.now(UTC)
+    local_sources = [s for s in config.sources if s.path is not None]
+    web_sources = [s for s in config.sources if s.path is None]
+    ingested = collect_articles(local_sources)
+    articles, problems = list(ingested.articles), list(ingested.problems)
+    failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
+    sources = len(local_sources)
+    with ExitStack() as stack:
+        store = None
+        run = RunRecord(started=now, finished=now, status="ok")
+        if web_sources:
+            store = stack.enter_context(open_store(config.state_dir, preview=preview))
+            web, run = _collect_web(config, web_sources, store, now, progress, fetch_options)
+            articles += web.articles
+            problems += web.problems
+            failed += web.failed
+            sources += web.sources
+        save = store is not None and not preview
+        if sources and len(failed) == sources and web_sources:
+            if save:
+                store.record_run(replace(run, status="failed", problems=len(problems)))
+            raise AllSourcesFailedError(f"all {sources} sources failed", tuple(problems))
+        if not articles:
+            if save:
+                store.record_run(replace(run, status="empty", problems=len(problems)))
+            where = ", ".join(s.location for s in config.sources)
+            new = "new " if web_sources else ""
+            raise NoArticlesError(f"no {new}usable article found in {where}")
+        articles = order_articles(merge_duplicates(articles))
+        if len(articles) > config.max_items:
+            log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
+            articles = articles[: config.max_items]
+        briefs = tuple(
+            with_article_facts(
+                summarize(
+                    article,
+                    sentences=config.sentences,
+                    algorithm=config.algorithm,
+                    language=config.language,
+                ),
                 article,
-                sentences=config.sentences,
-                algorithm=config.algorithm,
-                language=config.language,
-            ),
-            article,
+            )
+            for article in articles
         )
-        for article in articles
+        issued = today or date.today()
+        digest = Digest(
+            title=config.title,
+            date=issued,
+            briefs=briefs,
+            intro=config.intro,
+            sections=section_order(config),
+            web_url=config.web_url.replace("{date}", issued.isoformat())
+            if config.web_url
+            else None,
+            unsubscribe_url=config.unsubscribe_url,
+            sender=config.sender_name,
+            postal_address=config.postal_address,
+        )
+        email = render_email(digest, config.templates_dir, lang=html_lang(config.language))
+        files = write_outputs(digest, email, out_dir or config.out_dir)
+        findings = lint_email(
+            email.html,
+            email.text,
+            digest.to_dict()["items"],
+            unsubscribe_url=config.unsubscribe_url,
+        )
+        if save:
+            used = tuple(key for article in articles for key in article.ids)
+            store.record_run(
+                replace(run, finished=datetime.now(UTC), used=used, problems=len(problems))
+            )
+    return BuildResult(
+        digest, email, tuple(problems), files, sources, tuple(failed), tuple(findings)
     )
-    issued = today or date.today()
-    digest = Digest(
-        title=config.title,
-        date=issued,
-        briefs=briefs,
-        intro=config.intro,
-        sections=section_order(config),
-        web_url=config.web_url.replace("{date}", issued.isoformat()) if config.web_url else None,
-        unsubscribe_url=config.unsubscribe_url,
-        sender=config.sender_name,
-        postal_address=config.postal_address,
+
+
+@dataclass(frozen=True)
+class _Web:
+    articles: list[Article]
+    problems: list[Problem]
+    failed: tuple[str, ...]
+    sources: int
+
+
+def _collect_web(
+    config: Config,
+    sources: Sequence[Source],
+    store: Store,
+    now: datetime,
+    progress: Progress | None,
+    options: FetchOptions,
+) -> tuple[_Web, RunRecord]:
+    """Fetch the feeds and pages, keep what the store says is new, complete the teasers."""
+    read = read_sources(sources, lambda url: _response(store, url), options, progress)
+    items = read.items
+    candidates = [
+        Candidate(i.article.ids[0], i.location, i.article.url, i.article.published) for i in items
+    ]
+    fresh, skipped = select_fresh(
+        candidates,
+        store.items(c.id for c in candidates),
+        store.used_urls(c.url for c in candidates if c.url),
+        store.known_feeds(),
+        window_start(config.window, now, store.last_success()),
+        config.new_feed_items,
     )
-    email = render_email(digest, config.templates_dir, lang=html_lang(config.language))
-    files = write_outputs(digest, email, out_dir or config.out_dir)
-    findings = lint_email(
-        email.html,
-        email.text,
-        digest.to_dict()["items"],
-        unsubscribe_url=config.unsubscribe_url,
+    chosen = newest_per_source([items[i] for i in sorted(fresh)])
+    articles, page_problems = complete_items(chosen, options, progress)
+    run = RunRecord(
+        started=now,
+        finished=now,
+        status="ok",
+        seen=tuple(
+            SeenItem(c.id, c.feed, c.url, i.article.title, c.published)
+            for c, i in zip(candidates, items, strict=True)
+        ),
+        skipped=tuple(skipped),
+        feeds_ok=read.ok,
+        responses=tuple(
+            CachedResponse(
+                r.url, r.final_url, r.body, r.content_type, r.charset, r.etag, r.last_modified
+            )
+            for r in read.responses
+        ),
     )
-    return BuildResult(digest, email, ingested.problems, files, tuple(findings))
+    web = _Web(
+        articles,
+        [*read.problems, *page_problems],
+        read.failed,
+        len(read.ok) + len(read.failed),
+    )
+    return web, run
+
+
+def _response(store: Store, url: str) -> Response | None:
+    cached = store.cached([url]).get(url)
+    if cached is None:
+        return None
+    return Response(
+        url=cached.url,
+        final_url=cached.final_url,
+        status=200,
+        body=cached.body,
+        content_type=cached.content_type,
+        charset=cached.charset,
+        etag=cached.etag,
+        last_modified=cached.last_modified,
+    )
 
 
 def with_article_facts(brief: Brief, article: Article) -> Brief:
-    """The brief with what the email shows from its article: section and length."""
+    """The brief with what the email shows from its article: section, length, outlets."""
     return replace(
         brief,
         section=brief.section or article.section,
         words=brief.words or count_words(article.text),
+        sources=article.sources if len(article.sources) > 1 else brief.sources,
     )
 
 
 def section_order(config: Config) -> tuple[str, ...]:
     """Sections in configuration order: ``[digest] sections``, then the sources' own."""
-    # Sources gain a `section` setting in ingest; until then they have none.
-    named = [getattr(source, "section", None) for source in config.sources]
-    return tuple(dict.fromkeys([*config.sections, *(name for name in named if name)]))
+    named = (source.section for source in config.sources if source.section)
+    return tuple(dict.fromkeys([*config.sections, *named]))
 
 
 def order_articles(articles: Iterable[Article]) -> list[Article]:

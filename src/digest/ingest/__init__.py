@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from digest.config import Source
 from digest.ingest.clean import classify_block, clean_text
 from digest.ingest.local import load_directory, load_file
-from digest.models import IngestResult
+from digest.ingest.web import wanted
+from digest.models import Article, IngestResult
 
 __all__ = ["classify_block", "clean_text", "collect_articles", "load_directory", "load_file"]
 
 
 def collect_articles(sources: Iterable[Source]) -> IngestResult:
-    """Articles from every source; a failing source is a problem, not the end of the run."""
-    articles, problems = [], []
+    """Articles from every local directory source; a failing one is a problem, not the end.
+
+    Feed, page and OPML sources are read by ``digest.ingest.web`` (they need the state
+    store between fetching feeds and fetching pages).
+    """
+    articles: list[Article] = []
+    problems = []
     for source in sources:
+        if source.path is None:
+            continue
         result = load_directory(source.path, source=source.name)
-        articles.extend(result.articles)
+        found = [a for a in result.articles if wanted(a, source)]
+        if source.section:
+            found = [replace(a, section=source.section) for a in found]
+        if source.max_items is not None:
+            found = _newest(found)[: source.max_items]
+        articles.extend(found)
         problems.extend(result.problems)
     return IngestResult(tuple(articles), tuple(problems))
+
+
+def _newest(articles: list[Article]) -> list[Article]:
+    dated = sorted((a for a in articles if a.published), key=lambda a: a.published, reverse=True)
+    return dated + [a for a in articles if not a.published]

@@ -1,0 +1,266 @@
+"""Fetch URLs over HTTP with hard bounds (the only module that imports httpx).
+
+Every request has a total deadline (connecting, redirects and the whole body: a server
+that sends one byte a second is cut off), a cap on redirects, and a cap on the body
+counted after decompression, so a gzip bomb costs at most ``max_bytes`` of memory.
+Connections are bounded overall and per host. Failures come back as values, never as
+exceptions: one bad URL must not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from digest import __version__
+
+USER_AGENT = (
+    f"digest/{__version__} (newsletter digest generator; +https://pypi.org/project/digest/)"
+)
+SCHEMES = ("http", "https")
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """The bounds every request is held to."""
+
+    timeout: float = 20.0  # seconds for the whole request, redirects and body included
+    connect_timeout: float = 10.0
+    max_bytes: int = 5 * 1024 * 1024  # after decompression
+    max_redirects: int = 5
+    connections: int = 16  # open at once, overall
+    per_host: int = 4  # open at once, to one host
+    user_agent: str = USER_AGENT
+
+
+DEFAULT_OPTIONS = FetchOptions()
+
+
+@dataclass(frozen=True)
+class Request:
+    """A URL to fetch, with the validators of an earlier response for a conditional GET."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """A successful fetch; ``not_modified`` means a 304 and an empty ``body``."""
+
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    body: bytes = b""
+    content_type: str = ""  # media type, lower case, without parameters
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A fetch that failed, and why, in words for the user."""
+
+    url: str
+    reason: str
+
+
+Outcome = Response | Failure
+Progress = Callable[[int, int, str], None]  # (done, total, url)
+
+
+@dataclass
+class _Limits:
+    overall: asyncio.Semaphore
+    per_host: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+
+def is_fetchable(url: str) -> bool:
+    """Whether ``url`` is an absolute http or https URL with a host."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in SCHEMES and bool(parts.hostname)
+
+
+def fetch_all(
+    requests: Sequence[Request],
+    options: FetchOptions = DEFAULT_OPTIONS,
+    progress: Progress | None = None,
+) -> list[Outcome]:
+    """Fetch every request concurrently; outcomes come back in the order of ``requests``."""
+    if not requests:
+        return []
+    return asyncio.run(_fetch_all(requests, options, progress))
+
+
+async def _fetch_all(
+    requests: Sequence[Request], options: FetchOptions, progress: Progress | None
+) -> list[Outcome]:
+    limits = _Limits(asyncio.Semaphore(options.connections))
+    timeout = httpx.Timeout(options.timeout, connect=options.connect_timeout)
+    pool = httpx.Limits(max_connections=options.connections, max_keepalive_connections=8)
+    headers = {
+        "User-Agent": options.user_agent,
+        # Only encodings this module inflates itself, with a size bound.
+        "Accept-Encoding": "gzip, deflate",
+    }
+    done = 0
+
+    async with httpx.AsyncClient(
+        timeout=timeout, limits=pool, headers=headers, follow_redirects=False, trust_env=False
+    ) as client:
+
+        async def one(request: Request) -> Outcome:
+            nonlocal done
+            outcome = await _fetch(client, request, options, limits)
+            done += 1
+            if progress:
+                progress(done, len(requests), request.url)
+            return outcome
+
+        return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+async def _fetch(
+    client: httpx.AsyncClient, request: Request, options: FetchOptions, limits: _Limits
+) -> Outcome:
+    if not is_fetchable(request.url):
+        return Failure(request.url, "not an http or https URL")
+    try:
+        async with asyncio.timeout(options.timeout):
+            return await _follow(client, request, options, limits)
+    except TimeoutError:
+        return Failure(request.url, f"timed out after {options.timeout:g} s")
+    except _Refused as exc:
+        return Failure(request.url, str(exc))
+    except httpx.HTTPError as exc:
+        return Failure(request.url, _describe(exc))
+    except httpx.InvalidURL as exc:  # httpx parses a Location header before we see it
+        return Failure(request.url, f"invalid URL (or a redirect to one): {exc}")
+    except zlib.error as exc:
+        return Failure(request.url, f"compressed body is corrupt: {exc}")
+    except (OSError, ValueError) as exc:  # h11 and the socket layer raise these too
+        return Failure(request.url, f"connection failed: {exc}")
+
+
+class _Refused(Exception):
+    pass
+
+
+async def _follow(
+    client: httpx.AsyncClient, request: Request, options: FetchOptions, limits: _Limits
+) -> Response:
+    url = request.url
+    conditional = {}
+    if request.etag:
+        conditional["If-None-Match"] = request.etag
+    if request.last_modified:
+        conditional["If-Modified-Since"] = request.last_modified
+    for _ in range(options.max_redirects + 1):
+        host = (urlsplit(url).hostname or "").lower()
+        per_host = limits.per_host.setdefault(host, asyncio.Semaphore(options.per_host))
+        # The host's slot first: a task waiting for a busy host must not hold an overall one.
+        async with per_host, limits.overall:
+            req = client.build_request("GET", url, headers=conditional)
+            response = await client.send(req, stream=True)
+            try:
+                if response.status_code in REDIRECTS and "Location" in response.headers:
+                    location = response.headers.get("Location", "")
+                    url = urljoin(url, location)
+                    if not is_fetchable(url):
+                        raise _Refused(f"redirected to a URL that is not http or https: {url}")
+                    continue
+                if response.status_code == 304:
+                    return _response(request.url, url, response, b"")
+                if response.status_code >= 400:
+                    raise _Refused(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+                body = await _read_body(response, options.max_bytes)
+                return _response(request.url, url, response, body)
+            finally:
+                await response.aclose()
+    raise _Refused(f"more than {options.max_redirects} redirects")
+
+
+def _response(requested: str, final: str, response: httpx.Response, body: bytes) -> Response:
+    content_type, _, params = response.headers.get("Content-Type", "").partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip("\"'")
+    return Response(
+        url=requested,
+        final_url=final,
+        status=response.status_code,
+        body=body,
+        content_type=content_type.strip().lower(),
+        charset=charset,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )
+
+
+async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body, inflated here chunk by chunk so that no step grows past ``max_bytes``."""
+    declared = response.headers.get("Content-Length", "")
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if declared.isdigit() and not encoding and int(declared) > max_bytes:
+        raise _Refused(f"response larger than {_size(max_bytes)}")
+    inflate = _inflater(encoding)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        data = chunk
+        while data:
+            if inflate is None:
+                piece, data = data, b""
+            else:
+                # max_length bounds the memory of one step; the rest waits in the tail.
+                piece = inflate.decompress(data, max_bytes - size + 1)
+                data = inflate.unconsumed_tail
+            size += len(piece)
+            if size > max_bytes:
+                raise _Refused(f"response larger than {_size(max_bytes)} (after decompression)")
+            parts.append(piece)
+    return b"".join(parts)
+
+
+def _inflater(encoding: str):  # -> zlib decompressor or None
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(wbits=32 + zlib.MAX_WBITS)  # zlib or gzip header
+    raise _Refused(f"unsupported Content-Encoding {encoding!r}")
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "Name or service not known" in text or "nodename nor servname" in text:
+            return "DNS lookup failed (no such host)"
+        return f"cannot connect: {text or type(exc).__name__}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.DecodingError):
+        return f"response cannot be decoded: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"

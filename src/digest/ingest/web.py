@@ -1,0 +1,319 @@
+"""Articles from the web: feeds (RSS, Atom, JSON Feed, OPML lists of them) and pages.
+
+Two steps, so that what the state store already knows is never fetched twice:
+``read_sources`` fetches every feed and page source and turns it into items (a feed
+item may be only a teaser); the caller keeps the items it wants; ``complete_items``
+fetches the page of each teaser left and extracts its full text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin, urlsplit
+
+from digest.config import Source
+from digest.ingest.clean import clean_blocks, has_article_text
+from digest.ingest.extract import extract_html
+from digest.ingest.feeds import FeedError, parse_feed
+from digest.ingest.fetch import (
+    DEFAULT_OPTIONS,
+    Failure,
+    FetchOptions,
+    Progress,
+    Request,
+    Response,
+    fetch_all,
+    is_fetchable,
+)
+from digest.ingest.identity import canonical_url, item_id, stable_guids
+from digest.ingest.local import parse_datetime
+from digest.ingest.opml import OpmlError, read_opml
+from digest.models import Article, Problem
+from digest.text import count_words
+
+# A feed summary shorter than this is a teaser: the article is fetched from its page.
+TEASER_WORDS = 150
+# Full content shorter than this is a teaser too (some feeds put one in content:encoded).
+FULL_TEXT_MIN_WORDS = 40
+_CUT_OFF = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\]|read more\W*|continue reading\W*)$", re.I)
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MIN_PAGE_CHARS = 200
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class WebItem:
+    """One item from a feed or page source; ``article.ids`` holds its identity."""
+
+    article: Article
+    source: Source  # the configured source (for OPML, one per feed it lists)
+    location: str  # the feed or page URL it came from
+    teaser: bool = False
+
+
+@dataclass(frozen=True)
+class WebSources:
+    items: tuple[WebItem, ...]
+    problems: tuple[Problem, ...]
+    responses: tuple[Response, ...]  # new full responses, to remember for conditional GET
+    ok: tuple[str, ...]  # feed and page URLs read without error
+    failed: tuple[str, ...]  # feed and page URLs (and OPML files) that failed
+
+
+class _SourceError(Exception):
+    pass
+
+
+def read_sources(
+    sources: Iterable[Source],
+    cached: Callable[[str], Response | None] = lambda url: None,
+    options: FetchOptions = DEFAULT_OPTIONS,
+    progress: Progress | None = None,
+) -> WebSources:
+    """Fetch every feed and page source; a failing one is a problem, the rest go on.
+
+    ``cached`` gives the earlier response to a URL, if one was kept: its validators make
+    the request conditional, and a 304 reuses its body.
+    """
+    problems: list[Problem] = []
+    failed: list[str] = []
+    targets: list[tuple[str, Source]] = []
+    for source in sources:
+        if source.opml:
+            try:
+                outlines = read_opml(source.opml)
+            except OpmlError as exc:
+                problems.append(Problem(str(source.opml), str(exc)))
+                failed.append(str(source.opml))
+                continue
+            for o in outlines:
+                feed = replace(source, opml=None, feed=o.url, name=source.name or o.title)
+                targets.append((o.url, feed))
+        elif source.feed or source.page:
+            targets.append((source.location, source))
+    targets = list(dict(targets).items())  # one fetch per URL
+    cache = {url: r for url, _ in targets if (r := cached(url)) is not None}
+    requests = [
+        Request(url, cache[url].etag, cache[url].last_modified) if url in cache else Request(url)
+        for url, _ in targets
+    ]
+    outcomes = fetch_all(requests, options, progress)
+    items: list[WebItem] = []
+    responses: list[Response] = []
+    ok: list[str] = []
+    for (url, source), outcome in zip(targets, outcomes, strict=True):
+        try:
+            if isinstance(outcome, Failure):
+                raise _SourceError(outcome.reason)
+            if outcome.not_modified:
+                if url not in cache:
+                    raise _SourceError("answered 304 Not Modified to an unconditional request")
+                outcome = cache[url]
+            else:
+                responses.append(outcome)
+            if source.feed:
+                found, warning = _feed_items(outcome, source)
+                if warning:
+                    problems.append(Problem(url, warning))
+            else:
+                found = [_page_item(outcome, source)]
+        except _SourceError as exc:
+            problems.append(Problem(url, str(exc)))
+            failed.append(url)
+            continue
+        ok.append(url)
+        items.extend(i for i in found if wanted(i.article, source))
+    return WebSources(tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed))
+
+
+def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str | None]:
+    try:
+        feed = parse_feed(response.body, response.content_type, response.charset)
+    except FeedError as exc:
+        raise _SourceError(str(exc)) from exc
+    stable = stable_guids(e.guid for e in feed.entries)
+    name = source.name or feed.title or urlsplit(response.final_url).hostname
+    items = []
+    for entry in feed.entries:
+        link = urljoin(response.final_url, entry.link) if entry.link else None
+        if link and not is_fetchable(link):
+            link = None  # javascript:, data:, file: ... never followed, never shown
+        blocks = clean_blocks(entry.blocks)
+        title = entry.title or (blocks[0][:90] if blocks else "")
+        if not title or not (blocks or link):
+            continue
+        text = "\n\n".join(blocks)
+        url = canonical_url(link) if link else None
+        article = Article(
+            title=title,
+            text=text,
+            origin=link or response.url,
+            url=url,
+            source=name,
+            published=entry.published,
+            author=entry.author,
+            image=_absolute(response.final_url, entry.image),
+            section=source.section,
+            ids=(item_id(response.url, entry.guid, link, title, text, entry.guid in stable),),
+        )
+        teaser = bool(link) and _is_teaser(text, entry.full)
+        items.append(WebItem(article, source, response.url, teaser))
+    return items, feed.warning
+
+
+def _is_teaser(text: str, full: bool) -> bool:
+    """Whether a feed gave only the start of the article: short, or visibly cut off."""
+    limit = FULL_TEXT_MIN_WORDS if full else TEASER_WORDS
+    return count_words(text) < limit or bool(_CUT_OFF.search(text))
+
+
+def _page_item(response: Response, source: Source) -> WebItem:
+    article = _page_article(response)
+    if article is None:
+        raise _SourceError("no article text found in the page")
+    article = replace(
+        article,
+        source=source.name or article.source,
+        section=source.section,
+        ids=("url:" + (article.url or canonical_url(response.final_url)),),
+    )
+    return WebItem(article, source, response.url)
+
+
+def _page_article(response: Response) -> Article | None:
+    """The article in a fetched page; raises _SourceError for what is not a page."""
+    if not response.body.strip():
+        raise _SourceError("empty page")
+    if response.content_type and response.content_type not in HTML_TYPES:
+        raise _SourceError(f"not an HTML page ({response.content_type})")
+    extracted = extract_html(_declared_html(response.body, response.charset), response.final_url)
+    if extracted is None:
+        return None
+    blocks = clean_blocks(extracted.text.splitlines())
+    title = " ".join((extracted.title or "").split())
+    if blocks and blocks[0] == title:
+        blocks = blocks[1:]
+    # has_article_text counts space-separated words; Chinese or Japanese text has none.
+    if not (has_article_text(blocks) or sum(len(b) for b in blocks) >= MIN_PAGE_CHARS):
+        return None
+    url = canonical_url(extracted.url or response.final_url)
+    return Article(
+        title=title or blocks[0][:90],
+        text="\n\n".join(blocks),
+        origin=response.url,
+        url=url if is_fetchable(url) else canonical_url(response.final_url),
+        source=extracted.site,
+        published=parse_datetime(extracted.published),
+        author=extracted.author,
+        image=_absolute(response.final_url, extracted.image),
+    )
+
+
+def _declared_html(body: bytes, charset: str | None) -> bytes:
+    """``body`` in an encoding it declares, so the extractor cannot guess wrong.
+
+    A page that declares its charset in a ``<meta>`` is left alone (unless it is valid
+    UTF-8: servers often claim ISO-8859-1 for UTF-8 pages, and pages lie too). Otherwise
+    the page is decoded with what holds: UTF-8, the HTTP charset, or windows-1252 (what
+    browsers assume for an undeclared legacy page), and handed on as declared UTF-8.
+    """
+    if body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return body  # a byte order mark says it all
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        if _META_CHARSET.search(body[:4096]):
+            return body
+        text = None
+        if charset:
+            try:
+                text = body.decode(charset)
+            except (UnicodeDecodeError, LookupError):
+                text = None  # a wrong charset: fall back as if there were none
+        if text is None:
+            text = body.decode("windows-1252", errors="replace")
+    return b'<meta charset="utf-8">' + _META_CHARSET.sub(b"<meta", text.encode("utf-8"))
+
+
+def complete_items(
+    items: Sequence[WebItem],
+    options: FetchOptions = DEFAULT_OPTIONS,
+    progress: Progress | None = None,
+) -> tuple[list[Article], list[Problem]]:
+    """The articles of ``items``, each teaser replaced by the full text of its page.
+
+    When a page cannot be had, the teaser stays (a problem says why), if it has text.
+    """
+    teasers = [i for i, item in enumerate(items) if item.teaser and item.article.url]
+    origins = [items[i].article.origin for i in teasers]
+    outcomes = dict(
+        zip(teasers, fetch_all([Request(url) for url in origins], options, progress), strict=True)
+    )
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        article = item.article
+        outcome = outcomes.get(i)
+        if outcome is not None:
+            try:
+                if isinstance(outcome, Failure):
+                    raise _SourceError(outcome.reason)
+                page = _page_article(outcome)
+                if page is None:
+                    raise _SourceError("no article text found in the page")
+            except _SourceError as exc:
+                kept = "the feed's teaser is used" if article.text else "item skipped"
+                problems.append(Problem(article.origin, f"{exc}; {kept}"))
+            else:
+                if len(page.text) > len(article.text):
+                    article = replace(
+                        article,
+                        text=page.text,
+                        published=article.published or page.published,
+                        author=article.author or page.author,
+                        image=article.image or page.image,
+                    )
+        if article.text:
+            articles.append(article)
+    return articles, problems
+
+
+def wanted(article: Article, source: Source) -> bool:
+    """Whether the item passes the source's include and exclude keywords."""
+    if not (source.include or source.exclude):
+        return True
+    haystack = f"{article.title}\n{article.text}"
+    if source.include and not any(_mentions(haystack, w) for w in source.include):
+        return False
+    return not any(_mentions(haystack, w) for w in source.exclude)
+
+
+def _mentions(text: str, word: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def newest_per_source(items: Sequence[WebItem]) -> list[WebItem]:
+    """``items`` in order, but no more from one source than its ``max_items`` (newest)."""
+    by_source: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_source.setdefault(item.location, []).append(i)
+    dropped: set[int] = set()
+    for members in by_source.values():
+        limit = items[members[0]].source.max_items
+        if limit is not None and len(members) > limit:
+            members.sort(key=lambda i: _age(items[i].article))
+            dropped.update(members[limit:])
+    return [item for i, item in enumerate(items) if i not in dropped]
+
+
+def _age(article: Article) -> tuple[int, float]:
+    return (0, -article.published.timestamp()) if article.published else (1, 0.0)
+
+
+def _absolute(base: str, url: str | None) -> str | None:
+    if not url:
+        return None
+    absolute = urljoin(base, url)
+    return absolute if is_fetchable(absolute) else None

@@ -1,0 +1,377 @@
+"""Memory across runs, in SQLite: the items seen and used, the runs, HTTP validators.
+
+One file, ``state.sqlite3``, in the state directory. A build reads it at the start and
+writes everything it learned in ONE transaction at the end, so a crash at any point
+leaves either the old state or the new one, never a mix. A lock file keeps two builds
+(two cron runs) from overlapping; a preview build neither locks nor writes.
+
+The schema has a version (SQLite's ``user_version``) and a list of migrations; to add a
+table (a send ledger, say), append a migration to ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from digest.errors import DigestError
+
+DB_NAME = "state.sqlite3"
+LOCK_NAME = "lock"
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: runs, items seen and used, feeds seen, HTTP validators and bodies for 304s.
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started TEXT NOT NULL,
+        finished TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'empty', 'failed')),
+        items INTEGER NOT NULL DEFAULT 0,
+        problems INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY,
+        url TEXT,
+        feed TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        published TEXT,
+        first_seen TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'used', 'skipped')),
+        run_id INTEGER REFERENCES runs (id)
+    );
+    CREATE INDEX items_url ON items (url);
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        first_seen TEXT NOT NULL,
+        last_ok TEXT
+    );
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        final_url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        content_type TEXT NOT NULL DEFAULT '',
+        charset TEXT,
+        body BLOB NOT NULL,
+        fetched TEXT NOT NULL
+    );
+    """,
+)
+
+
+class StateError(DigestError):
+    """The state store cannot be opened, is locked by another run, or is damaged."""
+
+    hint = "check the state directory (state_dir in digest.toml or DIGEST_STATE_DIR)"
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    first_seen: datetime
+    status: str  # new (seen, not yet in a digest), used, or skipped (never to be shown)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """What a conditional GET needs, and the body to reuse on a 304."""
+
+    url: str
+    final_url: str
+    body: bytes
+    content_type: str = ""
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class SeenItem:
+    id: str
+    feed: str
+    url: str | None = None
+    title: str = ""
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything one build learned; written in one transaction."""
+
+    started: datetime
+    finished: datetime
+    status: str
+    seen: tuple[SeenItem, ...] = ()
+    used: tuple[str, ...] = ()  # item ids that went into the digest
+    skipped: tuple[str, ...] = ()  # item ids never to show (a new feed's back catalogue)
+    feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
+    responses: tuple[CachedResponse, ...] = ()
+    problems: int = 0
+
+
+@dataclass
+class Store:
+    """An open state store; use ``open_store``."""
+
+    db: sqlite3.Connection
+    path: Path
+    lock: IO[bytes] | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        self.db.close()
+        if self.lock is not None:
+            self.lock.close()  # releases the flock
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Reading
+
+    def cached(self, urls: Iterable[str]) -> dict[str, CachedResponse]:
+        found = {}
+        for url in urls:
+            row = self.db.execute(
+                "SELECT url, final_url, body, content_type, charset, etag, last_modified"
+                " FROM http_cache WHERE url = ?",
+                (url,),
+            ).fetchone()
+            if row:
+                found[url] = CachedResponse(*row)
+        return found
+
+    def known_feeds(self) -> set[str]:
+        return {url for (url,) in self.db.execute("SELECT url FROM feeds")}
+
+    def last_success(self) -> datetime | None:
+        """When the last build that produced a digest started."""
+        row = self.db.execute("SELECT max(started) FROM runs WHERE status = 'ok'").fetchone()
+        return _time(row[0])
+
+    def items(self, ids: Iterable[str]) -> dict[str, ItemRecord]:
+        found = {}
+        for item_id in ids:
+            row = self.db.execute(
+                "SELECT first_seen, status FROM items WHERE id = ?", (item_id,)
+            ).fetchone()
+            if row:
+                found[item_id] = ItemRecord(_time(row[0]) or _now(), row[1])
+        return found
+
+    def used_urls(self, urls: Iterable[str]) -> set[str]:
+        """Those of ``urls`` that an item already used had (one story, two feeds)."""
+        return {
+            url
+            for url in set(urls)
+            if self.db.execute(
+                "SELECT 1 FROM items WHERE url = ? AND status = 'used' LIMIT 1", (url,)
+            ).fetchone()
+        }
+
+    def runs(self) -> list[tuple[int, str, str, int]]:
+        """(id, started, status, items) of every run, oldest first."""
+        return list(self.db.execute("SELECT id, started, status, items FROM runs ORDER BY id"))
+
+    # Writing
+
+    def record_run(self, run: RunRecord) -> int:
+        """Write what one build learned, all or nothing; returns the run's id."""
+        if self.lock is None:
+            raise StateError(f"{self.path}: opened for reading only (a preview build)")
+        started, finished = _iso(run.started), _iso(run.finished)
+        with self.db:  # one transaction: committed whole, or rolled back
+            cursor = self.db.execute(
+                "INSERT INTO runs (started, finished, status, items, problems)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (started, finished, run.status, len(run.used), run.problems),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO items (id, url, feed, title, published, first_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [(s.id, s.url, s.feed, s.title, _iso(s.published), started) for s in run.seen],
+            )
+            self.db.executemany(
+                "UPDATE items SET status = 'used', run_id = ? WHERE id = ?",
+                [(run_id, item_id) for item_id in run.used],
+            )
+            self.db.executemany(
+                "UPDATE items SET status = 'skipped' WHERE id = ? AND status = 'new'",
+                [(item_id,) for item_id in run.skipped],
+            )
+            self.db.executemany(
+                "INSERT INTO feeds (url, first_seen, last_ok) VALUES (?, ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET last_ok = excluded.last_ok",
+                [(url, started, started) for url in run.feeds_ok],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO http_cache (url, final_url, etag, last_modified,"
+                " content_type, charset, body, fetched) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.url,
+                        r.final_url,
+                        r.etag,
+                        r.last_modified,
+                        r.content_type,
+                        r.charset,
+                        r.body,
+                        started,
+                    )
+                    for r in run.responses
+                    if r.etag or r.last_modified  # nothing to validate with: not worth keeping
+                ],
+            )
+        return run_id
+
+
+def open_store(state_dir: Path, *, preview: bool = False) -> Store:
+    """Open (creating it if need be) the store in ``state_dir``.
+
+    A preview neither creates nor locks nor writes anything: without a store yet, it
+    reads an empty one in memory.
+    """
+    path = state_dir / DB_NAME
+    try:
+        if preview:
+            db = sqlite3.connect(path if path.is_file() else ":memory:")
+            _migrate(db)
+            return Store(db, path)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        lock = _lock(state_dir / LOCK_NAME)
+        db = sqlite3.connect(path)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+            db.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut
+            _migrate(db)
+        except BaseException:
+            db.close()
+            lock.close()
+            raise
+        return Store(db, path, lock)
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"{path}: cannot use the state store: {exc}") from exc
+    except OSError as exc:
+        raise StateError(f"{state_dir}: cannot open the state store: {exc.strerror}") from exc
+
+
+def _lock(path: Path) -> IO[bytes]:
+    lock = path.open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        lock.close()
+        raise StateError(f"{path}: another digest build is running (it holds the lock)") from exc
+    return lock
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise sqlite3.DatabaseError(
+            f"schema version {version} is newer than this digest knows ({len(MIGRATIONS)})"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], version + 1):
+        # executescript commits first; the migration and its version bump go together.
+        with closing(db.cursor()) as cursor:
+            cursor.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+# Choosing what is new
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What selection needs to know of an item."""
+
+    id: str
+    feed: str
+    url: str | None = None
+    published: datetime | None = None
+
+
+WINDOW = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
+
+
+def window_start(window: str, now: datetime, last_success: datetime | None) -> datetime | None:
+    """The earliest time a build looks back to; None means no bound."""
+    match = WINDOW.match(window)
+    if match:
+        amount, unit = int(match[1]), match[2]
+        return now - (timedelta(hours=amount) if unit == "h" else timedelta(days=amount))
+    return last_success  # "since-last-run"
+
+
+def select_fresh(
+    candidates: Sequence[Candidate],
+    records: dict[str, ItemRecord],
+    used_urls: set[str],
+    known_feeds: set[str],
+    start: datetime | None,
+    new_feed_items: int,
+) -> tuple[list[int], list[str]]:
+    """The indexes of the candidates a build may use, and the ids to skip for good.
+
+    An item is fresh when no digest used it (by id or by canonical URL) and it falls in
+    the window: published since ``start`` (first seen, when undated), or first seen in
+    the last run and not used then (so a cut by ``max_items`` does not lose it). A feed
+    seen for the first time gives only its newest ``new_feed_items`` fresh items; the
+    rest of its back catalogue is skipped for good, whatever the window later.
+    """
+    fresh: list[int] = []
+    for i, c in enumerate(candidates):
+        record = records.get(c.id)
+        if (record and record.status != "new") or (c.url and c.url in used_urls):
+            continue
+        first_seen = record.first_seen if record else None
+        when = c.published or first_seen
+        if (
+            start is None
+            or when is None
+            or when >= start
+            or (first_seen is not None and first_seen >= start)
+        ):
+            fresh.append(i)
+    # A feed seen for the first time: its newest few fresh items, and nothing else ever.
+    kept = set(fresh)
+    by_feed: dict[str, list[int]] = {}
+    for i, c in enumerate(candidates):
+        if c.feed not in known_feeds:
+            by_feed.setdefault(c.feed, []).append(i)
+    skipped: list[str] = []
+    for members in by_feed.values():
+        admitted = sorted(
+            (i for i in members if i in kept), key=lambda i: _newest_first(candidates[i])
+        )
+        admitted = set(admitted[:new_feed_items])
+        for i in members:
+            if i not in admitted:
+                kept.discard(i)
+                skipped.append(candidates[i].id)
+    fresh = [i for i in fresh if i in kept]
+    return fresh, skipped
+
+
+def _newest_first(c: Candidate) -> tuple[int, float]:
+    return (0, -c.published.timestamp()) if c.published else (1, 0.0)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,210 @@
+"""Whole builds from feeds served on 127.0.0.1: memory across runs, previews, failures."""
+
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import zlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, Source
+from digest.errors import AllSourcesFailedError, NoArticlesError
+from digest.ingest.fetch import FetchOptions
+from digest.pipeline import build
+
+FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024)
+NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)
+WORDS = (
+    "harbour lighthouse slipway quay fishermen council ferry tide net boat crab gull rope "
+    "anchor mast sail dock pier beacon storm wave keel rudder hull lantern buoy channel "
+    "estuary inlet cove reef shoal current mooring oar cargo crate barrel market auction "
+    "chandler sailmaker pilot skipper deckhand galley cabin bunk compass chart sextant"
+).split()
+
+
+def story(n: int) -> str:
+    """Invented text, different for every ``n`` (near-duplicates would be merged)."""
+    rng = random.Random(n)
+    sentences = [
+        "The " + " ".join(rng.choice(WORDS) for _ in range(12)) + " was discussed again."
+        for _ in range(8)
+    ]
+    return " ".join(sentences)
+
+
+def write_feed(root: Path, name: str, numbers: list[int], newest: datetime) -> None:
+    """An RSS 2.0 feed of full-text items numbered ``numbers``, one hour apart."""
+    items = []
+    for age, n in enumerate(numbers):
+        when = newest - timedelta(hours=age)
+        text = story(zlib.crc32(f"{name}{n}".encode()))
+        items.append(
+            f"<item><title>{name.capitalize()} story {n}</title><guid>{name}-{n}</guid>"
+            f"<link>{{{{BASE}}}}/{name}/{n}</link><pubDate>{format_datetime(when)}</pubDate>"
+            f"<description>{text} Story {n} ends here.</description></item>"
+        )
+    (root / f"{name}.xml").write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>'
+        + "".join(items)
+        + "</channel></rss>"
+    )
+
+
+def config_for(tmp_path: Path, *sources: Source, **settings) -> Config:
+    return Config(
+        sources=sources, state_dir=tmp_path / "state", out_dir=tmp_path / "out", **settings
+    )
+
+
+def run(config: Config, now: datetime = NOW, **kwargs):
+    return build(config, now=now, fetch_options=FAST, **kwargs)
+
+
+def headlines(result) -> list[str]:
+    return [brief.title for brief in result.digest.briefs]
+
+
+def test_a_build_reads_every_feed_kind_and_merges_the_syndicated_story(web, tmp_path):
+    feeds = ["rss091.xml", "rss10.rdf", "rss20.xml", "atom.xml", "feed.json"]
+    config = config_for(tmp_path, *(Source(feed=web.url(f)) for f in feeds))
+    result = run(config)
+    data = json.loads((tmp_path / "out" / "digest.json").read_text())
+    titles = [item["title"] for item in data["items"]]
+    # Ten items, six stories: the library and the night trains (RSS 2.0 and Atom), the
+    # bench map (RSS 2.0 and JSON Feed) and the school garden (RSS 0.91 and JSON Feed)
+    # each ran twice, under other URLs, titles or paragraph orders.
+    assert len(titles) == 6, titles
+    merged = sorted(
+        " · ".join(b.source_names) for b in result.digest.briefs if len(b.source_names) > 1
+    )
+    assert merged == [
+        "Lindholt Weekly · Open Data Desk",
+        "The Coastal Courier · Open Data Desk",
+        "The Coastal Courier · Regional Wire",
+        "The Coastal Courier · Regional Wire",
+    ]
+    assert result.failed == () and result.sources == 5
+
+
+def test_a_second_run_adds_nothing_already_used(web, tmp_path):
+    write_feed(web.root, "harbour", [0, 1, 2], NOW - timedelta(hours=1))
+    config = config_for(tmp_path, Source(feed=web.url("harbour.xml")))
+    first = run(config)
+    assert len(first.digest.briefs) == 3
+    with pytest.raises(NoArticlesError, match="no new usable article"):
+        run(config, NOW + timedelta(hours=1))
+    write_feed(web.root, "harbour", [3, 0, 1, 2], NOW + timedelta(hours=2))  # one new on top
+    third = run(config, NOW + timedelta(hours=3))
+    assert headlines(third) == ["Harbour story 3"]
+    assert third.digest.briefs[0].sentences  # the new one is really briefed
+    runs = sqlite3.connect(tmp_path / "state" / "state.sqlite3").execute(
+        "SELECT status, items FROM runs ORDER BY id"
+    )
+    assert list(runs) == [("ok", 3), ("empty", 0), ("ok", 1)]
+
+
+def test_a_new_feed_does_not_flood_the_digest(web, tmp_path):
+    write_feed(web.root, "harbour", [0, 1], NOW - timedelta(hours=1))
+    config = config_for(tmp_path, Source(feed=web.url("harbour.xml")), new_feed_items=3)
+    run(config)
+    # Added later, with 40 items, six of them since the last run.
+    write_feed(web.root, "archive", list(range(40)), NOW + timedelta(hours=6))
+    later = replace(config, sources=(*config.sources, Source(feed=web.url("archive.xml"))))
+    second = run(later, NOW + timedelta(hours=2))
+    assert headlines(second) == ["Archive story 0", "Archive story 1", "Archive story 2"]
+    # Its back catalogue stays out next time too.
+    with pytest.raises(NoArticlesError):
+        run(replace(later, window="7d"), NOW + timedelta(hours=3))
+
+
+def test_a_preview_records_nothing(web, tmp_path):
+    write_feed(web.root, "harbour", [0, 1], NOW - timedelta(hours=1))
+    config = config_for(tmp_path, Source(feed=web.url("harbour.xml")))
+    assert len(run(config, preview=True).digest.briefs) == 2
+    assert not (tmp_path / "state").exists()
+    run(config)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "state").iterdir()}
+    with pytest.raises(NoArticlesError):
+        run(config, NOW + timedelta(hours=1), preview=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "state").iterdir()} == before
+
+
+def test_conditional_get_is_remembered_between_runs_and_a_304_reuses_the_body(web, tmp_path):
+    write_feed(web.root, "harbour", [0, 1, 2], NOW - timedelta(hours=1))
+    config = config_for(tmp_path, Source(feed=web.url("harbour.xml")), max_items=1)
+    assert headlines(run(config)) == ["Harbour story 0"]
+    second = run(config, NOW + timedelta(hours=1))
+    feed_requests = [r for r in web.requests if r.path == "/harbour.xml"]
+    assert len(feed_requests) == 2 and "If-None-Match" in feed_requests[1].headers
+    # The body came from the store: the two stories left over are still there.
+    assert headlines(second) == ["Harbour story 1"]
+
+
+def test_one_failing_source_is_reported_and_the_rest_goes_on(web, tmp_path):
+    config = config_for(
+        tmp_path, Source(feed=web.url("status/500")), Source(feed=web.url("rss10.rdf"))
+    )
+    result = run(config)
+    assert result.failed == (web.url("status/500"),) and result.sources == 2
+    assert [str(p) for p in result.problems] == [
+        f"{web.url('status/500')}: HTTP 500 Internal Server Error"
+    ]
+    assert headlines(result) == ["Old ferry bell rings again after restoration"]
+
+
+def test_when_every_source_fails_the_build_fails_and_the_state_is_not_advanced(web, tmp_path):
+    config = config_for(
+        tmp_path,
+        Source(feed=web.url("status/404")),
+        Source(feed="http://feeds.example.invalid/rss"),
+        Source(page=web.url("empty")),
+    )
+    with pytest.raises(AllSourcesFailedError, match="all 3 sources failed"):
+        run(config)
+    db = sqlite3.connect(tmp_path / "state" / "state.sqlite3")
+    assert list(db.execute("SELECT status FROM runs")) == [("failed",)]
+    assert list(db.execute("SELECT count(*) FROM items")) == [(0,)]
+
+
+def digest_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
+
+
+def test_cli_warns_in_one_line_per_failing_source_and_summarises(web, tmp_path):
+    (tmp_path / "digest.toml").write_text(
+        f'[[sources]]\nfeed = "{web.url("status/410")}"\n\n'
+        f'[[sources]]\nfeed = "{web.url("rss10.rdf")}"\nname = "Estuary"\n'
+    )
+    result = digest_cli("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"digest: warning: {web.url('status/410')}: HTTP 410 Gone"
+    ]
+    assert "1 of 2 sources failed" in result.stdout
+    assert (tmp_path / ".digest-state" / "state.sqlite3").is_file()
+
+
+def test_cli_exits_6_when_every_source_fails(web, tmp_path):
+    (tmp_path / "digest.toml").write_text(
+        f'[[sources]]\nfeed = "{web.url("malformed-missing.xml")}"\n\n'
+        f'[[sources]]\nfeed = "{web.url("entity-bomb.xml")}"\n'
+    )
+    result = digest_cli("build", "--preview", cwd=tmp_path)
+    assert result.returncode == 6, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("digest: error: all 2 sources failed")
+    assert all(line.startswith("digest: warning: http://127.0.0.1:") for line in lines[:2])
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,95 @@
+"""Fetching over real HTTP from 127.0.0.1: bounds, redirects, conditional GET, failures."""
+
+import time
+
+import pytest
+
+from digest.ingest.fetch import USER_AGENT, Failure, FetchOptions, Request, Response, fetch_all
+
+FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024, max_redirects=3)
+
+
+def fetch(request: Request | str, options: FetchOptions = FAST) -> Response | Failure:
+    if isinstance(request, str):
+        request = Request(request)
+    return fetch_all([request], options)[0]
+
+
+def test_fetch_sends_an_honest_user_agent_and_returns_the_body(web):
+    response = fetch(web.url("rss20.xml"))
+    assert isinstance(response, Response) and response.status == 200
+    assert response.body.startswith(b"<?xml") and response.content_type == "application/xml"
+    assert web.requests[-1].headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("digest/")
+
+
+def test_conditional_get_gets_304_and_no_body_again(web):
+    first = fetch(web.url("rss20.xml"))
+    assert isinstance(first, Response) and first.etag and first.last_modified
+    second = fetch(Request(web.url("rss20.xml"), first.etag, first.last_modified))
+    assert isinstance(second, Response) and second.not_modified and second.body == b""
+    assert web.requests[-1].headers["If-None-Match"] == first.etag
+    assert web.requests[-1].headers["If-Modified-Since"] == first.last_modified
+
+
+def test_redirects_are_followed_up_to_the_cap(web):
+    response = fetch(web.url("redirect/3/rss20.xml"))
+    assert isinstance(response, Response) and response.final_url == web.url("rss20.xml")
+    assert response.url == web.url("redirect/3/rss20.xml")
+
+
+def test_one_redirect_too_many_is_an_error(web):
+    failure = fetch(web.url("redirect/4/rss20.xml"))
+    assert isinstance(failure, Failure) and "more than 3 redirects" in failure.reason
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "javascript:alert(1)", "data:,hi"])
+def test_redirect_to_another_scheme_is_refused(web, target):
+    failure = fetch(web.url(f"redirect-to?url={target}"))
+    assert isinstance(failure, Failure)
+    assert "not http or https" in failure.reason or "invalid URL" in failure.reason
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "javascript:alert(1)", "data:,x", "ftp://x/"]
+)
+def test_only_http_and_https_urls_are_fetched(url):
+    failure = fetch(url)
+    assert isinstance(failure, Failure) and failure.reason == "not an http or https URL"
+
+
+def test_a_server_that_dribbles_is_cut_off_at_the_deadline(web):
+    started = time.monotonic()
+    failure = fetch(web.url("slow"))
+    assert isinstance(failure, Failure) and "timed out" in failure.reason
+    assert time.monotonic() - started < 3
+
+
+def test_a_gzip_bomb_is_stopped_at_the_size_cap_after_decompression(web):
+    failure = fetch(web.url("bomb"))
+    assert isinstance(failure, Failure)
+    assert "larger than 1 MB (after decompression)" in failure.reason
+    assert web.requests[-1].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading(web):
+    failure = fetch(web.url("rss20.xml"), FetchOptions(timeout=1.0, max_bytes=100))
+    assert isinstance(failure, Failure) and "larger than" in failure.reason
+
+
+@pytest.mark.parametrize("code", [404, 410, 500])
+def test_http_errors_are_failures_that_say_the_status(web, code):
+    failure = fetch(web.url(f"status/{code}"))
+    assert isinstance(failure, Failure) and failure.reason.startswith(f"HTTP {code}")
+
+
+def test_an_unknown_host_is_a_failure_not_an_exception():
+    failure = fetch("http://feeds.example.invalid/rss.xml")
+    assert isinstance(failure, Failure) and failure.reason
+
+
+def test_many_fetches_keep_their_order_and_one_failure_does_not_stop_the_rest(web):
+    urls = [web.url("rss20.xml"), web.url("status/500"), web.url("atom.xml")] * 5
+    outcomes = fetch_all([Request(u) for u in urls], FetchOptions(timeout=2, per_host=2))
+    assert [o.url for o in outcomes] == urls
+    assert [isinstance(o, Response) for o in outcomes] == [True, False, True] * 5

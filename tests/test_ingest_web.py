@@ -1,0 +1,233 @@
+"""Feeds and pages read from a real HTTP server on 127.0.0.1 (tests/web_server.py)."""
+
+import json
+
+import pytest
+
+from digest.config import Source
+from digest.ingest.feeds import FeedError, parse_feed
+from digest.ingest.fetch import FetchOptions
+from digest.ingest.web import complete_items, newest_per_source, read_sources
+
+FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024)
+
+
+def read(web, *sources: Source):
+    return read_sources(sources, options=FAST)
+
+
+def titles(result) -> list[str]:
+    return [item.article.title for item in result.items]
+
+
+@pytest.mark.parametrize(
+    ("path", "title", "count"),
+    [
+        ("rss091.xml", "Bakery cooperative shares its sourdough starter with the whole town", 2),
+        ("rss10.rdf", "Old ferry bell rings again after restoration", 1),
+        ("rss20.xml", "Harbour town opens a library that floods twice a day", 3),
+        ("atom.xml", "Wrenmouth library opens in a boat shed the tide reaches", 2),
+        ("feed.json", "Volunteers map every bench in Eastmoor", 2),
+    ],
+)
+def test_every_feed_kind_gives_its_items(web, path, title, count):
+    result = read(web, Source(feed=web.url(path)))
+    assert result.problems == () and result.ok == (web.url(path),)
+    assert len(result.items) == count and title in titles(result)
+
+
+def test_feed_items_carry_metadata_and_ids(web):
+    result = read(web, Source(feed=web.url("rss20.xml"), name="Courier", section="Coast"))
+    article = result.items[0].article
+    assert article.source == "Courier" and article.section == "Coast"
+    assert article.published and article.published.isoformat() == "2024-05-02T08:00:00+00:00"
+    # Tracking parameters and the fragment are gone from the link, the real one stays.
+    assert article.url == web.url("pages/tidal-library.html?id=7")
+    assert article.ids == (f"guid:{web.url('rss20.xml')} courier-tidal-library",)
+    assert article.text.count("\n\n") == 4  # five paragraphs
+
+
+def test_a_feed_without_guids_identifies_items_by_canonical_url(web):
+    result = read(web, Source(feed=web.url("rss091.xml")))
+    assert result.items[0].article.ids == ("url:" + web.url("pages/sourdough.html"),)
+
+
+def test_json_feed_drops_tracking_parameters(web):
+    result = read(web, Source(feed=web.url("feed.json")))
+    assert [i.article.url for i in result.items] == [
+        web.url("json/bench-map"),
+        web.url("json/school-garden"),
+    ]
+    assert result.items[0].article.author == "Json Desk"
+
+
+def test_item_links_with_other_schemes_are_dropped(web):
+    result = read(web, Source(feed=web.url("atom.xml")))
+    timetable = next(i for i in result.items if i.article.title == "Night trains: the timetable")
+    assert timetable.article.url is None and "javascript" not in timetable.article.origin
+    assert not timetable.teaser  # nothing to fetch
+
+
+def test_teasers_are_completed_from_their_pages_and_cleaned(web):
+    result = read(web, Source(feed=web.url("rss091.xml")))
+    assert all(item.teaser for item in result.items)
+    assert all(len(item.article.text.split()) < 40 for item in result.items)
+    articles, problems = complete_items(result.items, FAST)
+    assert problems == []
+    assert [len(a.text.split()) > 120 for a in articles] == [True, True]
+    assert "Copyright" not in articles[0].text and "Home" not in articles[0].text
+    assert web.hits("pages/sourdough.html") == 1
+
+
+def test_page_text_is_cleaned_of_boilerplate_lines(web):
+    result = read(
+        web,
+        Source(page=web.url("pages/tidal-library.html")),
+        Source(page=web.url("pages/bench-map.html")),
+    )
+    assert result.problems == ()
+    texts = [item.article.text for item in result.items]
+    assert "Sign up for our newsletter" not in texts[0]
+    assert "Share this article" not in texts[1]
+    assert "forty volunteers" in texts[1]
+    # The page's canonical link, without tracking parameters, is its identity.
+    assert result.items[0].article.ids == ("url:" + web.url("pages/tidal-library.html"),)
+
+
+def test_a_teaser_whose_page_fails_keeps_the_teaser_and_says_why(web):
+    (web.root / "rss091.xml").write_text(
+        (web.root / "rss091.xml").read_text("latin-1").replace("pages/sourdough", "gone"),
+        "latin-1",
+    )
+    result = read(web, Source(feed=web.url("rss091.xml")))
+    articles, problems = complete_items(result.items, FAST)
+    assert len(articles) == 2
+    assert len(problems) == 1 and "HTTP 404" in problems[0].message
+    assert "teaser" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("feed-cp1251.xml", "Городская библиотека открыла читальный зал у реки"),
+        ("feed-latin1.xml", "Le café du port rouvre ses portes après l'été"),
+        # The server claims UTF-8 for a latin-1 feed: a wrong charset.
+        ("as/text~xml;charset=utf-8/feed-latin1.xml", "Le café du port rouvre ses portes après"),
+        # And calls it HTML with no charset at all.
+        ("as/text~html/feed-latin1.xml", "Le café du port rouvre ses portes après"),
+    ],
+)
+def test_feed_encodings_are_found(web, path, expected):
+    result = read(web, Source(feed=web.url(path)))
+    assert result.failed == ()
+    assert titles(result)[0].startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected", "word"),
+    [
+        ("pages/library-cp1251.html", "Городская библиотека", "читальный"),
+        ("pages/library-sjis.html", "港町に新しい図書館が開館", "図書館"),
+        ("pages/cafe-latin1.html", "Le café du port rouvre ses portes après l'été", "crêpes"),
+        ("as/text~html;charset=utf-8/pages/cafe-latin1.html", "Le café du port", "châtaigne"),
+    ],
+)
+def test_page_encodings_are_found(web, path, expected, word):
+    result = read(web, Source(page=web.url(path)))
+    assert result.problems == ()
+    article = result.items[0].article
+    assert article.title.startswith(expected) and word in article.text
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("status/404", "HTTP 404"),
+        ("status/410", "HTTP 410"),
+        ("status/500", "HTTP 500"),
+        ("slow", "timed out"),
+        ("bomb", "larger than 1 MB"),
+        ("entity-bomb.xml", "declares XML entities"),
+        ("not-a-feed.html", "not a well-formed feed"),
+        ("empty", "empty response"),
+        ("pages/tidal-library.html", "not a well-formed feed"),
+    ],
+)
+def test_a_failing_feed_is_one_problem_and_the_others_go_on(web, path, reason):
+    result = read(web, Source(feed=web.url(path)), Source(feed=web.url("rss20.xml")))
+    assert result.failed == (web.url(path),)
+    assert len(result.problems) == 1 and reason in result.problems[0].message
+    assert result.ok == (web.url("rss20.xml"),) and len(result.items) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("pages/photo.png", "not an HTML page (image/png)"),
+        ("empty", "empty page"),
+        ("pages/nav-only.html", "no article text"),
+        ("status/404", "HTTP 404"),
+    ],
+)
+def test_a_failing_page_is_one_problem(web, path, reason):
+    result = read(web, Source(page=web.url(path)), Source(page=web.url("pages/sourdough.html")))
+    assert len(result.problems) == 1 and reason in result.problems[0].message
+    assert len(result.items) == 1
+
+
+def test_an_unknown_host_is_one_problem():
+    result = read_sources([Source(feed="http://feeds.example.invalid/rss")], options=FAST)
+    assert result.failed == ("http://feeds.example.invalid/rss",) and len(result.problems) == 1
+
+
+def test_malformed_xml_is_read_leniently_and_reported(web):
+    result = read(web, Source(feed=web.url("malformed.xml")))
+    assert result.ok == (web.url("malformed.xml"),)
+    assert len(result.problems) == 1 and "malformed XML" in result.problems[0].message
+
+
+def test_an_opml_file_lists_feeds_and_a_dead_one_fails_alone(web, tmp_path):
+    opml = tmp_path / "feeds.opml"
+    opml.write_text((web.root / "feeds.opml").read_text().replace("{{BASE}}", web.base))
+    result = read(web, Source(opml=opml, section="Coast"))
+    assert set(result.ok) == {web.url("rss20.xml"), web.url("rss10.rdf")}
+    assert result.failed == (web.url("status/410"),)
+    assert len(result.items) == 4 and all(i.article.section == "Coast" for i in result.items)
+    assert {i.article.source for i in result.items} == {"The Coastal Courier", "Estuary Notes"}
+
+
+def test_a_broken_opml_file_is_one_problem(tmp_path):
+    opml = tmp_path / "feeds.opml"
+    opml.write_text("<opml><body><outline xmlUrl='x'")
+    result = read_sources([Source(opml=opml)], options=FAST)
+    assert result.failed == (str(opml),) and "not well-formed" in result.problems[0].message
+
+
+def test_include_exclude_and_max_items_per_source(web):
+    source = Source(feed=web.url("rss20.xml"), include=("library", "trains"), exclude=("tide",))
+    result = read(web, source)
+    assert titles(result) == ["Night trains return to the valley line"]
+    limited = read(web, Source(feed=web.url("rss20.xml"), max_items=2))
+    kept = [i.article.title for i in newest_per_source(limited.items)]
+    assert kept == [
+        "Volunteers map every bench in Eastmoor",
+        "Night trains return to the valley line",
+    ]
+
+
+def test_json_feed_nested_too_deep_is_a_feed_error():
+    with pytest.raises(FeedError, match="nested too deeply"):
+        parse_feed(b"[" * 100_000 + b"]" * 100_000, "application/feed+json")
+
+
+def test_json_that_is_not_a_json_feed_is_refused():
+    with pytest.raises(FeedError, match="not a JSON Feed"):
+        parse_feed(json.dumps({"items": []}).encode(), "application/json")
+
+
+def test_feed_titles_lose_their_line_breaks():
+    feed = parse_feed(
+        b'<rss version="2.0"><channel><title>T</title><item><title>One\r\ntwo</title>'
+        b"<guid>1</guid></item></channel></rss>"
+    )
+    assert feed.entries[0].title == "One two"
