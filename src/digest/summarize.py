@@ -165,9 +165,6 @@ def select_sentences(
         return [all_sentences[i] for i in candidates]
 
     scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
-    for i in candidates:
-        if i > 0 and _LEANS_BACK.match(all_sentences[i]):
-            scores[i] -= ANAPHORA_PENALTY
     best_first = sorted(candidates, key=lambda i: (-scores[i], i))
     chosen: list[int] = []
     used = 0
@@ -197,9 +194,11 @@ def rate_sentences(
 ) -> list[float]:
     """A score for each sentence, higher for sentences that belong in the brief."""
     if algorithm == "digest":
+        rows = sentence_features(sentences, language)
         return [
             sum(w * x for w, x in zip(weights, row, strict=True))
-            for row in sentence_features(sentences, language)
+            - (CONTEXT_PENALTY if _needs_context(i, sentence) else 0.0)
+            for i, (sentence, row) in enumerate(zip(sentences, rows, strict=True))
         ]
     return _sumy_ratings(sentences, _sumy(algorithm, language), _language(language))
 
@@ -312,7 +311,13 @@ _LEANS_BACK = re.compile(
     r"^[\"“‘']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|But|And|However|"
     r"Also|So|Yet|Still|Then|Such|Both|The latter|The former)\b"
 )
-ANAPHORA_PENALTY = 0.02  # about what a first-sentence bonus is worth; costs no ROUGE
+# A quotation standing alone, its speaker named in another sentence.
+_BARE_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")
+CONTEXT_PENALTY = 0.02  # about what a first-sentence bonus is worth; costs no ROUGE
+
+
+def _needs_context(index: int, sentence: str) -> bool:
+    return bool((index > 0 and _LEANS_BACK.match(sentence)) or _BARE_QUOTE.match(sentence))
 
 
 def _overlap(a: str, b: str) -> float:
