@@ -16,9 +16,9 @@ from pathlib import Path
 
 from digest import __version__
 from digest.config import load_config
-from digest.errors import DigestError
+from digest.errors import DigestError, InputError
 from digest.ingest import load_file
-from digest.pipeline import build
+from digest.pipeline import build, write_atomic
 from digest.summarize import summarize
 
 log = logging.getLogger("digest")
@@ -84,7 +84,45 @@ def make_parser() -> argparse.ArgumentParser:
         "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
     )
     p.set_defaults(command=run_brief)
+
+    add_eval_commands(commands)
     return parser
+
+
+def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The ``digest eval`` group; each stage adds its own ``digest eval STAGE`` here."""
+    group = commands.add_parser(
+        "eval",
+        help="score a stage of the pipeline on a labelled set",
+        description="Score a stage of the pipeline on a labelled evaluation set.",
+    )
+    stages = group.add_subparsers(title="stages", required=True, metavar="STAGE")
+
+    p = stages.add_parser(
+        "extraction",
+        help="score the HTML extractor on a set of pages",
+        description=(
+            "Score the HTML extractor on DIR (expected.jsonl plus gzipped pages): token "
+            "precision, recall and F1 averaged over pages, the share of pages whose text "
+            "keeps a boilerplate line, and the median milliseconds per page."
+        ),
+    )
+    p.add_argument("directory", type=Path, metavar="DIR", help="the set's directory")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="FILE",
+        help="write one JSON line per page: id, text, title, author, published",
+    )
+    p.add_argument(
+        "--extractor",
+        choices=["digest", "trafilatura"],
+        default="digest",
+        help="digest's extractor (default) or plain trafilatura, for comparison",
+    )
+    p.set_defaults(command=run_eval_extraction)
+    return stages
 
 
 def _positive(value: str) -> int:
@@ -104,6 +142,29 @@ def run_build(args: argparse.Namespace) -> int:
         f"Built {len(result.digest.briefs)} stories{skipped}: "
         + ", ".join(str(path) for path in result.files)
     )
+    return 0
+
+
+def run_eval_extraction(args: argparse.Namespace) -> int:
+    from digest.evaluate.extraction import evaluate, prediction_row
+
+    report = evaluate(args.directory, extractor=args.extractor)
+    if args.predictions:
+        lines = [json.dumps(prediction_row(page), ensure_ascii=False) for page in report.pages]
+        try:
+            write_atomic(args.predictions, "".join(line + "\n" for line in lines))
+        except OSError as exc:
+            raise InputError(str(args.predictions), f"cannot be written: {exc}") from exc
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        scores = report.to_dict()
+        print(f"{scores['set']}: {scores['pages']} pages, extractor {scores['extractor']}")
+        for key in ("precision", "recall", "f1", "boilerplate_share", "median_ms"):
+            print(f"  {key:18} {scores[key]}")
+        for key in ("title_match", "author_match", "date_match"):
+            if scores[key] is not None:
+                print(f"  {key:18} {scores[key]}")
     return 0
 
 

@@ -23,7 +23,10 @@ _NAV_PHRASE = re.compile(
     r"back to top|toggle navigation|print|close|next|previous|more|sections)$",
     _I,
 )
-_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»|/|>)\s*")
+# A slash or ">" separates menu items only with spaces around it: "18.2/km2" is not a menu.
+_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>)\s+")
+# Code, data and formulas share a menu's short pieces but not its plain words.
+_CODE_CHARS = re.compile(r"[(){}\[\];=<>\"'`\\]|//")
 
 _SOCIAL = (
     r"(facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|email|e-mail|telegram|threads|"
@@ -57,7 +60,7 @@ _CREDIT_KEYWORD = re.compile(
 _AGENCY_ALONE = re.compile(rf"^\(?\s*({_AGENCY}(\s+via\s+{_AGENCY})?)\s*\)?$")
 
 _CAPTION = re.compile(
-    r"^(file\s*[-–—:]|image caption\b|media caption\b|caption\s*:|photo caption\b|"
+    r"^(file\s*[-–—:]\s|image caption\b|media caption\b|caption\s*:|photo caption\b|"
     r"in this (undated |handout |file )*(photo|image|picture|frame grab|screenshot)\b|"
     r"this (undated |handout |file )*(photo|image|picture)\b)|"
     r"\b(file photo|photo taken (on|in)|\(pictured\)|pictured (above|below|here|left|right)|"
@@ -102,12 +105,19 @@ _SECOND_PERSON = re.compile(
 )
 
 _LEGAL = re.compile(
-    r"\b(privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|"
-    r"cookie (policy|settings)|all rights reserved|you agree to|"
+    r"\b(all rights reserved|you agree to|"
     r"by (providing|entering|submitting|signing up|clicking|continuing)\b)|"
     r"^(©|\(c\)\s*\d{4}|copyright\b)",
     _I,
 )
+# Articles about the web quote these too ("agreeing to the terms of service"); as a
+# footer they come short or addressed to the reader.
+_POLICY = re.compile(
+    r"\b(privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|"
+    r"cookie (policy|settings|preferences))\b",
+    _I,
+)
+_READER = re.compile(r"\b(you|your|our|read|see|view|manage)\b", _I)
 
 _RELATED = re.compile(
     r"^(read more|related|see also|more on this( story)?|recommended( stories| reading)?|"
@@ -142,8 +152,9 @@ def _is_menu(block: str) -> bool:
     items = [item for item in _MENU_SEPARATOR.split(block) if item]
     return (
         len(items) >= 3
-        and all(count_words(item) <= 3 for item in items)
+        and all(count_words(item) <= 3 and len(item) <= 30 for item in items)
         and not _ends_sentence(block)
+        and not _CODE_CHARS.search(block)
     )
 
 
@@ -180,7 +191,11 @@ def _is_signup(block: str) -> bool:
 
 
 def _is_legal(block: str) -> bool:
-    return _is_short(block, 40) and bool(_LEGAL.search(block))
+    if not _is_short(block, 40):
+        return False
+    if _LEGAL.search(block):
+        return True
+    return bool(_POLICY.search(block)) and (_is_short(block, 12) or bool(_READER.search(block)))
 
 
 def _is_related(block: str) -> bool:
@@ -239,6 +254,13 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
     header_end = next(
         (i for i, kind in enumerate(kinds[:_HEADER_BLOCKS]) if kind == "dateline"), None
     )
+    if header_end is not None:
+        # A header is short next to the story below it; a byline that closes a short
+        # story ("Reporting by ...") is no header.
+        before = sum(count_words(b) for b in blocks[:header_end])
+        after = sum(count_words(b) for b in blocks[header_end + 1 :])
+        if after < before:
+            header_end = None
     kept = []
     for i, (block, kind) in enumerate(zip(blocks, kinds, strict=True)):
         if kind is not None:

@@ -1,0 +1,1 @@
+"""Evaluation: score a stage of the pipeline on a labelled set (one module per stage)."""
