@@ -96,7 +96,9 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
         help="score a stage of the pipeline on a labelled set",
         description="Score a stage of the pipeline on a labelled evaluation set.",
     )
-    stages = group.add_subparsers(title="stages", required=True, metavar="STAGE")
+    stages = group.add_subparsers(
+        title="stages", required=True, metavar="STAGE", help="the stage to score"
+    )
 
     p = stages.add_parser(
         "extraction",
