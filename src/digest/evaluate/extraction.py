@@ -148,13 +148,14 @@ def token_scores(predicted: str, expected: str) -> tuple[float, float, float]:
 # The metric's own idea of boilerplate, written apart from digest.ingest.clean so the
 # score does not simply repeat the cleaner's rules back to it: a line is boilerplate when
 # it is short, matches one of these shapes, and is not part of the expected text.
+_SOCIAL = r"(facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|email|e-mail|print|copy link)"
 _BOILERPLATE_SHAPES = [
     # sign-up prompts
     r"\b(sign up|signup|subscribe|newsletter|inbox)\b",
     # copyright and legal lines
     r"(©|\bcopyright\b|all rights reserved|privacy policy|terms of (use|service))",
-    # share prompts
-    r"^(share|tweet|email|print)\b.{0,40}$|\b(facebook|twitter|whatsapp|linkedin|pinterest)\b",
+    # share prompts: "Share on Facebook", "Tweet", "Facebook Twitter Email"
+    rf"^(share|tweet|follow us)\b.{{0,40}}$|^{_SOCIAL}(\W+{_SOCIAL})+\W*$",
     # published / updated lines
     r"^(published|updated|last updated|posted|first published)\b",
     # related-links lines
@@ -162,9 +163,10 @@ _BOILERPLATE_SHAPES = [
     r"more on this|you may also like|further reading)\b",
     # advertisement markers
     r"^(advertisement|advertising|sponsored|ad)\b",
-    # photo captions and credits
-    r"\b(photo(graph)?|image|picture|credit|caption)s?\s*(:|by\b|/)|getty images|"
-    r"\b(AP|AFP|Reuters|EPA|Shutterstock|Alamy)\s*(photo)?\s*[/)]|/\s*(AP|AFP|Reuters|EPA)\b",
+    # photo captions and credits: "Photo: ...", "Image by ...", "Jane Doe/Getty Images"
+    r"^(photo(graph)?|image|picture|credit|caption|illustration)s?\b\s*(:|by\b|,)|"
+    r"\b(photo|image|photograph|illustration)s? (by|courtesy of)\b|getty images|"
+    r"\w\s*/\s*(ap|afp|reuters|epa|shutterstock|alamy)\b|\((ap|afp|reuters) photo",
 ]
 _BOILERPLATE = re.compile("|".join(f"(?:{shape})" for shape in _BOILERPLATE_SHAPES), re.I)
 _BOILERPLATE_MAX_WORDS = 25

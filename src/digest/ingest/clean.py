@@ -120,21 +120,39 @@ _POLICY = re.compile(
 _READER = re.compile(r"\b(you|your|our|read|see|view|manage)\b", _I)
 
 _RELATED = re.compile(
-    r"^(read more|related|see also|more on this( story)?|recommended( stories| reading)?|"
+    r"^(read more|related( videos?| articles?| stories| story| coverage| content)?|"
+    r"see also|more on this( story)?|recommended( stories| reading)?|"
     r"most (read|popular|viewed)|more from .{1,40}|you (may|might) also like|"
     r"further reading|also read|read next|up next|(watch|listen|read)( now)?)\s*[:|»›–-]",
     _I,
 )
 _RELATED_ALONE = re.compile(
-    r"^(related( articles| stories| coverage| content| topics)?|more stories|most read|"
-    r"recommended|topics|tags|trending)\W*$",
+    r"^(related( articles| stories| coverage| content| topics| videos?| links| posts)?|"
+    r"more stories|(most )?(read|popular|viewed|shared)|read more|recommended|topics|tags|"
+    r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40})\W*$",
     _I,
 )
 _COMMENTS = re.compile(
     r"^(\d+\s+comments?|comments|leave a comment|join the conversation|"
-    r"sign in to comment|show comments|view comments)\W*$",
+    r"sign in to comment|show comments|view comments|"
+    r"join (our|the) (commenting forum|discussion|debate))\W*$",
     _I,
 )
+
+# "Jane Doe is a senior reporter for The Herald. Follow her on ..." closing a story.
+_BIO = re.compile(
+    r"^(?:[A-Z][\w.'’-]+\s){1,3}(?:is|was|has been) (?:a|an|the)\b[^.]{0,80}?"
+    r"\b(?:writer|reporter|editor|correspondent|journalist|columnist|contributor|"
+    r"producer|critic|blogger)s?\b"
+)
+_BIO_DETAIL = re.compile(
+    r"\b(for|at|with) [A-Z]|\b(follow|email|e-mail|tips|covers|covering|based in)\b|@"
+)
+# Blocks at the end of a text where an author's note can stand.
+_TAIL_BLOCKS = 3
+
+# A line of decoration between sections: "___", "* * *", "—".
+_SEPARATOR = re.compile(r"^[\s_*=~#•·.–—-]+$")
 
 # Sentences or paragraphs longer than this are article text whatever they contain.
 _SHORT = 30
@@ -185,8 +203,8 @@ def _is_dateline(block: str) -> bool:
 def _is_signup(block: str) -> bool:
     if not _is_short(block):
         return False
-    if _EMOJI_START.match(block):
-        return True
+    if _EMOJI_START.match(block):  # "📬 Kick off each morning with the Daily Brief"
+        return bool(_PROMO.search(block) or _SECOND_PERSON.search(block))
     return bool(_PROMO.search(block)) and bool(_SECOND_PERSON.search(block))
 
 
@@ -203,6 +221,7 @@ def _is_related(block: str) -> bool:
 
 
 RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("separator", lambda block: bool(_SEPARATOR.match(block))),
     ("navigation", _is_navigation),
     ("share", lambda block: _is_short(block, 12) and bool(_SHARE.match(block))),
     ("advertisement", lambda block: bool(_AD.match(block))),
@@ -214,6 +233,15 @@ RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("related", _is_related),
     ("comments", lambda block: bool(_COMMENTS.match(block))),
 )
+
+
+def _is_bio(block: str) -> bool:
+    return _is_short(block, 100) and bool(_BIO.match(block)) and bool(_BIO_DETAIL.search(block))
+
+
+# A list of teasers (headline, one-line dek, headline ...) follows a related-links
+# heading; a real paragraph is longer than any of them.
+_TEASER_WORDS = 40
 
 
 def classify_block(block: str) -> str | None:
@@ -261,6 +289,24 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
         after = sum(count_words(b) for b in blocks[header_end + 1 :])
         if after < before:
             header_end = None
+    # An author's note closes the story; the same words higher up are the story.
+    for i in range(max(0, len(blocks) - _TAIL_BLOCKS), len(blocks)):
+        if kinds[i] is None and _is_bio(blocks[i]):
+            kinds[i] = "bio"
+
+    # In the last third of the text, a related-links heading starts a list of teasers.
+    total = sum(count_words(b) for b in blocks)
+    seen = 0
+    teasers = False
+    for i, block in enumerate(blocks):
+        if teasers and kinds[i] is None and count_words(block) < _TEASER_WORDS:
+            kinds[i] = "related"
+        elif kinds[i] is None:
+            teasers = False
+        if kinds[i] == "related" and _RELATED_ALONE.match(block) and seen >= 2 * total / 3:
+            teasers = True
+        seen += count_words(block)
+
     kept = []
     for i, (block, kind) in enumerate(zip(blocks, kinds, strict=True)):
         if kind is not None:

@@ -22,7 +22,7 @@ import trafilatura
 from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
-from trafilatura.utils import decode_file
+from trafilatura.utils import load_html
 
 from digest.ingest.clean import clean_blocks
 
@@ -39,11 +39,21 @@ MAX_PAGE_BYTES = 2_000_000
 # stories trafilatura cut in half (README, "digest eval extraction").
 FALLBACK_RATIO = 1.5
 
+# Lines only trafilatura kept are dropped when they hold at most 5% of its words.
+AGREEMENT = 0.95
+
 _HEAVY = re.compile(
     rb"<(script|style|svg|noscript|template)\b(?![^>]*ld\+json)[^>]*>.*?</\1\s*>|<!--.*?-->",
     re.DOTALL | re.IGNORECASE,
 )
-_LIST_MARK = re.compile(r"^\s*- ", re.MULTILINE)  # trafilatura's Markdown-style list items
+# trafilatura writes list items and table rows the Markdown way: "- item", "| a | b |".
+_LIST_MARK = re.compile(r"^\s*- ", re.MULTILINE)
+_TABLE_BAR = re.compile(r"(?:^|\s)\|(?=\s|$)", re.MULTILINE)
+# Posts embedded from social networks: quoted chrome ("— Name (@handle) date"), not the story.
+_EMBEDS = etree.XPath(
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed')]"
+)
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br caption dd details div dl dt figcaption figure "
     "footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th "
@@ -73,14 +83,25 @@ def extract_html(page: bytes, url: str | None = None, *, clean: bool = True) -> 
     been through :func:`digest.ingest.clean.clean_blocks`.
     """
     page = _bounded(page)
-    doc = _trafilatura(page, url)
+    tree = load_html(page)  # trafilatura's own decoding of the raw bytes
+    if tree is None:
+        return None
+    for embed in _EMBEDS(tree):
+        embed.drop_tree()
+    html = lxml.html.tostring(tree, encoding="unicode")
+    doc = _trafilatura(tree, url)
     text = _plain(doc.text) if doc is not None and doc.text else ""
     method = "trafilatura"
-    other = _readability_text(decode_file(page), url)
+    other = _readability_text(html, url)
     if _words(other) > FALLBACK_RATIO * _words(text):
         text, method = other, "readability"
+    elif _words(other) >= _words(text) / 2:
+        text = _agreed(text, other)
     if clean:
-        text = "\n".join(clean_blocks(text.splitlines()))
+        title = _normal(doc.title) if doc is not None and doc.title else None
+        # The headline repeated in the body is no paragraph of it.
+        lines = [line for line in text.splitlines() if _normal(line) != title]
+        text = "\n".join(clean_blocks(lines))
     if not text.strip():
         return None
     return _with_metadata(text, doc, url, method)
@@ -114,7 +135,26 @@ def _trafilatura(page: bytes, url: str | None):  # -> trafilatura.settings.Docum
 
 
 def _plain(text: str) -> str:
-    return _LIST_MARK.sub("", text)
+    """trafilatura's text without its Markdown marks, which are no words of the article."""
+    text = _TABLE_BAR.sub(" ", _LIST_MARK.sub("", text))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+def _agreed(text: str, other: str) -> str:
+    """``text`` without the few lines ``other`` lacks, when they are few.
+
+    When the two extractors agree on nearly all of a story, the odd lines only one of
+    them kept are mostly inline teasers, embeds and notes; a larger disagreement is a
+    real difference of opinion about the story, and then ``text`` stands as it is.
+    """
+    lines = text.splitlines()
+    whole = _normal(other)
+    kept = [line for line in lines if _normal(line) in whole]
+    return "\n".join(kept) if _words("\n".join(kept)) >= AGREEMENT * _words(text) else text
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _words(text: str) -> int:
