@@ -12,6 +12,7 @@ boilerplate lines either one let through.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import trafilatura
 from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
-from trafilatura.utils import load_html
+from trafilatura.utils import decode_file, load_html
 
 from digest.ingest.clean import clean_blocks
 
@@ -39,13 +40,20 @@ MAX_PAGE_BYTES = 2_000_000
 # stories trafilatura cut in half (README, "digest eval extraction").
 FALLBACK_RATIO = 1.5
 
+# A result with fewer words than this share of the page's visible text is suspect.
+# Short articles on busy pages come down to 5% (yahoo-4 on the readability set).
+SUSPECT_SHARE = 0.02
+
 # Lines only trafilatura kept are dropped when they hold at most 5% of its words.
 AGREEMENT = 0.95
 
-_HEAVY = re.compile(
-    rb"<(script|style|svg|noscript|template)\b(?![^>]*ld\+json)[^>]*>.*?</\1\s*>|<!--.*?-->",
-    re.DOTALL | re.IGNORECASE,
+_HEAVY_PATTERN = (
+    r"<(script|style|svg|noscript|template)\b(?![^>]*ld\+json)[^>]*>.*?</\1\s*>|<!--.*?-->"
 )
+_HEAVY_BYTES = re.compile(_HEAVY_PATTERN.encode(), re.DOTALL | re.IGNORECASE)
+_HEAVY = re.compile(_HEAVY_PATTERN, re.DOTALL | re.IGNORECASE)
+_HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 # trafilatura writes list items and table rows the Markdown way: "- item", "| a | b |".
 _LIST_MARK = re.compile(r"^\s*- ", re.MULTILINE)
 _TABLE_BAR = re.compile(r"(?:^|\s)\|(?=\s|$)", re.MULTILINE)
@@ -59,6 +67,7 @@ _BLOCK_TAGS = frozenset(
     "footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th "
     "tr ul".split()
 )
+_BLOCK_BOUNDARY = re.compile(rf"</?({'|'.join(sorted(_BLOCK_TAGS))})\b[^>]*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -83,20 +92,23 @@ def extract_html(page: bytes, url: str | None = None, *, clean: bool = True) -> 
     been through :func:`digest.ingest.clean.clean_blocks`.
     """
     page = _bounded(page)
+    doc, text, method = None, "", "trafilatura"
     tree = load_html(page)  # trafilatura's own decoding of the raw bytes
-    if tree is None:
-        return None
-    for embed in _EMBEDS(tree):
-        embed.drop_tree()
-    html = lxml.html.tostring(tree, encoding="unicode")
-    doc = _trafilatura(tree, url)
-    text = _plain(doc.text) if doc is not None and doc.text else ""
-    method = "trafilatura"
-    other = _readability_text(html, url)
-    if _words(other) > FALLBACK_RATIO * _words(text):
-        text, method = other, "readability"
-    elif _words(other) >= _words(text) / 2:
-        text = _agreed(text, other)
+    if tree is not None:
+        for embed in _EMBEDS(tree):
+            embed.drop_tree()
+        serialized = lxml.html.tostring(tree, encoding="unicode")
+        doc = _trafilatura(tree, url)
+        text = _plain(doc.text) if doc is not None and doc.text else ""
+        other = _readability_text(serialized, url)
+        if _words(other) > FALLBACK_RATIO * _words(text):
+            text, method = other, "readability"
+        elif _words(other) >= _words(text) / 2:
+            text = _agreed(text, other)
+    if _words(text) < SUSPECT_SHARE * _words(visible := _visible_text(page)):
+        # Both extractors came back (nearly) empty-handed from a page full of text: a tree
+        # too deep for the parser, say. The page's own text, cleaned, beats nothing.
+        text, method = visible, "visible"
     if clean:
         title = _normal(doc.title) if doc is not None and doc.title else None
         # The headline repeated in the body is no paragraph of it.
@@ -119,7 +131,7 @@ def _bounded(page: bytes) -> bytes:
     """``page`` within MAX_PAGE_BYTES: scripts, styles and comments go first, then the end."""
     if len(page) <= MAX_PAGE_BYTES:
         return page
-    return _HEAVY.sub(b"", page)[:MAX_PAGE_BYTES]
+    return _HEAVY_BYTES.sub(b"", page)[:MAX_PAGE_BYTES]
 
 
 def _trafilatura(page: bytes, url: str | None):  # -> trafilatura.settings.Document | None
@@ -151,6 +163,19 @@ def _agreed(text: str, other: str) -> str:
     whole = _normal(other)
     kept = [line for line in lines if _normal(line) in whole]
     return "\n".join(kept) if _words("\n".join(kept)) >= AGREEMENT * _words(text) else text
+
+
+def _visible_text(page: bytes) -> str:
+    """The text a browser would show, one block per line, read without a tree.
+
+    No parser: this is the fallback for the pages a parser gives up on.
+    """
+    markup = _HEAVY.sub("", decode_file(page))
+    markup = _HEAD.sub("", markup)
+    markup = _BLOCK_BOUNDARY.sub("\n", markup)
+    text = html.unescape(_TAG.sub(" ", markup))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _normal(text: str) -> str:
