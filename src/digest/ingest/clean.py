@@ -163,7 +163,7 @@ def _is_short(block: str, limit: int = _SHORT) -> bool:
 
 
 def _ends_sentence(block: str) -> bool:
-    return block.rstrip("\"'”’)] ").endswith((".", "!", "?", "…"))
+    return block.rstrip("\"'”’)] 」』）").endswith((".", "!", "?", "…", "。", "！", "？"))
 
 
 def _is_menu(block: str) -> bool:

@@ -25,7 +25,7 @@ from readability import Document
 from readability.readability import Unparseable
 from trafilatura.utils import decode_file, load_html
 
-from digest.ingest.clean import clean_blocks
+from digest.ingest.clean import clean_blocks, has_article_text
 
 # Both libraries log every page they find no text in; our callers report that themselves.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -43,6 +43,8 @@ FALLBACK_RATIO = 1.5
 # A result with fewer words than this share of the page's visible text is suspect.
 # Short articles on busy pages come down to 5% (yahoo-4 on the readability set).
 SUSPECT_SHARE = 0.02
+# ... or fewer than this share and not one sentence in it.
+NO_SENTENCE_SHARE = 0.1
 
 # Lines only trafilatura kept are dropped when they hold at most 5% of its words.
 AGREEMENT = 0.95
@@ -105,7 +107,7 @@ def extract_html(page: bytes, url: str | None = None, *, clean: bool = True) -> 
             text, method = other, "readability"
         elif _words(other) >= _words(text) / 2:
             text = _agreed(text, other)
-    if _words(text) < SUSPECT_SHARE * _words(visible := _visible_text(page)):
+    if _is_suspect(text, visible := _visible_text(page)):
         # Both extractors came back (nearly) empty-handed from a page full of text: a tree
         # too deep for the parser, say. The page's own text, cleaned, beats nothing.
         text, method = visible, "visible"
@@ -163,6 +165,18 @@ def _agreed(text: str, other: str) -> str:
     whole = _normal(other)
     kept = [line for line in lines if _normal(line) in whole]
     return "\n".join(kept) if _words("\n".join(kept)) >= AGREEMENT * _words(text) else text
+
+
+def _is_suspect(text: str, visible: str) -> bool:
+    """Whether ``text`` is too little of the page to be its article."""
+    if _words(text) < SUSPECT_SHARE * _words(visible):
+        return True
+    # Navigation alone has no sentence in it, where the page around it has some.
+    return (
+        _words(text) < NO_SENTENCE_SHARE * _words(visible)
+        and not has_article_text(text.splitlines())
+        and has_article_text(visible.splitlines())
+    )
 
 
 def _visible_text(page: bytes) -> str:
