@@ -85,7 +85,7 @@ _DATELINE = re.compile(
 )
 _BYLINE = re.compile(
     r"^(?i:by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
-    r"(\s*(,|and|&|\||-|–)\s*.*)?$",
+    r"(\s*(,|;|and|&|\||-|–)\s*.*)?$",
 )
 _DATE_ONLY = re.compile(
     rf"^(\w+day,?\s+)?({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|"

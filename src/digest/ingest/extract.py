@@ -64,6 +64,10 @@ _EMBEDS = etree.XPath(
     "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
     " or contains(@class, 'tiktok-embed')]"
 )
+_CANONICAL = etree.XPath(
+    "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')),"
+    " ' '), ' canonical ')]/@href | //meta[@property='og:url']/@content"
+)
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br caption dd details div dl dt figcaption figure "
     "footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th "
@@ -94,11 +98,12 @@ def extract_html(page: bytes, url: str | None = None, *, clean: bool = True) -> 
     been through :func:`digest.ingest.clean.clean_blocks`.
     """
     page = _bounded(page)
-    doc, text, method = None, "", "trafilatura"
+    doc, text, method, canonical = None, "", "trafilatura", None
     tree = load_html(page)  # trafilatura's own decoding of the raw bytes
     if tree is not None:
         for embed in _EMBEDS(tree):
             embed.drop_tree()
+        canonical = _canonical(tree, url)
         serialized = lxml.html.tostring(tree, encoding="unicode")
         doc = _trafilatura(tree, url)
         text = _plain(doc.text) if doc is not None and doc.text else ""
@@ -118,7 +123,7 @@ def extract_html(page: bytes, url: str | None = None, *, clean: bool = True) -> 
         text = "\n".join(clean_blocks(lines))
     if not text.strip():
         return None
-    return _with_metadata(text, doc, url, method)
+    return _with_metadata(text, doc, url, method, canonical)
 
 
 def extract_trafilatura(page: bytes, url: str | None = None) -> Extracted | None:
@@ -233,9 +238,21 @@ def block_text(root: lxml.html.HtmlElement) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _with_metadata(text: str, doc, url: str | None, method: str) -> Extracted:
-    canonical = urljoin(url, doc.url) if doc is not None and doc.url and url else None
-    canonical = canonical or (doc.url if doc is not None else None) or url
+def _canonical(tree: etree._Element, url: str | None) -> str | None:
+    """The page's own idea of its address (link rel=canonical, og:url), made absolute."""
+    for found in _CANONICAL(tree):
+        href = str(found).strip()
+        if href and not href.startswith(("javascript:", "data:", "#")):
+            return urljoin(url, href) if url else href
+    return None
+
+
+def _with_metadata(
+    text: str, doc, url: str | None, method: str, canonical: str | None = None
+) -> Extracted:
+    if not canonical and doc is not None and doc.url:
+        canonical = urljoin(url, doc.url) if url else doc.url
+    canonical = canonical or url
     image = doc.image if doc is not None else None
     if image and canonical:
         image = urljoin(canonical, image)
