@@ -137,3 +137,80 @@ def test_seed_page_loses_all_its_boilerplate():
         assert gone not in cleaned
     assert cleaned.startswith("As Russia ramps up its military involvement")
     assert cleaned.endswith("ahead of a climb-down.")
+
+
+# Lines as extractors leave them on news pages, and look-alike sentences from stories.
+MORE_BOILERPLATE = {
+    "related": [
+        "Related video: Crowds gather for the harbour festival",
+        "More from The Coastal Times",
+        "Read more",
+        "Most popular",
+    ],
+    "comments": ["Join our commenting forum"],
+    "separator": ["___", "* * *"],
+    "legal": ["Read our cookie policy", "Privacy policy"],
+    "signup": ["📩 Get our weekly briefing in your inbox"],
+}
+
+MORE_ARTICLE_TEXT = [
+    "Users who never agreed to the terms of service are tracked all the same, she said.",
+    "🌟 Ann Lee fixed the crash that hit the settings page on older phones.",
+    "File-by-file patching keeps the download small.",
+    'console.log(req.url); // "http://example.com/index.html"',
+    "Population density is 18.2/km2 (47.1/sq mi) in the district.",
+    "More from the interview, which ran for two hours, will be published on Friday.",
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "line"), [(kind, line) for kind, lines in MORE_BOILERPLATE.items() for line in lines]
+)
+def test_more_boilerplate_lines_are_recognised(kind, line):
+    assert classify_block(line) == kind
+
+
+@pytest.mark.parametrize("line", MORE_ARTICLE_TEXT)
+def test_more_article_sentences_are_kept(line):
+    assert classify_block(line) is None
+
+
+STORY = [f"Paragraph {n} of the story about the harbour has a few words in it." for n in range(6)]
+
+
+def test_a_byline_closing_a_short_story_does_not_remove_the_story():
+    blocks = [
+        "ISLAMABAD, March 4 - The election commission ruled on Monday that the party is not"
+        " eligible for extra seats, another blow to its prospects.",
+        "The decision is another setback to the party, whose candidates won the most seats.",
+        "Reporting by Ann Lee; Editing by Tom Reyes",
+    ]
+    assert clean_blocks(blocks) == blocks[:2]
+
+
+def test_author_note_at_the_end_is_dropped_but_not_in_the_story():
+    note = "Jane Doe is a senior reporter for The Coastal Times. Follow her on Twitter @janedoe."
+    inside = "Jane Doe is a reporter who was at the harbour for The Coastal Times that night."
+    assert clean_blocks([*STORY, note]) == STORY
+    assert clean_blocks([inside, *STORY]) == [inside, *STORY]
+
+
+def test_teasers_after_a_late_related_heading_are_dropped():
+    teasers = [
+        "More from The Coastal Times",
+        "Ferry timetable changes for the winter",
+        "The council says the changes will save money without cutting services.",
+    ]
+    assert clean_blocks([*STORY, *teasers]) == STORY
+
+
+def test_long_paragraph_after_a_related_heading_ends_the_teasers():
+    long_paragraph = " ".join(STORY)  # over forty words: the story again, not a teaser
+    story = STORY * 3
+    blocks = [*story, "Related stories", "A short teaser headline", long_paragraph]
+    assert clean_blocks(blocks) == [*story, long_paragraph]
+
+
+def test_early_related_heading_removes_only_itself():
+    blocks = [STORY[0], "Related stories", *STORY[1:]]
+    assert clean_blocks(blocks) == STORY

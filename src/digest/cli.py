@@ -18,12 +18,12 @@ from typing import TextIO
 
 from digest import __version__
 from digest.config import ALGORITHMS, load_config
-from digest.errors import AllSourcesFailedError, DigestError, UsageError
+from digest.errors import AllSourcesFailedError, DigestError, InputError, UsageError
 from digest.evaluate.summaries import evaluate_headlines, evaluate_summaries, load_rows
 from digest.ingest import load_file
 from digest.lint import lint_directory
 from digest.models import Article, Brief
-from digest.pipeline import build
+from digest.pipeline import build, write_atomic
 from digest.summarize import stock_sentences, summarize
 
 log = logging.getLogger("digest")
@@ -135,14 +135,47 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(command=run_preview)
 
-    p = commands.add_parser(
-        "eval",
-        help="score the digest's quality on a data set",
-        description="Score a stage of the digest against human references.",
-    )
-    evaluations = p.add_subparsers(title="evaluations", required=True, metavar="WHAT")
-    _add_summary_evals(evaluations)
+    add_eval_commands(commands)
     return parser
+
+
+def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The ``digest eval`` group; each stage adds its own ``digest eval STAGE`` here."""
+    group = commands.add_parser(
+        "eval",
+        help="score a stage of the pipeline on a labelled set",
+        description="Score a stage of the pipeline on a labelled evaluation set.",
+    )
+    stages = group.add_subparsers(
+        title="stages", required=True, metavar="STAGE", help="the stage to score"
+    )
+
+    p = stages.add_parser(
+        "extraction",
+        help="score the HTML extractor on a set of pages",
+        description=(
+            "Score the HTML extractor on DIR (expected.jsonl plus gzipped pages): token "
+            "precision, recall and F1 averaged over pages, the share of pages whose text "
+            "keeps a boilerplate line, and the median milliseconds per page."
+        ),
+    )
+    p.add_argument("directory", type=Path, metavar="DIR", help="the set's directory")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="FILE",
+        help="write one JSON line per page: id, text, title, author, published",
+    )
+    p.add_argument(
+        "--extractor",
+        choices=["digest", "trafilatura"],
+        default="digest",
+        help="digest's extractor (default) or plain trafilatura, for comparison",
+    )
+    p.set_defaults(command=run_eval_extraction)
+    _add_summary_evals(stages)
+    return stages
 
 
 def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
@@ -291,6 +324,29 @@ class FetchProgress:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self.shown = False
+
+
+def run_eval_extraction(args: argparse.Namespace) -> int:
+    from digest.evaluate.extraction import evaluate, prediction_row
+
+    report = evaluate(args.directory, extractor=args.extractor)
+    if args.predictions:
+        lines = [json.dumps(prediction_row(page), ensure_ascii=False) for page in report.pages]
+        try:
+            write_atomic(args.predictions, "".join(line + "\n" for line in lines))
+        except OSError as exc:
+            raise InputError(str(args.predictions), f"cannot be written: {exc}") from exc
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        scores = report.to_dict()
+        print(f"{scores['set']}: {scores['pages']} pages, extractor {scores['extractor']}")
+        for key in ("precision", "recall", "f1", "boilerplate_share", "median_ms"):
+            print(f"  {key:18} {scores[key]}")
+        for key in ("title_match", "author_match", "date_match"):
+            if scores[key] is not None:
+                print(f"  {key:18} {scores[key]}")
+    return 0
 
 
 def run_brief(args: argparse.Namespace) -> int:

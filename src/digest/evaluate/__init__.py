@@ -1,1 +1,1 @@
-"""Evaluation of the stages that decide quality: extraction and summaries."""
+"""Evaluation: score a stage of the pipeline on a labelled set (one module per stage)."""

@@ -23,7 +23,10 @@ _NAV_PHRASE = re.compile(
     r"back to top|toggle navigation|print|close|next|previous|more|sections)$",
     _I,
 )
-_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»|/|>)\s*")
+# A slash or ">" separates menu items only with spaces around it: "18.2/km2" is not a menu.
+_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>)\s+")
+# Code, data and formulas share a menu's short pieces but not its plain words.
+_CODE_CHARS = re.compile(r"[(){}\[\];=<>\"'`\\]|//")
 
 _SOCIAL = (
     r"(facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|email|e-mail|telegram|threads|"
@@ -57,7 +60,7 @@ _CREDIT_KEYWORD = re.compile(
 _AGENCY_ALONE = re.compile(rf"^\(?\s*({_AGENCY}(\s+via\s+{_AGENCY})?)\s*\)?$")
 
 _CAPTION = re.compile(
-    r"^(file\s*[-–—:]|image caption\b|media caption\b|caption\s*:|photo caption\b|"
+    r"^(file\s*[-–—:]\s|image caption\b|media caption\b|caption\s*:|photo caption\b|"
     r"in this (undated |handout |file )*(photo|image|picture|frame grab|screenshot)\b|"
     r"this (undated |handout |file )*(photo|image|picture)\b)|"
     r"\b(file photo|photo taken (on|in)|\(pictured\)|pictured (above|below|here|left|right)|"
@@ -82,7 +85,7 @@ _DATELINE = re.compile(
 )
 _BYLINE = re.compile(
     r"^(?i:by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
-    r"(\s*(,|and|&|\||-|–)\s*.*)?$",
+    r"(\s*(,|;|and|&|\||-|–)\s*.*)?$",
 )
 _DATE_ONLY = re.compile(
     rf"^(\w+day,?\s+)?({_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|"
@@ -102,29 +105,54 @@ _SECOND_PERSON = re.compile(
 )
 
 _LEGAL = re.compile(
-    r"\b(privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|"
-    r"cookie (policy|settings)|all rights reserved|you agree to|"
+    r"\b(all rights reserved|you agree to|"
     r"by (providing|entering|submitting|signing up|clicking|continuing)\b)|"
     r"^(©|\(c\)\s*\d{4}|copyright\b)",
     _I,
 )
+# Articles about the web quote these too ("agreeing to the terms of service"); as a
+# footer they come short or addressed to the reader.
+_POLICY = re.compile(
+    r"\b(privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|"
+    r"cookie (policy|settings|preferences))\b",
+    _I,
+)
+_READER = re.compile(r"\b(you|your|our|read|see|view|manage)\b", _I)
 
 _RELATED = re.compile(
-    r"^(read more|related|see also|more on this( story)?|recommended( stories| reading)?|"
+    r"^(read more|related( videos?| articles?| stories| story| coverage| content)?|"
+    r"see also|more on this( story)?|recommended( stories| reading)?|"
     r"most (read|popular|viewed)|more from .{1,40}|you (may|might) also like|"
     r"further reading|also read|read next|up next|(watch|listen|read)( now)?)\s*[:|»›–-]",
     _I,
 )
 _RELATED_ALONE = re.compile(
-    r"^(related( articles| stories| coverage| content| topics)?|more stories|most read|"
-    r"recommended|topics|tags|trending)\W*$",
+    r"^(related( articles| stories| coverage| content| topics| videos?| links| posts)?|"
+    r"more stories|(most )?(read|popular|viewed|shared)|read more|recommended|topics|tags|"
+    r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40})\W*$",
     _I,
 )
 _COMMENTS = re.compile(
     r"^(\d+\s+comments?|comments|leave a comment|join the conversation|"
-    r"sign in to comment|show comments|view comments)\W*$",
+    r"sign in to comment|show comments|view comments|"
+    r"join (our|the) (commenting forum|discussion|debate))\W*$",
     _I,
 )
+
+# "Jane Doe is a senior reporter for The Herald. Follow her on ..." closing a story.
+_BIO = re.compile(
+    r"^(?:[A-Z][\w.'’-]+\s){1,3}(?:is|was|has been) (?:a|an|the)\b[^.]{0,80}?"
+    r"\b(?:writer|reporter|editor|correspondent|journalist|columnist|contributor|"
+    r"producer|critic|blogger)s?\b"
+)
+_BIO_DETAIL = re.compile(
+    r"\b(for|at|with) [A-Z]|\b(follow|email|e-mail|tips|covers|covering|based in)\b|@"
+)
+# Blocks at the end of a text where an author's note can stand.
+_TAIL_BLOCKS = 3
+
+# A line of decoration between sections: "___", "* * *", "—".
+_SEPARATOR = re.compile(r"^[\s_*=~#•·.–—-]+$")
 
 # Sentences or paragraphs longer than this are article text whatever they contain.
 _SHORT = 30
@@ -135,15 +163,16 @@ def _is_short(block: str, limit: int = _SHORT) -> bool:
 
 
 def _ends_sentence(block: str) -> bool:
-    return block.rstrip("\"'”’)] ").endswith((".", "!", "?", "…"))
+    return block.rstrip("\"'”’)] 」』）").endswith((".", "!", "?", "…", "。", "！", "？"))
 
 
 def _is_menu(block: str) -> bool:
     items = [item for item in _MENU_SEPARATOR.split(block) if item]
     return (
         len(items) >= 3
-        and all(count_words(item) <= 3 for item in items)
+        and all(count_words(item) <= 3 and len(item) <= 30 for item in items)
         and not _ends_sentence(block)
+        and not _CODE_CHARS.search(block)
     )
 
 
@@ -174,13 +203,17 @@ def _is_dateline(block: str) -> bool:
 def _is_signup(block: str) -> bool:
     if not _is_short(block):
         return False
-    if _EMOJI_START.match(block):
-        return True
+    if _EMOJI_START.match(block):  # "📬 Kick off each morning with the Daily Brief"
+        return bool(_PROMO.search(block) or _SECOND_PERSON.search(block))
     return bool(_PROMO.search(block)) and bool(_SECOND_PERSON.search(block))
 
 
 def _is_legal(block: str) -> bool:
-    return _is_short(block, 40) and bool(_LEGAL.search(block))
+    if not _is_short(block, 40):
+        return False
+    if _LEGAL.search(block):
+        return True
+    return bool(_POLICY.search(block)) and (_is_short(block, 12) or bool(_READER.search(block)))
 
 
 def _is_related(block: str) -> bool:
@@ -188,6 +221,7 @@ def _is_related(block: str) -> bool:
 
 
 RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("separator", lambda block: bool(_SEPARATOR.match(block))),
     ("navigation", _is_navigation),
     ("share", lambda block: _is_short(block, 12) and bool(_SHARE.match(block))),
     ("advertisement", lambda block: bool(_AD.match(block))),
@@ -199,6 +233,15 @@ RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("related", _is_related),
     ("comments", lambda block: bool(_COMMENTS.match(block))),
 )
+
+
+def _is_bio(block: str) -> bool:
+    return _is_short(block, 100) and bool(_BIO.match(block)) and bool(_BIO_DETAIL.search(block))
+
+
+# A list of teasers (headline, one-line dek, headline ...) follows a related-links
+# heading; a real paragraph is longer than any of them.
+_TEASER_WORDS = 40
 
 
 def classify_block(block: str) -> str | None:
@@ -239,6 +282,31 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
     header_end = next(
         (i for i, kind in enumerate(kinds[:_HEADER_BLOCKS]) if kind == "dateline"), None
     )
+    if header_end is not None:
+        # A header is short next to the story below it; a byline that closes a short
+        # story ("Reporting by ...") is no header.
+        before = sum(count_words(b) for b in blocks[:header_end])
+        after = sum(count_words(b) for b in blocks[header_end + 1 :])
+        if after < before:
+            header_end = None
+    # An author's note closes the story; the same words higher up are the story.
+    for i in range(max(0, len(blocks) - _TAIL_BLOCKS), len(blocks)):
+        if kinds[i] is None and _is_bio(blocks[i]):
+            kinds[i] = "bio"
+
+    # In the last third of the text, a related-links heading starts a list of teasers.
+    total = sum(count_words(b) for b in blocks)
+    seen = 0
+    teasers = False
+    for i, block in enumerate(blocks):
+        if teasers and kinds[i] is None and count_words(block) < _TEASER_WORDS:
+            kinds[i] = "related"
+        elif kinds[i] is None:
+            teasers = False
+        if kinds[i] == "related" and _RELATED_ALONE.match(block) and seen >= 2 * total / 3:
+            teasers = True
+        seen += count_words(block)
+
     kept = []
     for i, (block, kind) in enumerate(zip(blocks, kinds, strict=True)):
         if kind is not None:

@@ -142,7 +142,7 @@ def _from_html(data: bytes, origin: str) -> Article:
     extracted = extract_html(data)
     if extracted is None:
         raise _Unusable("no article text found in the page")
-    blocks = clean_blocks(extracted.text.splitlines())
+    blocks = extracted.text.splitlines()  # extract_html has cleaned them
     return _article(
         extracted.title or "",
         blocks,

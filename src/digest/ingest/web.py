@@ -191,7 +191,7 @@ def _page_article(response: Response) -> Article | None:
     extracted = extract_html(_declared_html(response.body, response.charset), response.final_url)
     if extracted is None:
         return None
-    blocks = clean_blocks(extracted.text.splitlines())
+    blocks = extracted.text.splitlines()  # extract_html has cleaned them
     title = " ".join((extracted.title or "").split())
     if blocks and blocks[0] == title:
         blocks = blocks[1:]
