@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
-SEED = Path(__file__).parents[1].parent / "shared" / "seeds" / "000_9759493c22d8004d.txt"
+ROOT = Path(__file__).parents[1]
+SEED = ROOT.parent / "shared" / "seeds" / "000_9759493c22d8004d.txt"
+
+
+def run_digest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run the `digest` command as a user would, in a clean environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,8 +3,6 @@
 import json
 import random
 import sqlite3
-import subprocess
-import sys
 import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +15,7 @@ from digest.config import Config, Source
 from digest.errors import AllSourcesFailedError, NoArticlesError
 from digest.ingest.fetch import FetchOptions
 from digest.pipeline import build
+from tests.conftest import run_digest
 
 FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024)
 NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)
@@ -172,23 +171,12 @@ def test_when_every_source_fails_the_build_fails_and_the_state_is_not_advanced(w
     assert list(db.execute("SELECT count(*) FROM items")) == [(0,)]
 
 
-def digest_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "digest", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )
-
-
 def test_cli_warns_in_one_line_per_failing_source_and_summarises(web, tmp_path):
     (tmp_path / "digest.toml").write_text(
         f'[[sources]]\nfeed = "{web.url("status/410")}"\n\n'
         f'[[sources]]\nfeed = "{web.url("rss10.rdf")}"\nname = "Estuary"\n'
     )
-    result = digest_cli("build", cwd=tmp_path)
+    result = run_digest("build", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"digest: warning: {web.url('status/410')}: HTTP 410 Gone"
@@ -202,7 +190,7 @@ def test_cli_exits_6_when_every_source_fails(web, tmp_path):
         f'[[sources]]\nfeed = "{web.url("malformed-missing.xml")}"\n\n'
         f'[[sources]]\nfeed = "{web.url("entity-bomb.xml")}"\n'
     )
-    result = digest_cli("build", "--preview", cwd=tmp_path)
+    result = run_digest("build", "--preview", cwd=tmp_path)
     assert result.returncode == 6, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3 and lines[-1].startswith("digest: error: all 2 sources failed")

@@ -3,26 +3,14 @@
 import argparse
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from digest.cli import make_parser
+from tests.conftest import ROOT
+from tests.conftest import run_digest as run
 
-ROOT = Path(__file__).parents[1]
 BRIEF_KEYS = {"title", "headline", "sentences", "url", "source", "published"}
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "digest", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> None:

@@ -1,8 +1,6 @@
 """The evaluation commands on a small data set of our own."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,14 +8,9 @@ import pytest
 from digest.errors import InputError
 from digest.evaluate.summaries import Row, evaluate_headlines, evaluate_summaries, load_rows
 from digest.models import Article, Brief
+from tests.conftest import run_digest as run
 
 EVAL = Path(__file__).parent / "fixtures" / "eval"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "digest", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_a_summary_equal_to_the_reference_scores_100_and_lead_is_scored_alike():

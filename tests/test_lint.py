@@ -12,7 +12,7 @@ import pytest
 from digest.lint import CLIP_BYTES, Finding, lint_directory, lint_email
 from digest.models import Brief, Digest
 from digest.render import render_email
-from tests.test_cli import run
+from tests.conftest import run_digest as run
 
 
 def make_digest(count: int = 2, **changes) -> Digest:
