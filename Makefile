@@ -19,17 +19,19 @@ golden: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/render_20.py
+	$(BIN)/python benchmarks/summarize_speed.py
+	$(BIN)/python benchmarks/fetch_feeds.py 200
 
 preview: $(VENV)/.installed
 	$(BIN)/digest preview
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 format: $(VENV)/.installed
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
