@@ -242,3 +242,21 @@ def test_model_has_one_weight_per_feature():
 
 def test_config_knows_every_algorithm():
     assert config.ALGORITHMS == ALGORITHMS
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "(CNN)Nine workers were freed on Friday after a week in captivity.",
+        "LONDON (Reuters) - Nine workers were freed on Friday after a week in captivity.",
+        "PARIS, March 3 (AP) — Nine workers were freed on Friday after a week in captivity.",
+    ],
+)
+def test_wire_datelines_do_not_open_a_brief(lead):
+    brief = summarize(article(lead + " They were flown home on Saturday by the army."))
+    assert brief.sentences[0] == "Nine workers were freed on Friday after a week in captivity."
+
+
+def test_an_acronym_before_a_dash_is_not_a_dateline():
+    text = "NATO - the alliance - met on Monday in Brussels. Ministers agreed on a new plan."
+    assert summarize(article(text)).sentences[0].startswith("NATO - the alliance")

@@ -182,7 +182,7 @@ def select_sentences(
         # Everything else repeats the first choice; a second sentence still beats one.
         texts = {all_sentences[i] for i in chosen}
         chosen += [i for i in best_first if all_sentences[i] not in texts][: 2 - len(chosen)]
-    return [all_sentences[i] for i in sorted(chosen)]
+    return [_DATELINE.sub("", all_sentences[i]) for i in sorted(chosen)]
 
 
 def rate_sentences(
@@ -351,7 +351,12 @@ def is_dangling_quote(sentence: str) -> bool:
 
 _SITE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{1,40}$")
 _LABEL_PREFIX = re.compile(r"^([^:]{1,40}):\s+(?=\S)")
-_DATELINE = re.compile(r"^(\(CNN\)|[A-Z][A-Z .,'’-]{2,}(\([^)]*\))?\s*[-—–]+\s*)")
+# A wire dateline: "(CNN)", "LONDON (Reuters) -", "PARIS, March 3 (AP) —".
+_DATELINE = re.compile(
+    r"^(\((CNN|AP|AFP|Reuters|Bloomberg)\)\s*|"
+    r"[A-Z][A-Z .'’-]{2,}(, [A-Z][a-z]+\.? \d{1,2})?\s*(\([^)]*\))?\s*[-—–]+\s*)"
+    r"(?=[A-Z\"“‘'])"
+)
 _LEADING_CLAUSE = re.compile(
     r"^(As|While|After|Although|Though|When|Since|Despite|Amid|Because|If|Before|Following|"
     r"Earlier|Later|Meanwhile|However|In|On|At|During|Last|This|Next)\b[^,]{0,100},\s+"
@@ -382,7 +387,7 @@ _MONTH_NAME = (
     r"(January|February|March|April|May|June|July|August|September|October|November|December)"
 )
 _WHEN = re.compile(
-    rf"\s*\b(on {_DAY}|{_DAY}|(last|this|next|earlier this|later this) "
+    rf"\s*\b(on {_DAY}|{_DAY}(?!['’])|(last|this|next|earlier this|later this) "
     rf"(week|month|year|weekend|season|{_DAY})|in {_MONTH_NAME}( \d{{4}})?|in (19|20)\d\d|"
     rf"yesterday|today|on \d+ {_MONTH_NAME}|for the (three|six|nine|twelve) months to \w+|"
     r"a year earlier|year-earlier)\b,?"
@@ -408,6 +413,7 @@ _HEADLINESE = re.compile(
     r"(?:is|are|was|were)\s+(?=to\b|\w+(?:ed|ing)\b))",
     re.IGNORECASE,
 )
+_WANTS_MORE = re.compile(r"(?<=\w(ed|ng))\s+(to|that|by|as|for)\b")
 _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
 
 
@@ -456,8 +462,14 @@ def headline_from_sentences(
     def density(span: str) -> float:
         return sum(min(recurring[s], 5) for s in stems(span)) / (count_words(span) + 4)
 
-    spans = [text[: m.start()].strip(" ,") for m in _PHRASE_END.finditer(text)]
-    spans = [s for s in spans if count_words(s) >= 4 and len(s) <= limit]
+    # A span may not stop on a verb that wants what follows: "workers believed | to be".
+    spans = [
+        span
+        for m in _PHRASE_END.finditer(text)
+        if not _WANTS_MORE.match(text, m.start())
+        and count_words(span := text[: m.start()].strip(" ,")) >= 4
+        and len(span) <= limit
+    ]
     return _fit(max(spans, key=density) if spans else text, limit)
 
 
@@ -501,8 +513,7 @@ def _fit(text: str, limit: int) -> str:
         tokens[-1].lower().strip(",;:\"'“”‘’") in _DANGLING or tokens[-1][-1] in ",;:–—-"
     ):
         tokens.pop()
-    headline = " ".join(tokens).rstrip(" ,;:")
-    return _balance(headline)
+    return _balance(" ".join(tokens)).rstrip(" ,;:.")
 
 
 def _balance(text: str) -> str:
