@@ -156,7 +156,7 @@ def _authenticate(server, session, envelope, mechanism, auth_data):
         and auth_data.login == USERNAME.encode()
         and auth_data.password == PASSWORD.encode()
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
 
 def free_port() -> int:
@@ -196,13 +196,12 @@ def start(directory: Path, mailbox: Mailbox | None = None, *, implicit_tls: bool
     context.load_cert_chain(cert, key)
     mailbox = mailbox or Mailbox()
     port = free_port()
+    # aiosmtpd does not know an implicit-TLS session is encrypted and would never offer
+    # AUTH there, so only STARTTLS can insist on TLS before AUTH.
     tls = (
-        {"ssl_context": context}
+        {"ssl_context": context, "auth_require_tls": False}
         if implicit_tls
-        else {
-            "tls_context": context,
-            "require_starttls": True,
-        }
+        else {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
     )
     controller = Controller(
         mailbox,
@@ -210,7 +209,6 @@ def start(directory: Path, mailbox: Mailbox | None = None, *, implicit_tls: bool
         port=port,
         server_hostname="localhost",
         auth_required=True,
-        auth_require_tls=True,
         authenticator=_authenticate,
         **tls,
     )
