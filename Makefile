@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: digest test golden lint format bench preview clean
+.PHONY: digest test golden lint format bench bench-send preview clean
 .DEFAULT_GOAL := digest
 
 digest: $(VENV)/.installed
@@ -19,6 +19,9 @@ golden: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/render_20.py
+
+bench-send: $(VENV)/.installed
+	$(BIN)/python benchmarks/send_1000.py
 
 preview: $(VENV)/.installed
 	$(BIN)/digest preview

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from digest import __version__
 from digest.config import ALGORITHMS, load_config
@@ -25,6 +25,9 @@ from digest.lint import lint_directory
 from digest.models import Article, Brief
 from digest.pipeline import build
 from digest.summarize import stock_sentences, summarize
+
+if TYPE_CHECKING:
+    from digest.sending import SendResult
 
 log = logging.getLogger("digest")
 LINT_FAILED = 7
@@ -243,7 +246,7 @@ def _warn(problems: Sequence[object]) -> None:
         print(f"digest: warning: {problem}", file=sys.stderr)
 
 
-def _report_send(result, *, quiet: bool, test: bool = False) -> int:  # type: ignore[no-untyped-def]
+def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
     """Print what happened to one issue; failures always, success unless ``quiet``."""
     for outcome in result.failed:
         print(f"digest: error: {outcome.recipient}: refused: {outcome.error}", file=sys.stderr)
