@@ -6,7 +6,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +78,7 @@ def test_a_run_killed_mid_send_is_completed_by_the_next_with_no_duplicate(site, 
     smtp.mailbox.block_rcpt_after = None
     smtp.mailbox.release.set()
     assert list(statuses(site).values()).count("sent") == 4
-    code, out, err = finish(start_run(site, smtp))
+    code, _, err = finish(start_run(site, smtp))
     assert code == 0, err
     assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
     assert set(statuses(site).values()) == {"sent"}
