@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: digest test golden lint format bench preview clean
+.PHONY: digest test golden lint format bench bench-send preview clean
 .DEFAULT_GOAL := digest
 
 digest: $(VENV)/.installed
@@ -21,6 +21,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/render_20.py
 	$(BIN)/python benchmarks/summarize_speed.py
 	$(BIN)/python benchmarks/fetch_feeds.py 200
+
+bench-send: $(VENV)/.installed
+	$(BIN)/python benchmarks/send_1000.py
 
 preview: $(VENV)/.installed
 	$(BIN)/digest preview

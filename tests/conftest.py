@@ -69,3 +69,14 @@ def web(tmp_path: Path):
     yield state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def smtp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server on 127.0.0.1 (STARTTLS, AUTH) whose certificate this process trusts."""
+    from tests.smtp_server import start
+
+    server = start(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+    yield server
+    server.stop()

@@ -121,3 +121,49 @@ def test_source_mistakes_are_reported(tmp_path, toml, message):
     path.write_text(toml)
     with pytest.raises(ConfigError, match=message):
         load_config(path, env={})
+
+
+def test_sending_settings_come_from_send_table_and_the_environment_wins_over_dotenv(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "digest.toml").write_text(
+        '[digest]\nunsubscribe_url = "https://a.example.org/u"\n'
+        '[send]\nsubject = "{title} ({count}) {iso_date}"\nrate = 2.5\nattempts = 3\n'
+    )
+    (tmp_path / ".env").write_text(
+        "SMTP_HOST=smtp.example.org\nSMTP_PASSWORD=from-dotenv\nSMTP_SECURITY=ssl\n"
+        "DIGEST_TO=a@example.com, b@example.com\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PASSWORD", "from-environment")
+    monkeypatch.setenv("DIGEST_UNSUBSCRIBE_URL", "https://b.example.org/u")
+    config = load_config(tmp_path / "digest.toml", load_environment())
+    send = config.send
+    assert (send.host, send.security, send.smtp_port) == ("smtp.example.org", "ssl", 465)
+    assert send.password == "from-environment" and "from-environment" not in repr(config)
+    assert send.to == ("a@example.com", "b@example.com")
+    assert (send.rate, send.attempts, send.subject) == (2.5, 3, "{title} ({count}) {iso_date}")
+    assert config.unsubscribe_url == "https://b.example.org/u"
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "message"),
+    [
+        ("", {"SMTP_PORT": "smtp"}, "SMTP_PORT must be a port number"),
+        ("", {"SMTP_SECURITY": "tls"}, "SMTP_SECURITY must be one of"),
+        ("[send]\nsubject = '{title} {when}'\n", {}, "send.subject"),
+        ("[send]\nrate = -1\n", {}, "send.rate"),
+        ("[send]\nlist_id = 'no dots'\n", {}, "send.list_id"),
+        ("[send]\nspeed = 1\n", {}, "unknown setting 'speed'"),
+        ("", {"DIGEST_UNSUBSCRIBE_URL": "example.org/u"}, "DIGEST_UNSUBSCRIBE_URL"),
+    ],
+)
+def test_bad_sending_settings_are_one_clear_error(tmp_path, toml, env, message):
+    (tmp_path / "digest.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path / "digest.toml", env)
+
+
+def test_the_example_configuration_parses():
+    config = load_config(Path(__file__).parents[1] / "digest.example.toml", {})
+    assert config.send.subject == "{title} · {date}" and config.send.rate == 10

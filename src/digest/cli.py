@@ -1,8 +1,8 @@
 """Command line: a thin shell over the library.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 configuration error, 4 unusable input
-file, 5 no usable article, 6 every source failed, 7 lint found problems; see
-README.md.
+file, 5 no usable article, 6 every source failed, 7 lint found problems, 8 another run
+holds the lock, 9 some recipients not reached (yet); see README.md.
 """
 
 from __future__ import annotations
@@ -14,17 +14,27 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from digest import __version__
 from digest.config import ALGORITHMS, load_config
-from digest.errors import AllSourcesFailedError, DigestError, InputError, UsageError
+from digest.errors import (
+    AllSourcesFailedError,
+    DigestError,
+    InputError,
+    LintError,
+    SendError,
+    UsageError,
+)
 from digest.evaluate.summaries import evaluate_headlines, evaluate_summaries, load_rows
 from digest.ingest import load_file
 from digest.lint import lint_directory
 from digest.models import Article, Brief
 from digest.pipeline import build, write_atomic
 from digest.summarize import stock_sentences, summarize
+
+if TYPE_CHECKING:
+    from digest.sending import SendResult
 
 log = logging.getLogger("digest")
 LINT_FAILED = 7
@@ -136,6 +146,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(command=run_preview)
 
     add_eval_commands(commands)
+    _add_sending(commands)
     return parser
 
 
@@ -176,6 +187,127 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
     p.set_defaults(command=run_eval_extraction)
     _add_summary_evals(stages)
     return stages
+
+
+def _add_sending(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "send",
+        help="send the built digest to the recipients who do not have it yet",
+        description="Send the digest built in PATH (default: out_dir) over SMTP to every "
+        "recipient the send ledger does not show as sent. It must pass `digest lint "
+        "--sending`. Exits 9 when some recipients were not reached.",
+    )
+    p.add_argument(
+        "path", type=Path, nargs="?", metavar="PATH", help="the built digest (default: out_dir)"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write each message as an .eml file (in PATH/outbox) and send nothing",
+    )
+    p.add_argument("--outbox", type=Path, metavar="DIR", help="where --dry-run writes")
+    p.add_argument("--to", metavar="ADDR", help="send one test copy to ADDR only; record nothing")
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
+    )
+    p.set_defaults(command=run_send)
+
+    p = commands.add_parser(
+        "run",
+        help="build, lint and send: the one command for cron",
+        description="Take the run lock, finish an issue a crash left half sent, build a new "
+        "issue, lint it, send it and record each recipient's outcome. Quiet on success "
+        "(-v says more). Exits 0 when there is nothing new, 7 when lint fails (nothing is "
+        "sent), 8 when another run holds the lock, 9 when some recipients were not reached.",
+    )
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
+    )
+    p.add_argument(
+        "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
+    )
+    p.set_defaults(command=run_run)
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from digest import sending
+
+    config = load_config(args.config)
+    path = args.path or config.out_dir
+    if args.outbox and not args.dry_run:
+        raise UsageError("--outbox goes with --dry-run")
+    if args.dry_run and args.to:
+        raise UsageError("--dry-run and --to do not go together")
+    findings = lint_directory(
+        path, require_unsubscribe=True, unsubscribe_url=config.unsubscribe_url
+    )
+    for finding in findings:
+        print(f"digest: warning: lint: {finding}", file=sys.stderr)
+    if args.dry_run:
+        files, problems = sending.dry_run(config, path, args.outbox)
+        _warn(problems)
+        where = files[0].parent if files else args.outbox
+        print(f"Wrote {len(files)} messages to {where} (dry run: nothing sent or recorded)")
+        return 0
+    if args.to:
+        result = sending.send_test(config, args.to, path)
+    else:
+        if findings:
+            raise LintError(f"{path}: the digest failed lint and was not sent")
+        result, problems = sending.send(config, path)
+        _warn(problems)
+    return _report_send(result, quiet=False, test=bool(args.to))
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from digest import sending
+
+    config = load_config(args.config)
+    try:
+        result = sending.run(config, args.date)
+    except LintError as exc:
+        for finding in exc.findings:
+            print(f"digest: warning: lint: {finding}", file=sys.stderr)
+        raise
+    except AllSourcesFailedError as exc:
+        _warn(exc.problems)
+        raise
+    _warn(result.problems)
+    if result.nothing_new and args.verbose:
+        print("Nothing new since the last digest: nothing sent")
+    code = 0
+    for send in result.sends:
+        code = max(code, _report_send(send, quiet=not args.verbose))
+    return code
+
+
+def _warn(problems: Sequence[object]) -> None:
+    for problem in problems:
+        print(f"digest: warning: {problem}", file=sys.stderr)
+
+
+def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
+    """Print what happened to one issue; failures always, success unless ``quiet``."""
+    for outcome in result.failed:
+        print(f"digest: error: {outcome.recipient}: refused: {outcome.error}", file=sys.stderr)
+    for outcome in result.deferred:
+        print(
+            f"digest: warning: {outcome.recipient}: not sent after {outcome.attempts} "
+            f"attempts, will retry on the next run: {outcome.error}",
+            file=sys.stderr,
+        )
+    what = f"{result.issue.subject!r}"
+    if not quiet:
+        if test:
+            print(f"Sent a test copy of {what} to {', '.join(result.sent) or 'nobody'}")
+        else:
+            before = f", {result.before} had it already" if result.before else ""
+            print(f"Sent {what} to {len(result.sent)} of {result.recipients} recipients{before}")
+    if result.stopped:
+        raise SendError(f"sending {what} stopped: {result.stopped}")
+    if result.failed or result.deferred:
+        return SendError.exit_code
+    return 0
 
 
 def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:

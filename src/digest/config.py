@@ -35,6 +35,36 @@ ALGORITHMS = ("digest", "lexrank", "lsa", "textrank", "luhn", "sumbasic", "kl")
 SOURCE_KINDS = ("path", "feed", "page", "opml")
 WINDOW = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
 DEFAULT_STATE_DIR = Path(".digest-state")
+SECURITY_MODES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+DEFAULT_SUBJECT = "{title} · {date}"
+SUBJECT_FIELDS = {"title": "", "date": "", "iso_date": "", "count": 0}
+
+
+@dataclass(frozen=True)
+class SendConfig:
+    """How to deliver: the SMTP server and login (from the environment), the sender and
+    recipients, and the pace of sending ([send] in digest.toml)."""
+
+    host: str | None = None
+    port: int | None = None  # None: the usual port for ``security``
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never shown, never logged
+    security: str = "starttls"  # starttls, ssl (implicit TLS) or none
+    sender: str | None = None  # DIGEST_FROM, e.g. "The Weekly <news@example.org>"
+    to: tuple[str, ...] = ()  # DIGEST_TO, comma-separated
+    recipients_file: Path | None = None  # DIGEST_RECIPIENTS_FILE, one address a line
+    unsubscribe_mailto: str | None = None  # DIGEST_UNSUBSCRIBE_MAILTO
+    subject: str = DEFAULT_SUBJECT  # placeholders: {title} {date} {iso_date} {count}
+    list_id: str | None = None  # the List-Id's dot-atom; default: title slug + sender domain
+    rate: float = 10.0  # messages per second at most; 0 means no limit
+    attempts: int = 4  # tries per recipient and run for temporary failures
+    retry_delay: float = 2.0  # seconds before the first retry; doubles each time
+    timeout: float = 60.0  # seconds to wait for the server on each step
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or DEFAULT_PORTS[self.security]
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,7 @@ class Config:
     state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
+    send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
 
 
 def load_environment(env_file: Path = Path(".env")) -> dict[str, str]:
@@ -113,17 +144,101 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
     """Per-machine settings from the environment win over the file."""
     if env.get("DIGEST_STATE_DIR"):
         config = replace(config, state_dir=Path(env["DIGEST_STATE_DIR"]))
-    return config
+    if env.get("DIGEST_UNSUBSCRIBE_URL"):
+        url = env["DIGEST_UNSUBSCRIBE_URL"].strip()
+        _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
+        config = replace(config, unsubscribe_url=url)
+    return replace(config, send=_send_environment(config.send, env))
+
+
+def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
+    """The SMTP server, login, sender and recipients from the environment (or .env)."""
+    values: dict[str, Any] = {}
+    for name, key in (
+        ("host", "SMTP_HOST"),
+        ("username", "SMTP_USERNAME"),
+        ("password", "SMTP_PASSWORD"),
+        ("sender", "DIGEST_FROM"),
+        ("unsubscribe_mailto", "DIGEST_UNSUBSCRIBE_MAILTO"),
+    ):
+        if env.get(key, "").strip():
+            values[name] = env[key] if name == "password" else env[key].strip()
+    if env.get("SMTP_PORT", "").strip():
+        port = env["SMTP_PORT"].strip()
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"SMTP_PORT must be a port number (1-65535), not {port!r}")
+        values["port"] = int(port)
+    if env.get("SMTP_SECURITY", "").strip():
+        security = env["SMTP_SECURITY"].strip().lower()
+        if security not in SECURITY_MODES:
+            raise ConfigError(
+                f"SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, not {security!r}"
+            )
+        values["security"] = security
+    if env.get("DIGEST_TO", "").strip():
+        values["to"] = tuple(a.strip() for a in env["DIGEST_TO"].split(",") if a.strip())
+    if env.get("DIGEST_RECIPIENTS_FILE", "").strip():
+        values["recipients_file"] = Path(env["DIGEST_RECIPIENTS_FILE"].strip())
+    return replace(send, **values)
+
+
+def _check_url(where: str, url: str, schemes: tuple[str, ...]) -> None:
+    if not url.startswith(schemes):
+        raise ConfigError(
+            f"{where} must be an absolute URL starting with "
+            + " or ".join(schemes)
+            + f", not {url!r}"
+        )
+
+
+def _parse_send(raw: Any, where: str) -> SendConfig:
+    """The [send] table: subject, list_id, rate, attempts, retry_delay, timeout."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [send] must be a table")
+    _check_keys(raw, {"subject", "list_id", "rate", "attempts", "retry_delay", "timeout"}, where)
+    values: dict[str, Any] = {}
+    if "subject" in raw:
+        subject = _typed(raw["subject"], str, f"{where}: send.subject")
+        try:
+            subject.format(**SUBJECT_FIELDS)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"{where}: send.subject {subject!r} is not a valid template ({exc}); "
+                "placeholders: {title}, {date}, {iso_date}, {count}"
+            ) from exc
+        values["subject"] = subject
+    if "list_id" in raw:
+        list_id = _typed(raw["list_id"], str, f"{where}: send.list_id").strip()
+        if not re.fullmatch(
+            r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+", list_id
+        ):
+            raise ConfigError(
+                f"{where}: send.list_id must look like a domain name (weekly.example.org), "
+                f"not {list_id!r}"
+            )
+        values["list_id"] = list_id
+    for name, low in (("rate", 0.0), ("retry_delay", 0.0), ("timeout", 0.1)):
+        if name in raw:
+            value = raw[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+                raise ConfigError(f"{where}: send.{name} must be a number of at least {low}")
+            values[name] = float(value)
+    if "attempts" in raw:
+        attempts = _typed(raw["attempts"], int, f"{where}: send.attempts")
+        if attempts < 1:
+            raise ConfigError(f"{where}: send.attempts must be at least 1, not {attempts}")
+        values["attempts"] = attempts
+    return SendConfig(**values)
 
 
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
     """A Config from parsed TOML; paths are resolved against ``base``."""
     where = str(origin or "configuration")
-    _check_keys(data, {"digest", "sources"}, where)
+    _check_keys(data, {"digest", "sources", "send"}, where)
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(Config)} - {"sources", "path"}
+    known = {f.name for f in fields(Config)} - {"sources", "path", "send"}
     _check_keys(settings, known, f"{where} [digest]")
 
     values: dict[str, Any] = {}
@@ -167,6 +282,8 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
         )
     if "sources" in data:
         values["sources"] = _parse_sources(data["sources"], base, where)
+    if "send" in data:
+        values["send"] = _parse_send(data["send"], f"{where} [send]")
     return Config(**values, path=origin)
 
 

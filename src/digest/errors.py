@@ -5,7 +5,10 @@
      ├── ConfigError            exit 3   the configuration file or .env is wrong
      ├── InputError             exit 4   a file named on the command line is unusable
      ├── NoArticlesError        exit 5   no source gave a usable article
-     └── AllSourcesFailedError  exit 6   every source failed (network, feed, page errors)
+     ├── AllSourcesFailedError  exit 6   every source failed (network, feed, page errors)
+     ├── LintError              exit 7   the digest failed lint: it is not sent
+     ├── AlreadyRunningError    exit 8   another `digest run` or `digest send` holds the lock
+     └── SendError              exit 9   some recipients did not get the issue (yet)
 
 Exit code 2 is for usage errors, as argparse uses it for bad command-line arguments.
 Catch ``DigestError`` to handle them all.
@@ -60,3 +63,27 @@ class AllSourcesFailedError(DigestError):
     def __init__(self, message: str, problems: tuple[object, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems  # one per failed source, for the warnings
+
+
+class LintError(DigestError):
+    """The built digest failed lint, so it is not sent; nothing is recorded as used."""
+
+    exit_code = 7
+    hint = "fix the findings above (see `digest lint --sending`), then run again"
+
+    def __init__(self, message: str, findings: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+class AlreadyRunningError(DigestError):
+    """Another run holds the run lock; this one does nothing."""
+
+    exit_code = 8
+
+
+class SendError(DigestError):
+    """Delivery stopped or some recipients were not reached; the ledger says who."""
+
+    exit_code = 9
+    hint = "the next `digest run` or `digest send` retries those not yet sent"

@@ -129,3 +129,20 @@ class Problem:
 class IngestResult:
     articles: tuple[Article, ...] = ()
     problems: tuple[Problem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A built digest ready to send: what every recipient gets, kept until all have it.
+
+    ``id`` is a hash of the content, so the same build always has the same id and a
+    resumed send carries on with the very issue that was interrupted.
+    """
+
+    id: str
+    title: str
+    date: date
+    subject: str
+    html: str = field(repr=False)
+    text: str = field(repr=False)
+    stories: int = 0

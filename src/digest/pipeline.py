@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -13,14 +14,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from digest.config import Config, Source, html_lang
-from digest.errors import AllSourcesFailedError, DigestError, NoArticlesError
+from digest.errors import AllSourcesFailedError, DigestError, LintError, NoArticlesError
 from digest.ingest import collect_articles
 from digest.ingest.dedup import merge_duplicates
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
 from digest.ingest.web import complete_items, newest_per_source, read_sources
 from digest.lint import Finding, lint_email
-from digest.models import Article, Brief, Digest, Problem, RenderedEmail
-from digest.render import render_email
+from digest.models import Article, Brief, Digest, Issue, Problem, RenderedEmail
+from digest.render import long_date, render_email
 from digest.state import (
     CachedResponse,
     Candidate,
@@ -46,6 +47,7 @@ class BuildResult:
     sources: int = 0  # feeds, pages and directories read (an OPML file counts its feeds)
     failed: tuple[str, ...] = ()  # those that failed
     findings: tuple[Finding, ...] = field(default=())  # what `digest lint` would report
+    issue: Issue | None = None  # kept in the store for sending (a build with ``sending``)
 
 
 def build(
@@ -57,12 +59,19 @@ def build(
     now: datetime | None = None,
     progress: Progress | None = None,
     fetch_options: FetchOptions = DEFAULT_OPTIONS,
+    store: Store | None = None,
+    sending: bool = False,
 ) -> BuildResult:
     """Build the digest from the configured sources and write it to ``out_dir``.
 
     With feed or page sources, the state store in ``config.state_dir`` decides what is
-    new and, unless ``preview``, records what this build used.
+    new and, unless ``preview``, records what this build used. ``store`` is an already
+    open store to use (``digest run`` holds one). With ``sending`` the digest must pass
+    lint with an unsubscribe link (else LintError, and nothing is recorded) and the
+    issue is kept in ``store`` for sending, with what it used, in one transaction.
     """
+    if sending and (store is None or preview):
+        raise ValueError("a build for sending needs an open store and no preview")
     now = now or datetime.now(UTC)
     local_sources = [s for s in config.sources if s.path is not None]
     web_sources = [s for s in config.sources if s.path is None]
@@ -71,16 +80,16 @@ def build(
     failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
     sources = len(local_sources)
     with ExitStack() as stack:
-        store = None
         run = RunRecord(started=now, finished=now, status="ok")
         if web_sources:
-            store = stack.enter_context(open_store(config.state_dir, preview=preview))
+            if store is None:
+                store = stack.enter_context(open_store(config.state_dir, preview=preview))
             web, run = _collect_web(config, web_sources, store, now, progress, fetch_options)
             articles += web.articles
             problems += web.problems
             failed += web.failed
             sources += web.sources
-        save = store is not None and not preview
+        save = bool(web_sources) and store is not None and not preview
         if sources and len(failed) == sources and web_sources:
             if save:
                 store.record_run(replace(run, status="failed", problems=len(problems)))
@@ -128,15 +137,48 @@ def build(
             email.text,
             digest.to_dict()["items"],
             unsubscribe_url=config.unsubscribe_url,
+            require_unsubscribe=sending,
         )
+        if sending and findings:
+            # Nothing recorded: the stories stay new for the run after the fix.
+            raise LintError(
+                f"{files[0].parent}: the digest failed lint and was not sent", tuple(findings)
+            )
+        issue = None
+        if sending:
+            issue = make_issue(
+                digest.title,
+                digest.date,
+                len(briefs),
+                email.html,
+                email.text,
+                config.send.subject,
+            )
         if save:
             used = tuple(key for article in articles for key in article.ids)
             store.record_run(
-                replace(run, finished=datetime.now(UTC), used=used, problems=len(problems))
+                replace(
+                    run, finished=datetime.now(UTC), used=used, problems=len(problems), issue=issue
+                )
             )
+        elif issue is not None and store is not None:
+            store.add_issue(issue)
     return BuildResult(
-        digest, email, tuple(problems), files, sources, tuple(failed), tuple(findings)
+        digest, email, tuple(problems), files, sources, tuple(failed), tuple(findings), issue
     )
+
+
+def make_issue(
+    title: str, day: date, stories: int, html: str, text: str, subject_template: str
+) -> Issue:
+    """The issue of a built digest; the subject comes from ``subject_template``."""
+    subject = subject_template.format(
+        title=title, date=long_date(day), iso_date=day.isoformat(), count=stories
+    )
+    # The id is the content's: the same build is the same issue, however it is loaded.
+    content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
+    issue_id = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+    return Issue(issue_id, title, day, subject, html, text, stories)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from digest.errors import DigestError
+from digest.errors import AlreadyRunningError, DigestError
+from digest.models import Issue
 
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "lock"
@@ -64,7 +65,37 @@ MIGRATIONS: tuple[str, ...] = (
         fetched TEXT NOT NULL
     );
     """,
+    # 2: the send ledger. An issue is kept whole (subject and both parts) so that a run
+    # after a crash sends the very same issue; one row per recipient records the outcome
+    # as it happens.
+    """
+    CREATE TABLE issues (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        date TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        stories INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        finished TEXT
+    );
+    CREATE TABLE deliveries (
+        issue_id TEXT NOT NULL REFERENCES issues (id),
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        sent TEXT,
+        PRIMARY KEY (issue_id, recipient)
+    );
+    """,
 )
+RUN_LOCK_NAME = "run.lock"
 
 
 class StateError(DigestError):
@@ -114,6 +145,18 @@ class RunRecord:
     feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
     responses: tuple[CachedResponse, ...] = ()
     problems: int = 0
+    issue: Issue | None = None  # the issue built to be sent, kept with what it used
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient's row in the send ledger."""
+
+    recipient: str
+    message_id: str
+    status: str  # pending, sending (the end of data may have reached the server), sent, failed
+    attempts: int = 0
+    last_error: str | None = None
 
 
 @dataclass
@@ -231,7 +274,123 @@ class Store:
                     if r.etag or r.last_modified  # nothing to validate with: not worth keeping
                 ],
             )
+            if run.issue is not None:
+                self._insert_issue(run.issue)
         return run_id
+
+    # The send ledger. Each change is its own transaction, committed (and synced) before
+    # the next step on the wire, so a crash loses at most the step in flight.
+
+    def add_issue(self, issue: Issue) -> bool:
+        """Keep ``issue`` for sending; False if it was already there (the same build)."""
+        self._writable()
+        with self.db:
+            return self._insert_issue(issue)
+
+    def _insert_issue(self, issue: Issue) -> bool:
+        cursor = self.db.execute(
+            "INSERT INTO issues (id, title, date, subject, html, text, stories, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (
+                issue.id,
+                issue.title,
+                issue.date.isoformat(),
+                issue.subject,
+                issue.html,
+                issue.text,
+                issue.stories,
+                _iso(_now()),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def issue(self, issue_id: str) -> Issue | None:
+        row = self.db.execute(
+            "SELECT id, title, date, subject, html, text, stories FROM issues WHERE id = ?",
+            (issue_id,),
+        ).fetchone()
+        return _issue(row) if row else None
+
+    def unfinished_issues(self) -> list[Issue]:
+        """Issues whose sending began but did not end, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, title, date, subject, html, text, stories FROM issues"
+            " WHERE finished IS NULL ORDER BY created, rowid"
+        )
+        return [_issue(row) for row in rows]
+
+    def plan_deliveries(self, issue_id: str, recipients: Iterable[tuple[str, str]]) -> None:
+        """Add a pending row for each (recipient, message id) not yet in the ledger."""
+        self._writable()
+        now = _iso(_now())
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO deliveries (issue_id, recipient, message_id, created, updated)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (issue_id, recipient) DO NOTHING",
+                [(issue_id, r, m, now, now) for r, m in recipients],
+            )
+
+    def deliveries(self, issue_id: str) -> dict[str, Delivery]:
+        rows = self.db.execute(
+            "SELECT recipient, message_id, status, attempts, last_error FROM deliveries"
+            " WHERE issue_id = ? ORDER BY rowid",
+            (issue_id,),
+        )
+        return {row[0]: Delivery(*row) for row in rows}
+
+    def mark_sending(self, issue_id: str, recipient: str) -> None:
+        """The end of the message is about to go: from here the server may accept it."""
+        self._set(issue_id, recipient, "status = 'sending'")
+
+    def mark_sent(self, issue_id: str, recipient: str, attempts: int = 1) -> None:
+        self._set(
+            issue_id,
+            recipient,
+            "status = 'sent', last_error = NULL, attempts = attempts + ?, sent = ?",
+            attempts,
+            _iso(_now()),
+        )
+
+    def mark_failed(self, issue_id: str, recipient: str, error: str, attempts: int = 1) -> None:
+        """A permanent failure: reported, and not tried again for this issue."""
+        self._set(
+            issue_id,
+            recipient,
+            "status = 'failed', last_error = ?, attempts = attempts + ?",
+            error,
+            attempts,
+        )
+
+    def mark_deferred(self, issue_id: str, recipient: str, error: str, attempts: int = 1) -> None:
+        """Temporary failures only: the recipient stays pending for the next run."""
+        self._set(
+            issue_id,
+            recipient,
+            "status = 'pending', last_error = ?, attempts = attempts + ?",
+            error,
+            attempts,
+        )
+
+    def finish_issue(self, issue_id: str) -> None:
+        self._writable()
+        with self.db:
+            self.db.execute(
+                "UPDATE issues SET finished = ? WHERE id = ? AND finished IS NULL",
+                (_iso(_now()), issue_id),
+            )
+
+    def _set(self, issue_id: str, recipient: str, assignments: str, *values: object) -> None:
+        self._writable()
+        with self.db:
+            self.db.execute(
+                f"UPDATE deliveries SET {assignments}, updated = ?"
+                " WHERE issue_id = ? AND recipient = ?",
+                (*values, _iso(_now()), issue_id, recipient),
+            )
+
+    def _writable(self) -> None:
+        if self.lock is None:
+            raise StateError(f"{self.path}: opened for reading only (a preview build)")
 
 
 def open_store(state_dir: Path, *, preview: bool = False) -> Store:
@@ -272,6 +431,41 @@ def _lock(path: Path) -> IO[bytes]:
         lock.close()
         raise StateError(f"{path}: another digest build is running (it holds the lock)") from exc
     return lock
+
+
+def lock_run(state_dir: Path) -> IO[bytes]:
+    """Hold the run lock (a file apart from the store's own) until the file is closed.
+
+    ``digest run`` and ``digest send`` take it first, then open the store and hand it to
+    the build, so the two locks are always taken in one order and never deadlock.
+    """
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        lock = (state_dir / RUN_LOCK_NAME).open("ab")
+    except OSError as exc:
+        raise StateError(f"{state_dir}: cannot take the run lock: {exc.strerror}") from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        lock.close()
+        raise AlreadyRunningError(
+            f"{state_dir / RUN_LOCK_NAME}: another digest run or send is in progress; "
+            "this one did nothing"
+        ) from exc
+    return lock
+
+
+def _issue(row: Sequence[object]) -> Issue:
+    issue_id, title, day, subject, html, text, stories = row
+    return Issue(
+        str(issue_id),
+        str(title),
+        date.fromisoformat(str(day)),
+        str(subject),
+        str(html),
+        str(text),
+        int(stories),  # type: ignore[call-overload]
+    )
 
 
 def _migrate(db: sqlite3.Connection) -> None:

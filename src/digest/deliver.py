@@ -1,0 +1,469 @@
+"""Deliver: an issue goes to each recipient over SMTP (the only module that imports
+smtplib and email_validator).
+
+One connection is reused for every message and opened again when the server drops it.
+Temporary failures (4xx replies, a dropped connection, a timeout) are retried with
+exponential back-off; a permanent failure (5xx) is that recipient's outcome, and the
+others go on. A ``Journal`` hears each outcome as it happens, so the caller can record
+it before the next message goes.
+
+The at-least-once gap of SMTP: a server may accept a message (its 250 after the final
+dot) just before the sender dies, leaving no record of the acceptance. The message is
+written in full before ``Journal.sending`` is called and only then is the final dot
+sent; a crash before that point cannot deliver anything, and a crash after it leaves the
+recipient marked "sending", to be sent again with the same Message-ID (mailbox providers
+drop a second message whose Message-ID they already hold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Protocol
+
+from email_validator import EmailNotValidError, validate_email
+
+from digest.config import SendConfig
+from digest.errors import ConfigError, SendError
+from digest.models import Issue, Problem
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+_URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
+
+
+class Journal(Protocol):
+    """Hears each step of a delivery as it happens."""
+
+    def sending(self, recipient: str) -> None:
+        """The message is on the wire; only the final dot is left to send."""
+
+    def done(self, outcome: Outcome) -> None:
+        """The recipient's outcome for this run."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    recipient: str
+    status: str  # sent, failed (permanent), deferred (temporary; try again next run)
+    attempts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one delivery run did; ``stopped`` says why it ended early, if it did."""
+
+    outcomes: tuple[Outcome, ...]
+    stopped: str | None = None
+
+    def with_status(self, status: str) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == status)
+
+
+# Addresses
+
+
+def check_address(value: str, where: str) -> str:
+    """The address in ``value`` (a bare address, or "Name <address>"), normalised.
+
+    Raises ConfigError naming ``where`` when it is not a usable address; a line break
+    anywhere is refused, since it could smuggle a second SMTP command or header.
+    """
+    if "\r" in value or "\n" in value:
+        raise ConfigError(f"{where}: an address must not contain a line break")
+    _, address = parseaddr(value)
+    try:
+        checked = validate_email(address or value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ConfigError(f"{where}: {value!r} is not a valid email address: {exc}") from exc
+    return checked.normalized
+
+
+def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """The valid recipients of DIGEST_TO and DIGEST_RECIPIENTS_FILE, each once, in order.
+
+    A bad address is a problem (say which and where) and is skipped; the rest go on.
+    """
+    lines: list[tuple[str, str]] = [(a, "DIGEST_TO") for a in config.to]
+    if config.recipients_file is not None:
+        path = config.recipients_file
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(f"{path}: cannot read the recipients file: {reason}") from exc
+        for n, line in enumerate(content.splitlines(), 1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                lines.append((line, f"{path}:{n}"))
+    recipients: dict[str, str] = {}
+    problems = []
+    for value, where in lines:
+        try:
+            address = check_address(value, where)
+        except ConfigError as exc:
+            problems.append(Problem(where, f"skipped: {str(exc).removeprefix(where + ': ')}"))
+            continue
+        recipients.setdefault(address.lower(), address)
+    return tuple(recipients.values()), tuple(problems)
+
+
+def message_id(issue: Issue, recipient: str, sender: str) -> str:
+    """The same Message-ID for the same issue and recipient, every time it is made."""
+    person = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    return f"<{issue.id[:16]}.{person}@{_domain(sender)}>"
+
+
+def _domain(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+# Messages
+
+
+@dataclass(frozen=True)
+class Letter:
+    """Everything every copy of an issue shares."""
+
+    issue: Issue
+    sender: str  # "Name <address>" or an address; checked
+    list_id: str | None = None  # the dot-atom; default: title slug + sender's domain
+    unsubscribe_url: str | None = None  # https, http or mailto
+    unsubscribe_mailto: str | None = None  # an address or a mailto: URL
+
+
+class Composer:
+    """Makes each recipient's copy: the shared part is encoded once, only To and
+    Message-ID differ between copies."""
+
+    def __init__(self, letter: Letter, date: str | None = None) -> None:
+        issue = letter.issue
+        for name, value in (("subject", issue.subject), ("title", issue.title)):
+            if "\r" in value or "\n" in value:
+                raise ConfigError(f"the {name} {value!r} contains a line break")
+        check_address(letter.sender, "DIGEST_FROM")
+        self.sender = parseaddr(letter.sender)[1]
+        message = EmailMessage(policy=SMTP)
+        message["From"] = letter.sender
+        message["Subject"] = issue.subject
+        message["Date"] = date or formatdate(localtime=True)
+        list_id = letter.list_id or f"{_slug(issue.title)}.{_domain(letter.sender)}"
+        message["List-Id"] = f"{issue.title} <{list_id}>"
+        # Plain text that quoted-printable keeps readable; the HTML is one line of tens of
+        # kilobytes, which quoted-printable breaks into lines under SMTP's 998 limit.
+        message.set_content(issue.text, cte="quoted-printable")
+        message.add_alternative(issue.html, subtype="html", cte="quoted-printable")
+        head, _, self.body = message.as_bytes().partition(b"\r\n\r\n")
+        # The List-Unsubscribe URLs are written as they are: the email package would
+        # encode a long URL as an encoded word, which no mail client can follow.
+        self.head = head + b"\r\n" + b"".join(_list_headers(letter))
+
+    def compose(self, recipient: str, msgid: str) -> bytes:
+        """The message for ``recipient``, ready for SMTP (CRLF line ends)."""
+        own = EmailMessage(policy=SMTP)
+        own["To"] = recipient
+        own["Message-ID"] = msgid
+        return own.as_bytes()[:-2] + self.head + b"\r\n" + self.body
+
+
+def _list_headers(letter: Letter) -> Iterable[bytes]:
+    urls = []
+    if letter.unsubscribe_url:
+        urls.append(letter.unsubscribe_url)
+    if letter.unsubscribe_mailto:
+        mailto = letter.unsubscribe_mailto
+        if not mailto.startswith("mailto:"):
+            mailto = f"mailto:{check_address(mailto, 'DIGEST_UNSUBSCRIBE_MAILTO')}"
+            mailto += "?subject=unsubscribe"
+        if mailto not in urls:
+            urls.append(mailto)
+    for url in urls:
+        if not _URL_CHARS.fullmatch(url):
+            raise ConfigError(
+                f"unsubscribe address {url!r} must be printable ASCII without spaces "
+                "(percent-encode anything else)"
+            )
+    if urls:
+        yield b"List-Unsubscribe: " + ",\r\n ".join(f"<{u}>" for u in urls).encode() + b"\r\n"
+    if any(u.startswith("https://") for u in urls):
+        # RFC 8058: a POST to the https URL unsubscribes, with no page to click through.
+        yield b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "digest"
+
+
+def fresh_message_id(sender: str) -> str:
+    """A new Message-ID, for a test copy that must not shadow the real one."""
+    return make_msgid("test", domain=_domain(sender))
+
+
+# Sending
+
+
+class _Temporary(Exception):
+    """Worth another try; ``reconnect`` when the connection is gone or in doubt."""
+
+    def __init__(self, message: str, *, reconnect: bool = False) -> None:
+        super().__init__(message)
+        self.reconnect = reconnect
+
+
+class _Permanent(Exception):
+    """This recipient cannot be reached with this message."""
+
+
+class Connection:
+    """One SMTP connection, opened on first use and again after it drops."""
+
+    def __init__(self, config: SendConfig, sender: str) -> None:
+        if not config.host:
+            raise ConfigError("SMTP_HOST is not set: no server to send through")
+        self.config = config
+        self.sender = sender  # the envelope sender: a bare address
+        self.smtp: smtplib.SMTP | None = None
+        self.opened = 0  # connections made, for the report
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.host}:{self.config.smtp_port}"
+
+    def open(self) -> smtplib.SMTP:
+        if self.smtp is not None:
+            return self.smtp
+        c = self.config
+        context = ssl.create_default_context()
+        try:
+            if c.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    c.host or "", c.smtp_port, timeout=c.timeout, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(c.host or "", c.smtp_port, timeout=c.timeout)
+            try:
+                smtp.ehlo()
+                if c.security == "starttls":
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+                if c.username:
+                    smtp.login(c.username, c.password or "")
+            except BaseException:
+                smtp.close()
+                raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(
+                self._scrub(
+                    f"{self.where}: login refused for SMTP_USERNAME {c.username!r}: {_reply(exc)}"
+                ),
+                hint="check SMTP_USERNAME and SMTP_PASSWORD",
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise SendError(
+                f"{self.where}: the server does not support {exc}",
+                hint="check SMTP_SECURITY (starttls, ssl or none) and SMTP_PORT",
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise SendError(
+                f"{self.where}: the server's certificate is not trusted: {exc.verify_message}",
+                hint="for a private CA, point SSL_CERT_FILE at its certificate",
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise _Temporary(f"{self.where}: {_reply(exc)}", reconnect=True) from None
+            raise SendError(self._scrub(f"{self.where}: {_reply(exc)}")) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _Temporary(
+                f"{self.where}: cannot connect: {_describe(exc)}", reconnect=True
+            ) from None
+        self.smtp = smtp
+        self.opened += 1
+        return smtp
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+    def transmit(self, recipient: str, data: bytes, sending: Callable[[], None]) -> None:
+        """Send one message; ``sending`` is called just before the final dot."""
+        smtp = self.open()
+        try:
+            self._expect(smtp.mail(self.sender), (250,), "MAIL FROM", fatal=True)
+            self._expect(smtp.rcpt(recipient), (250, 251), "RCPT TO")
+            self._expect(smtp.docmd("DATA"), (354,), "DATA")
+            # smtplib's data() in two steps, so the ledger can be told in between.
+            payload = _LINE_START_DOT.sub(b"..", data)
+            if not payload.endswith(b"\r\n"):
+                payload += b"\r\n"
+            smtp.send(payload)
+            sending()
+            smtp.send(b".\r\n")
+            self._expect(smtp.getreply(), (250,), "end of data")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.smtp = None  # the server may have seen any part of it: start afresh
+            smtp.close()
+            raise _Temporary(f"{self.where}: {_describe(exc)}", reconnect=True) from None
+
+    def _expect(
+        self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
+    ) -> None:
+        code, text = reply
+        if code in codes:
+            return
+        message = f"{step}: {code} {text.decode('utf-8', 'replace')}".strip()
+        assert self.smtp is not None
+        if code == 421 or code == -1:  # the server is closing the connection
+            self.smtp.close()
+            self.smtp = None
+            raise _Temporary(message, reconnect=True)
+        try:
+            self.smtp.rset()  # forget this transaction, keep the connection
+        except (smtplib.SMTPException, OSError):
+            self.smtp.close()
+            self.smtp = None
+        if 400 <= code < 500:
+            raise _Temporary(message)
+        if fatal:
+            raise SendError(
+                f"{self.where}: the server refuses the sender: {message}",
+                hint="check DIGEST_FROM and what the provider allows",
+            )
+        raise _Permanent(message)
+
+    def _scrub(self, text: str) -> str:
+        password = self.config.password
+        return text.replace(password, "********") if password else text
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{exc.smtp_code} {text}".strip()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+class _Pace:
+    """At most ``rate`` messages a second (0: no limit)."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None]) -> None:
+        self.interval = 1 / rate if rate > 0 else 0.0
+        self.sleep = sleep
+        self.next = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if now < self.next:
+            self.sleep(self.next - now)
+            now = self.next
+        self.next = now + self.interval
+
+
+class _Silent:
+    def sending(self, recipient: str) -> None:
+        pass
+
+    def done(self, outcome: Outcome) -> None:
+        pass
+
+
+def deliver(
+    composer: Composer,
+    recipients: Sequence[tuple[str, str]],
+    config: SendConfig,
+    journal: Journal | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Report:
+    """Send each (recipient, Message-ID) its copy; the journal hears every outcome.
+
+    Stops early, saying why in ``Report.stopped``, when the server cannot be reached
+    after every attempt or refuses the login or the sender; those not reached are left
+    for the next run.
+    """
+    journal = journal or _Silent()
+    connection = Connection(config, composer.sender)
+    pace = _Pace(config.rate, sleep)
+    outcomes: list[Outcome] = []
+    try:
+        for recipient, msgid in recipients:
+            data = composer.compose(recipient, msgid)
+            outcome, lost = _deliver_one(connection, recipient, data, config, journal, pace, sleep)
+            journal.done(outcome)
+            outcomes.append(outcome)
+            if lost:  # the server is unreachable: the others would only wait in turn
+                return Report(tuple(outcomes), stopped=outcome.error)
+    except SendError as exc:
+        return Report(tuple(outcomes), stopped=str(exc))
+    finally:
+        connection.close()
+        log.info("delivery used %d connection(s)", connection.opened)
+    return Report(tuple(outcomes))
+
+
+def _deliver_one(
+    connection: Connection,
+    recipient: str,
+    data: bytes,
+    config: SendConfig,
+    journal: Journal,
+    pace: _Pace,
+    sleep: Callable[[float], None],
+) -> tuple[Outcome, bool]:
+    """One recipient's outcome, and whether the connection itself is lost."""
+    error = ""
+    lost = False
+    for attempt in range(1, config.attempts + 1):
+        if attempt > 1:
+            delay = min(config.retry_delay * 2 ** (attempt - 2), MAX_RETRY_DELAY)
+            log.info("%s: %s; trying again in %.1f s", recipient, error, delay)
+            sleep(delay)
+        pace.wait()
+        try:
+            connection.transmit(recipient, data, lambda: journal.sending(recipient))
+        except _Permanent as exc:
+            return Outcome(recipient, "failed", attempt, str(exc)), False
+        except _Temporary as exc:
+            error, lost = str(exc), exc.reconnect
+            continue
+        return Outcome(recipient, "sent", attempt), False
+    return Outcome(recipient, "deferred", config.attempts, error), lost
+
+
+def write_outbox(
+    composer: Composer, recipients: Sequence[tuple[str, str]], directory: Path
+) -> list[Path]:
+    """Write each recipient's copy as an .eml file in ``directory``; nothing is sent."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, (recipient, msgid) in enumerate(recipients, 1):
+        name = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)
+        path = directory / f"{n:04d}-{name}.eml"
+        path.write_bytes(composer.compose(recipient, msgid))
+        paths.append(path)
+    return paths

@@ -1,0 +1,242 @@
+"""Delivery to a real SMTP server (aiosmtpd on 127.0.0.1 with STARTTLS and AUTH)."""
+
+import base64
+import sqlite3
+import time
+from dataclasses import replace
+
+import pytest
+
+from digest.config import load_config
+from digest.deliver import Composer, Letter, check_address, read_recipients
+from digest.errors import ConfigError
+from digest.pipeline import build
+from digest.sending import dry_run, load_issue, send, send_test
+from tests.smtp_server import PASSWORD, USERNAME, Mailbox, start
+
+RECIPIENTS = ("ann@example.com", "bob@example.net", "cy@example.org")
+UNSUBSCRIBE = "https://news.example.org/unsubscribe?list=weekly"
+
+
+@pytest.fixture
+def config_for(tmp_path, articles_dir):
+    """A configuration that sends the fixture articles through ``server``."""
+
+    def make(server, recipients=RECIPIENTS, **send):
+        toml = tmp_path / "digest.toml"
+        settings = "".join(
+            f"{k} = {v!r}\n"
+            for k, v in {"rate": 0, "retry_delay": 0.01, "timeout": 5, **send}.items()
+        )
+        toml.write_text(
+            f'[digest]\ntitle = "The Weekly"\nout_dir = "out"\nunsubscribe_url = "{UNSUBSCRIBE}"\n'
+            f'[[sources]]\npath = "{articles_dir}"\n[send]\n{settings}',
+            encoding="utf-8",
+        )
+        env = {
+            **server.env(),
+            "DIGEST_FROM": "The Weekly <news@example.org>",
+            "DIGEST_TO": ", ".join(recipients),
+            "DIGEST_UNSUBSCRIBE_MAILTO": "leave@example.org",
+        }
+        config = load_config(toml, env)
+        build(config, today=None)
+        return config
+
+    return make
+
+
+def ledger(config) -> dict[str, tuple[str, int, str | None]]:
+    db = sqlite3.connect(config.state_dir / "state.sqlite3")
+    rows = db.execute("SELECT recipient, status, attempts, last_error FROM deliveries").fetchall()
+    db.close()
+    return {r: (s, a, e) for r, s, a, e in rows}
+
+
+def test_each_recipient_gets_one_message_that_carries_the_headers_a_sender_needs(smtp, config_for):
+    config = config_for(smtp)
+    result, problems = send(config)
+    assert result.sent == RECIPIENTS and not problems and result.complete
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    assert len({m.peer for m in smtp.mailbox.received}) == 1  # one connection for all
+    issue = load_issue(config.out_dir, config.send.subject)
+    ids = set()
+    for received in smtp.mailbox.received:
+        message = received.message
+        assert received.mail_from == "news@example.org"
+        assert message["To"] == received.rcpt_tos[0]  # only the recipient, never a list
+        assert message["From"] == "The Weekly <news@example.org>"
+        assert message["Subject"] == issue.subject and message["Subject"].startswith(
+            "The Weekly · "
+        )
+        assert message["Date"] and message["Message-ID"].endswith("@example.org>")
+        assert message["List-Id"] == "The Weekly <the-weekly.example.org>"
+        assert message["List-Unsubscribe"] == (
+            f"<{UNSUBSCRIBE}>, <mailto:leave@example.org?subject=unsubscribe>"
+        )
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message.get_content_type() == "multipart/alternative"
+        text, html = message.iter_parts()
+        assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+        assert html["Content-Transfer-Encoding"] == "quoted-printable"
+        assert _lines(html.get_content()) == _lines(issue.html)
+        assert _lines(text.get_content()) == _lines(issue.text)
+        assert max(len(line) for line in received.data.split(b"\r\n")) <= 998
+        ids.add(message["Message-ID"])
+    assert len(ids) == len(RECIPIENTS)
+    assert {s for s, _, _ in ledger(config).values()} == {"sent"}
+
+
+def _lines(content: str) -> list[str]:
+    return content.replace("\r\n", "\n").rstrip("\n").split("\n")
+
+
+def test_sending_again_sends_nothing_twice_but_reaches_a_new_recipient(smtp, config_for):
+    config = config_for(smtp)
+    send(config)
+    more = replace(config, send=replace(config.send, to=(*RECIPIENTS, "dee@example.com")))
+    result, _ = send(more)
+    assert result.sent == ("dee@example.com",) and result.before == 3
+    assert smtp.mailbox.by_recipient() == dict.fromkeys([*RECIPIENTS, "dee@example.com"], 1)
+
+
+def test_a_server_that_answers_4xx_then_accepts_delivers_once(smtp, config_for):
+    smtp.mailbox.rcpt_replies["bob@example.net"] = ["451 4.7.1 Greylisted, try again"]
+    smtp.mailbox.data_replies["cy@example.org"] = ["452 4.3.1 Insufficient storage"] * 2
+    config = config_for(smtp)
+    result, _ = send(config)
+    assert result.sent == RECIPIENTS and result.complete
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    rows = ledger(config)
+    assert rows["ann@example.com"][:2] == ("sent", 1)
+    assert rows["bob@example.net"][:2] == ("sent", 2)
+    assert rows["cy@example.org"][:2] == ("sent", 3)
+
+
+def test_a_recipient_refused_with_5xx_is_reported_while_the_others_get_theirs(smtp, config_for):
+    smtp.mailbox.rcpt_replies["bob@example.net"] = ["550 5.1.1 No such user here"]
+    config = config_for(smtp)
+    result, _ = send(config)
+    assert result.sent == ("ann@example.com", "cy@example.org")
+    [failed] = result.failed
+    assert failed.recipient == "bob@example.net" and "550 5.1.1 No such user" in failed.error
+    assert smtp.mailbox.by_recipient() == {"ann@example.com": 1, "cy@example.org": 1}
+    assert ledger(config)["bob@example.net"][0] == "failed"
+    again, _ = send(config)  # a permanent failure is not tried again for this issue
+    assert again.sent == () and again.failed == ()
+
+
+def test_a_dropped_connection_is_opened_again_and_nothing_is_sent_twice(smtp, config_for):
+    smtp.mailbox.drop_at = {2}
+    config = config_for(smtp)
+    result, _ = send(config)
+    assert result.sent == RECIPIENTS
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    assert len({m.peer for m in smtp.mailbox.received}) == 2
+
+
+def test_temporary_failures_past_the_attempts_leave_the_recipient_for_the_next_run(
+    smtp, config_for
+):
+    smtp.mailbox.rcpt_replies["bob@example.net"] = ["450 4.2.1 Mailbox busy"] * 3
+    config = config_for(smtp, attempts=2)
+    result, _ = send(config)
+    assert [o.recipient for o in result.deferred] == ["bob@example.net"]
+    assert not result.complete
+    assert ledger(config)["bob@example.net"][:2] == ("pending", 2)
+    again, _ = send(config)
+    assert again.sent == ("bob@example.net",) and again.before == 2
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_the_rate_limit_spaces_the_messages(smtp, config_for):
+    config = config_for(smtp, rate=20)
+    started = time.monotonic()
+    send(config)
+    assert time.monotonic() - started >= 2 / 20  # three messages: two gaps of 1/20 s
+
+
+# aiosmtpd cannot tell that an implicit-TLS session is encrypted, so it warns here.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_on_its_own_port(tmp_path, config_for, monkeypatch):
+    server = start(tmp_path, Mailbox(), implicit_tls=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+    try:
+        config = config_for(server)
+        config = replace(config, send=replace(config.send, security="ssl"))
+        result, _ = send(config)
+        assert result.sent == RECIPIENTS, result.stopped
+    finally:
+        server.stop()
+
+
+def test_an_untrusted_certificate_stops_sending_with_a_hint(smtp, config_for, monkeypatch):
+    config = config_for(smtp)
+    monkeypatch.delenv("SSL_CERT_FILE")
+    result, _ = send(config)
+    assert result.sent == () and "certificate is not trusted" in result.stopped
+    assert {s for s, _, _ in ledger(config).values()} == {"pending"}
+
+
+def test_a_wrong_password_is_never_shown(smtp, config_for):
+    config = config_for(smtp)
+    config = replace(config, send=replace(config.send, password=PASSWORD + "-wrong"))
+    result, _ = send(config)
+    assert "login refused" in result.stopped and USERNAME in result.stopped
+    secret = config.send.password
+    for text in (result.stopped, repr(config), repr(config.send)):
+        assert secret not in text and PASSWORD not in text
+        assert base64.b64encode(secret.encode()).decode() not in text
+
+
+def test_dry_run_writes_eml_files_and_sends_and_records_nothing(smtp, config_for, tmp_path):
+    config = config_for(smtp)
+    files, _ = dry_run(config)
+    assert [f.name for f in files] == [
+        "0001-ann@example.com.eml",
+        "0002-bob@example.net.eml",
+        "0003-cy@example.org.eml",
+    ]
+    assert smtp.mailbox.received == [] and not (config.state_dir / "state.sqlite3").exists()
+    again, _ = dry_run(config, outbox=tmp_path / "again")
+    # The Message-ID is the same every time it is made: a resend carries the same one.
+    for first, second in zip(files, again, strict=True):
+        header = [ln for ln in first.read_bytes().splitlines() if ln.startswith(b"Message-ID")]
+        assert header and header[0] in second.read_bytes()
+
+
+def test_a_test_copy_goes_to_one_address_and_records_nothing(smtp, config_for):
+    config = config_for(smtp)
+    result = send_test(config, "tester@example.com")
+    assert result.sent == ("tester@example.com",)
+    assert smtp.mailbox.by_recipient() == {"tester@example.com": 1}
+    assert not (config.state_dir / "state.sqlite3").exists()
+    real, _ = send(config)  # the real send afterwards still reaches everyone
+    assert real.sent == RECIPIENTS
+
+
+def test_addresses_are_validated_and_line_breaks_refused(tmp_path):
+    assert check_address("The Weekly <news@Example.ORG>", "DIGEST_FROM") == "news@example.org"
+    with pytest.raises(ConfigError, match="line break"):
+        check_address("x@example.com\r\nRCPT TO:<other@example.com>", "DIGEST_TO")
+    listed = tmp_path / "list.txt"
+    listed.write_text(
+        "# readers\nann@example.com\nnot an address\nANN@example.com\nbob@example.net\n"
+    )
+    config = load_config(
+        None,
+        {
+            "DIGEST_TO": "x@example.com\nRCPT TO:<y@example.com>",
+            "DIGEST_RECIPIENTS_FILE": str(listed),
+        },
+    )
+    found, problems = read_recipients(config.send)
+    assert found == ("ann@example.com", "bob@example.net")
+    assert [p.origin for p in problems] == ["DIGEST_TO", f"{listed}:3"]
+
+
+def test_a_subject_with_a_line_break_is_refused(smtp, config_for):
+    config = config_for(smtp)
+    issue = load_issue(config.out_dir, "{title}\nBcc: everyone@example.com")
+    with pytest.raises(ConfigError, match="line break"):
+        Composer(Letter(issue, "news@example.org"))

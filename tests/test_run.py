@@ -1,0 +1,178 @@
+"""`digest run` as cron runs it: a real process against a real SMTP server, killed and
+run again, run twice at once."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.smtp_server import PASSWORD
+
+ROOT = Path(__file__).parents[1]
+RECIPIENTS = [f"reader{n:02d}@example.com" for n in range(1, 11)]
+
+
+@pytest.fixture
+def site(tmp_path, articles_dir):
+    """A working directory with a configuration that sends the fixture articles."""
+    (tmp_path / "digest.toml").write_text(
+        '[digest]\ntitle = "The Weekly"\nunsubscribe_url = "https://news.example.org/unsub"\n'
+        f'[[sources]]\npath = "{articles_dir}"\n'
+        "[send]\nrate = 0\nretry_delay = 0.01\ntimeout = 10\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def start_run(site: Path, server, *args: str, **env: str) -> subprocess.Popen[str]:
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(site),
+        **server.env(),
+        "DIGEST_FROM": "news@example.org",
+        "DIGEST_TO": ",".join(RECIPIENTS),
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", *args, "run"],
+        cwd=site,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+def statuses(site: Path) -> dict[str, str]:
+    db = sqlite3.connect(site / ".digest-state" / "state.sqlite3")
+    rows = dict(db.execute("SELECT recipient, status FROM deliveries"))
+    db.close()
+    return rows
+
+
+def test_a_run_is_quiet_on_success_and_a_second_run_sends_nothing(site, smtp):
+    code, out, err = finish(start_run(site, smtp))
+    assert (code, out, err) == (0, "", "")
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    code, out, err = finish(start_run(site, smtp, "-v"))
+    assert code == 0 and "Sent" in out and "0 of 10 recipients, 10 had it already" in out
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_a_run_killed_mid_send_is_completed_by_the_next_with_no_duplicate(site, smtp):
+    smtp.mailbox.block_rcpt_after = 4  # the fifth message waits at RCPT TO
+    first = start_run(site, smtp)
+    assert smtp.mailbox.blocked.wait(60), first.communicate()
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert len(smtp.mailbox.received) == 4
+    smtp.mailbox.block_rcpt_after = None
+    smtp.mailbox.release.set()
+    assert list(statuses(site).values()).count("sent") == 4
+    code, _, err = finish(start_run(site, smtp))
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    assert set(statuses(site).values()) == {"sent"}
+
+
+def test_a_run_killed_while_the_server_holds_the_last_reply_resends_only_that_one(site, smtp):
+    # The server has the whole fifth message and has not answered when the sender dies:
+    # the gap SMTP cannot close. The ledger says "sending"; the next run sends it again
+    # with the same Message-ID, and nobody else gets a second copy.
+    smtp.mailbox.block_data_after = 4
+    first = start_run(site, smtp)
+    assert smtp.mailbox.blocked.wait(60), first.communicate()
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    in_doubt = [r for r, s in statuses(site).items() if s == "sending"]
+    assert len(in_doubt) == 1
+    smtp.mailbox.block_data_after = None
+    smtp.mailbox.release.set()  # the server accepts it after all
+    code, _, err = finish(start_run(site, smtp))
+    assert code == 0, err
+    counts = smtp.mailbox.by_recipient()
+    assert set(counts) == set(RECIPIENTS)
+    assert {r for r, n in counts.items() if n > 1} <= set(in_doubt)
+    copies = [m.message["Message-ID"] for m in smtp.mailbox.received if m.rcpt_tos == in_doubt]
+    assert len(set(copies)) == 1
+
+
+def test_two_concurrent_runs_send_once(site, smtp):
+    smtp.mailbox.delay = 0.1  # long enough for the runs to overlap
+    runs = [start_run(site, smtp), start_run(site, smtp)]
+    results = sorted(finish(run) for run in runs)
+    assert [code for code, _, _ in results] == [0, 8]
+    _, out, err = results[1]
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith("digest: error:") and "another digest run" in err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_a_run_that_fails_lint_sends_nothing_and_exits_7(site, smtp):
+    config = site / "digest.toml"
+    config.write_text(
+        config.read_text().replace('unsubscribe_url = "https://news.example.org/unsub"\n', "")
+    )
+    code, out, err = finish(start_run(site, smtp))
+    assert code == 7 and "unsubscribe" in err and out == ""
+    assert smtp.mailbox.received == []
+
+
+def test_nothing_new_exits_0_and_sends_nothing(site, smtp, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    config = site / "digest.toml"
+    config.write_text(
+        config.read_text().split("[[sources]]")[0] + f'[[sources]]\npath = "{empty}"\n'
+    )
+    assert finish(start_run(site, smtp)) == (0, "", "")
+    assert smtp.mailbox.received == []
+
+
+def test_the_password_never_shows_in_output_even_verbose(site, smtp):
+    wrong = PASSWORD + "-but-wrong"
+    code, out, err = finish(start_run(site, smtp, "-v", SMTP_PASSWORD=wrong))
+    assert code == 9 and "login refused" in err
+    for secret in (wrong, PASSWORD):
+        assert secret not in out + err
+    assert set(statuses(site).values()) == {"pending"}
+    code, _, _ = finish(start_run(site, smtp))  # the right password: everyone, once
+    assert code == 0 and smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_send_dry_run_and_send_from_the_command_line(site, smtp):
+    env = {
+        **os.environ,
+        **smtp.env(),
+        "DIGEST_FROM": "news@example.org",
+        "DIGEST_TO": "a@example.com",
+    }
+    env.pop("DIGEST_STATE_DIR", None)
+
+    def digest(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "digest", *args],
+            cwd=site,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert digest("build").returncode == 0
+    dry = digest("send", "--dry-run")
+    assert dry.returncode == 0 and "Wrote 1 messages" in dry.stdout
+    assert (site / "out" / "outbox" / "0001-a@example.com.eml").is_file()
+    assert smtp.mailbox.received == []
+    sent = digest("send")
+    assert sent.returncode == 0 and "to 1 of 1 recipients" in sent.stdout, sent.stderr
+    assert smtp.mailbox.by_recipient() == {"a@example.com": 1}
