@@ -81,15 +81,20 @@ def build(
     sources = len(local_sources)
     with ExitStack() as stack:
         run = RunRecord(started=now, finished=now, status="ok")
+        if sending:
+            # A local file goes out once: what a sent issue used is left out of the next.
+            articles, local_seen = _unsent(articles, store)
+            run = replace(run, seen=local_seen)
         if web_sources:
             if store is None:
                 store = stack.enter_context(open_store(config.state_dir, preview=preview))
-            web, run = _collect_web(config, web_sources, store, now, progress, fetch_options)
+            web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
+            run = replace(web_run, seen=run.seen + web_run.seen)
             articles += web.articles
             problems += web.problems
             failed += web.failed
             sources += web.sources
-        save = bool(web_sources) and store is not None and not preview
+        save = (bool(web_sources) or sending) and store is not None and not preview
         if sources and len(failed) == sources and web_sources:
             if save:
                 store.record_run(replace(run, status="failed", problems=len(problems)))
@@ -98,7 +103,7 @@ def build(
             if save:
                 store.record_run(replace(run, status="empty", problems=len(problems)))
             where = ", ".join(s.location for s in config.sources)
-            new = "new " if web_sources else ""
+            new = "new " if web_sources or sending else ""
             raise NoArticlesError(f"no {new}usable article found in {where}")
         articles = order_articles(merge_duplicates(articles))
         if len(articles) > config.max_items:
@@ -179,6 +184,21 @@ def make_issue(
     content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
     issue_id = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
     return Issue(issue_id, title, day, subject, html, text, stories)
+
+
+def _unsent(
+    articles: list[Article], store: Store | None
+) -> tuple[list[Article], tuple[SeenItem, ...]]:
+    """The local articles no earlier issue used, and the records to remember them by."""
+    assert store is not None
+    records = store.items(key for a in articles for key in a.ids)
+    used = {key for key, record in records.items() if record.status == "used"}
+    unsent = [a for a in articles if not used.intersection(a.ids)]
+    seen = tuple(
+        SeenItem(a.ids[0], str(Path(a.origin).parent), a.url, a.title, a.published)
+        for a in unsent
+    )
+    return unsent, seen
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 from digest.errors import InputError
 from digest.ingest.clean import clean_blocks, has_article_text, is_boilerplate
 from digest.ingest.extract import extract_html
+from digest.ingest.identity import item_id
 from digest.ingest.markdown import FrontMatterError, markdown_blocks, split_front_matter
 from digest.models import Article, IngestResult, Problem
 
@@ -163,7 +164,11 @@ def _article(title: str, blocks: list[str], origin: str, **meta: Any) -> Article
         raise _Unusable("no article text left after removing boilerplate")
     if not title:
         title = blocks[0] if len(blocks[0]) <= 90 else blocks[0][:90].rsplit(" ", 1)[0] + "…"
-    return Article(title=title, text="\n\n".join(blocks), origin=origin, **meta)
+    text = "\n\n".join(blocks)
+    # Remembered by its URL when it names one, else by its words: a moved or renamed
+    # file is the same story, an edited one a new story.
+    key = item_id(origin, None, meta.get("url"), title, text, stable=False)
+    return Article(title=title, text=text, origin=origin, ids=(key,), **meta)
 
 
 def _text_value(value: Any) -> str | None:
