@@ -73,68 +73,33 @@ def build(
     if sending and (store is None or preview):
         raise ValueError("a build for sending needs an open store and no preview")
     now = now or datetime.now(UTC)
-    local_sources = [s for s in config.sources if s.path is not None]
-    web_sources = [s for s in config.sources if s.path is None]
-    ingested = collect_articles(local_sources)
-    articles, problems = list(ingested.articles), list(ingested.problems)
-    failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
-    sources = len(local_sources)
+    web = any(source.path is None for source in config.sources)
     with ExitStack() as stack:
-        run = RunRecord(started=now, finished=now, status="ok")
-        if sending:
-            # A local file goes out once: what a sent issue used is left out of the next.
-            articles, local_seen = _unsent(articles, store)
-            run = replace(run, seen=local_seen)
-        if web_sources:
-            if store is None:
-                store = stack.enter_context(open_store(config.state_dir, preview=preview))
-            web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
-            run = replace(web_run, seen=run.seen + web_run.seen)
-            articles += web.articles
-            problems += web.problems
-            failed += web.failed
-            sources += web.sources
-        save = (bool(web_sources) or sending) and store is not None and not preview
-        if sources and len(failed) == sources and web_sources:
-            if save:
-                store.record_run(replace(run, status="failed", problems=len(problems)))
-            raise AllSourcesFailedError(f"all {sources} sources failed", tuple(problems))
-        if not articles:
-            if save:
-                store.record_run(replace(run, status="empty", problems=len(problems)))
+        if store is None and web:
+            store = stack.enter_context(open_store(config.state_dir, preview=preview))
+        found = gather(config, store, now, sending, progress, fetch_options)
+
+        def record(status: str, **changes: object) -> None:
+            if store is not None and not preview and (web or sending):
+                store.record_run(
+                    replace(found.run, status=status, problems=len(found.problems), **changes)
+                )
+
+        if web and found.failed and len(found.failed) == found.sources:
+            record("failed")
+            raise AllSourcesFailedError(
+                f"all {found.sources} sources failed", tuple(found.problems)
+            )
+        if not found.articles:
+            record("empty")
             where = ", ".join(s.location for s in config.sources)
-            new = "new " if web_sources or sending else ""
+            new = "new " if web or sending else ""
             raise NoArticlesError(f"no {new}usable article found in {where}")
-        articles = order_articles(merge_duplicates(articles))
+        articles = order_articles(merge_duplicates(found.articles))
         if len(articles) > config.max_items:
             log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
             articles = articles[: config.max_items]
-        briefs = tuple(
-            with_article_facts(
-                summarize(
-                    article,
-                    sentences=config.sentences,
-                    algorithm=config.algorithm,
-                    language=config.language,
-                ),
-                article,
-            )
-            for article in articles
-        )
-        issued = today or date.today()
-        digest = Digest(
-            title=config.title,
-            date=issued,
-            briefs=briefs,
-            intro=config.intro,
-            sections=section_order(config),
-            web_url=config.web_url.replace("{date}", issued.isoformat())
-            if config.web_url
-            else None,
-            unsubscribe_url=config.unsubscribe_url,
-            sender=config.sender_name,
-            postal_address=config.postal_address,
-        )
+        digest = compose_digest(config, articles, today or date.today())
         email = render_email(digest, config.templates_dir, lang=html_lang(config.language))
         files = write_outputs(digest, email, out_dir or config.out_dir)
         findings = lint_email(
@@ -154,22 +119,91 @@ def build(
             issue = make_issue(
                 digest.title,
                 digest.date,
-                len(briefs),
+                len(digest.briefs),
                 email.html,
                 email.text,
                 config.send.subject,
             )
-        if save:
-            used = tuple(key for article in articles for key in article.ids)
-            store.record_run(
-                replace(
-                    run, finished=datetime.now(UTC), used=used, problems=len(problems), issue=issue
-                )
-            )
-        elif issue is not None and store is not None:
-            store.add_issue(issue)
+        used = tuple(key for article in articles for key in article.ids)
+        record("ok", finished=datetime.now(UTC), used=used, issue=issue)
     return BuildResult(
-        digest, email, tuple(problems), files, sources, tuple(failed), tuple(findings), issue
+        digest,
+        email,
+        tuple(found.problems),
+        files,
+        found.sources,
+        tuple(found.failed),
+        tuple(findings),
+        issue,
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the sources gave: articles, problems, and what the store should learn."""
+
+    articles: list[Article]
+    problems: list[Problem]
+    failed: list[str]  # the sources that failed
+    sources: int  # feeds, pages and directories read
+    run: RunRecord
+
+
+def gather(
+    config: Config,
+    store: Store | None,
+    now: datetime,
+    sending: bool = False,
+    progress: Progress | None = None,
+    fetch_options: FetchOptions = DEFAULT_OPTIONS,
+) -> Found:
+    """Articles from every source; feed and page items (and, when sending, local files)
+    only when the store says they are new."""
+    local_sources = [s for s in config.sources if s.path is not None]
+    web_sources = [s for s in config.sources if s.path is None]
+    ingested = collect_articles(local_sources)
+    articles, problems = list(ingested.articles), list(ingested.problems)
+    failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
+    run = RunRecord(started=now, finished=now, status="ok")
+    if sending and store is not None:
+        # A local file goes out once: what a sent issue used is left out of the next.
+        articles, seen = _unsent(articles, store)
+        run = replace(run, seen=seen)
+    sources = len(local_sources)
+    if web_sources and store is not None:
+        web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
+        run = replace(web_run, seen=run.seen + web_run.seen)
+        articles += web.articles
+        problems += web.problems
+        failed += web.failed
+        sources += web.sources
+    return Found(articles, problems, failed, sources, run)
+
+
+def compose_digest(config: Config, articles: Sequence[Article], issued: date) -> Digest:
+    """The digest of ``articles``: a brief of each, with the configured title and footer."""
+    briefs = tuple(
+        with_article_facts(
+            summarize(
+                article,
+                sentences=config.sentences,
+                algorithm=config.algorithm,
+                language=config.language,
+            ),
+            article,
+        )
+        for article in articles
+    )
+    return Digest(
+        title=config.title,
+        date=issued,
+        briefs=briefs,
+        intro=config.intro,
+        sections=section_order(config),
+        web_url=config.web_url.replace("{date}", issued.isoformat()) if config.web_url else None,
+        unsubscribe_url=config.unsubscribe_url,
+        sender=config.sender_name,
+        postal_address=config.postal_address,
     )
 
 
@@ -186,17 +220,13 @@ def make_issue(
     return Issue(issue_id, title, day, subject, html, text, stories)
 
 
-def _unsent(
-    articles: list[Article], store: Store | None
-) -> tuple[list[Article], tuple[SeenItem, ...]]:
+def _unsent(articles: list[Article], store: Store) -> tuple[list[Article], tuple[SeenItem, ...]]:
     """The local articles no earlier issue used, and the records to remember them by."""
-    assert store is not None
     records = store.items(key for a in articles for key in a.ids)
     used = {key for key, record in records.items() if record.status == "used"}
     unsent = [a for a in articles if not used.intersection(a.ids)]
     seen = tuple(
-        SeenItem(a.ids[0], str(Path(a.origin).parent), a.url, a.title, a.published)
-        for a in unsent
+        SeenItem(a.ids[0], str(Path(a.origin).parent), a.url, a.title, a.published) for a in unsent
     )
     return unsent, seen
 
