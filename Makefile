@@ -31,6 +31,7 @@ preview: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format src tests benchmarks scripts

@@ -7,15 +7,16 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from digest.config import Config, Source, html_lang
 from digest.errors import AllSourcesFailedError, DigestError, LintError, NoArticlesError
-from digest.ingest import collect_articles
+from digest.ingest import collect_articles, newest_first
 from digest.ingest.dedup import merge_duplicates
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
 from digest.ingest.web import complete_items, newest_per_source, read_sources
@@ -79,7 +80,7 @@ def build(
             store = stack.enter_context(open_store(config.state_dir, preview=preview))
         found = gather(config, store, now, sending, progress, fetch_options)
 
-        def record(status: str, **changes: object) -> None:
+        def record(status: str, **changes: Any) -> None:
             if store is not None and not preview and (web or sending):
                 store.record_run(
                     replace(found.run, status=status, problems=len(found.problems), **changes)
@@ -95,7 +96,7 @@ def build(
             where = ", ".join(s.location for s in config.sources)
             new = "new " if web or sending else ""
             raise NoArticlesError(f"no {new}usable article found in {where}")
-        articles = order_articles(merge_duplicates(found.articles))
+        articles = newest_first(merge_duplicates(found.articles))
         if len(articles) > config.max_items:
             log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
             articles = articles[: config.max_items]
@@ -319,17 +320,6 @@ def section_order(config: Config) -> tuple[str, ...]:
     """Sections in configuration order: ``[digest] sections``, then the sources' own."""
     named = (source.section for source in config.sources if source.section)
     return tuple(dict.fromkeys([*config.sections, *named]))
-
-
-def order_articles(articles: Iterable[Article]) -> list[Article]:
-    """Newest first; undated articles after the dated ones, in the order found."""
-    dated = sorted((a for a in articles if a.published), key=_published, reverse=True)
-    return dated + [a for a in articles if not a.published]
-
-
-def _published(article: Article) -> datetime:
-    assert article.published is not None
-    return article.published
 
 
 def write_outputs(digest: Digest, email: RenderedEmail, out_dir: Path) -> tuple[Path, ...]:

@@ -116,7 +116,7 @@ def watched_paths(config: Config, config_path: Path | None) -> list[Path]:
     if config.templates_dir:
         paths.append(config.templates_dir)
     # Only local sources can be watched; feeds and pages are fetched on each build.
-    paths += [s.path for s in config.sources if isinstance(getattr(s, "path", None), Path)]
+    paths += [s.path for s in config.sources if s.path is not None]
     return paths
 
 

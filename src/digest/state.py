@@ -543,10 +543,10 @@ def select_fresh(
             by_feed.setdefault(c.feed, []).append(i)
     skipped: list[str] = []
     for members in by_feed.values():
-        admitted = sorted(
+        newest = sorted(
             (i for i in members if i in kept), key=lambda i: _newest_first(candidates[i])
         )
-        admitted = set(admitted[:new_feed_items])
+        admitted = set(newest[:new_feed_items])
         for i in members:
             if i not in admitted:
                 kept.discard(i)

@@ -224,7 +224,7 @@ def sentence_features(
     centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
     luhn = _sumy_ratings(sentences, _sumy("luhn", language), lang)
 
-    rows = []
+    rows: list[tuple[float, ...]] = []
     for i, (sentence, sentence_stems) in enumerate(zip(sentences, stems, strict=True)):
         counts = Counter(sentence_stems)
         norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0

@@ -115,8 +115,8 @@ class Report:
         }
 
 
-def _same(field: str, want: str, got: str | None) -> bool:
-    if not got:
+def _same(field: str, want: str | None, got: str | None) -> bool:
+    if not want or not got:
         return False
     if field == "date":
         return want[:10] == got[:10]

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 
 from digest.config import Source
 from digest.ingest.clean import classify_block, clean_text
 from digest.ingest.local import load_directory, load_file
 from digest.ingest.web import wanted
-from digest.models import Article, IngestResult
+from digest.models import Article, IngestResult, Problem
 
-__all__ = ["classify_block", "clean_text", "collect_articles", "load_directory", "load_file"]
+__all__ = [
+    "classify_block",
+    "clean_text",
+    "collect_articles",
+    "load_directory",
+    "load_file",
+    "newest_first",
+]
 
 
 def collect_articles(sources: Iterable[Source]) -> IngestResult:
@@ -21,7 +29,7 @@ def collect_articles(sources: Iterable[Source]) -> IngestResult:
     store between fetching feeds and fetching pages).
     """
     articles: list[Article] = []
-    problems = []
+    problems: list[Problem] = []
     for source in sources:
         if source.path is None:
             continue
@@ -30,12 +38,19 @@ def collect_articles(sources: Iterable[Source]) -> IngestResult:
         if source.section:
             found = [replace(a, section=source.section) for a in found]
         if source.max_items is not None:
-            found = _newest(found)[: source.max_items]
+            found = newest_first(found)[: source.max_items]
         articles.extend(found)
         problems.extend(result.problems)
     return IngestResult(tuple(articles), tuple(problems))
 
 
-def _newest(articles: list[Article]) -> list[Article]:
-    dated = sorted((a for a in articles if a.published), key=lambda a: a.published, reverse=True)
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Newest first; undated articles after the dated ones, in the order found."""
+    articles = list(articles)
+    dated = sorted((a for a in articles if a.published), key=_published, reverse=True)
     return dated + [a for a in articles if not a.published]
+
+
+def _published(article: Article) -> datetime:
+    assert article.published is not None  # only dated articles are sorted
+    return article.published

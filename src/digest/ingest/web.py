@@ -226,15 +226,18 @@ def _declared_html(body: bytes, charset: str | None) -> bytes:
     except UnicodeDecodeError:
         if _META_CHARSET.search(body[:4096]):
             return body
-        text = None
-        if charset:
-            try:
-                text = body.decode(charset)
-            except (UnicodeDecodeError, LookupError):
-                text = None  # a wrong charset: fall back as if there were none
-        if text is None:
-            text = body.decode("windows-1252", errors="replace")
+        text = _decode_declared(body, charset) or body.decode("windows-1252", errors="replace")
     return b'<meta charset="utf-8">' + _META_CHARSET.sub(b"<meta", text.encode("utf-8"))
+
+
+def _decode_declared(body: bytes, charset: str | None) -> str | None:
+    """``body`` decoded with the HTTP charset, or None when there is none or it is wrong."""
+    if not charset:
+        return None
+    try:
+        return body.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        return None
 
 
 def complete_items(
