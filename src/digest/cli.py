@@ -73,9 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="build the digest from the configured sources",
         description="Build digest.html, digest.txt and digest.json from the configured sources.",
     )
-    p.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
+    _add_config(p)
     p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: out)")
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
@@ -102,9 +100,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="sentences in the brief (default: 3)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
+    _add_config(p)
     p.set_defaults(command=run_brief)
 
     p = commands.add_parser(
@@ -121,9 +117,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sending", action="store_true", help="require an unsubscribe link, as for sending"
     )
-    p.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
+    _add_config(p)
     p.set_defaults(command=run_lint)
 
     p = commands.add_parser(
@@ -137,9 +131,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--port", type=int, default=8000, metavar="N", help="port (default: 8000; 0 picks one)"
     )
-    p.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
+    _add_config(p)
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
@@ -207,9 +199,7 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--outbox", type=Path, metavar="DIR", help="where --dry-run writes")
     p.add_argument("--to", metavar="ADDR", help="send one test copy to ADDR only; record nothing")
-    p.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
+    _add_config(p)
     p.set_defaults(command=run_send)
 
     p = commands.add_parser(
@@ -220,9 +210,7 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
         "(-v says more). Exits 0 when there is nothing new, 7 when lint fails (nothing is "
         "sent), 8 when another run holds the lock, 9 when some recipients were not reached.",
     )
-    p.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
+    _add_config(p)
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
@@ -328,7 +316,7 @@ def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--predictions", type=Path, metavar="OUT", help="write one JSON line per row"
         )
-        p.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+        _add_config(p)
         if name == "summaries":
             p.add_argument(
                 "--algorithm", choices=ALGORITHMS, help="rank sentences with this algorithm"
@@ -340,6 +328,12 @@ def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
                 "(with a sumy --algorithm)",
             )
         p.set_defaults(command=run)
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
+    )
 
 
 def _positive(value: str) -> int:
