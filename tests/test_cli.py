@@ -125,3 +125,12 @@ def test_every_command_has_help_text():
 def test_help_runs(command):
     result = run(command, "--help")
     assert result.returncode == 0 and "usage: digest" in result.stdout
+
+
+def test_a_dotenv_that_is_not_utf8_is_a_configuration_error(tmp_path):
+    (tmp_path / ".env").write_bytes(b"DIGEST_CONFIG=caf\xe9.toml\n")
+    assert_one_line_error(run("build", cwd=tmp_path), 3)
+
+
+def test_preview_on_an_impossible_port_is_one_line():
+    assert_one_line_error(run("preview", "--port", "99999"), 1)

@@ -96,3 +96,22 @@ def test_eval_headlines_command(tmp_path):
 def test_eval_of_a_missing_file_exits_4():
     result = run("eval", "headlines", "/nonexistent.jsonl")
     assert result.returncode == 4 and result.stderr.startswith("digest: error:")
+
+
+@pytest.mark.parametrize("line", ["[1, 2]", '{"article": 5, "headline": "x"}', "not json"])
+def test_rows_that_are_not_articles_are_a_clear_error(tmp_path, line):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(line + "\n")
+    with pytest.raises(InputError, match=r"bad\.jsonl:1"):
+        load_rows(bad, "headline")
+
+
+def test_predictions_that_cannot_be_written_exit_4(tmp_path):
+    result = run(
+        "eval",
+        "headlines",
+        str(EVAL / "headlines.jsonl"),
+        "--predictions",
+        str(tmp_path / "missing" / "out.jsonl"),
+    )
+    assert result.returncode == 4 and result.stderr.startswith("digest: error:")

@@ -101,6 +101,10 @@ BAD_INPUTS = {
     ),
     "only-header.txt": (b"A title line\nShare this article\nAdvertisement\n", "no article text"),
     "empty-page.html": (b"<html><body><nav>Home | News</nav></body></html>", "no article text"),
+    "impossible-date.md": (
+        b"---\ntitle: Leap\npublished: 2024-02-30\n---\nBody text is here and fine.\n",
+        "front matter",
+    ),
     "bad-front-matter.md": (
         b"---\ntitle: [unclosed\n---\nBody text is here and fine.\n",
         "front matter",
@@ -153,3 +157,14 @@ def test_missing_directory_is_a_problem_not_a_crash(tmp_path):
     result = load_directory(tmp_path / "nope")
     assert result.articles == ()
     assert "not found" in result.problems[0].message
+
+
+def test_front_matter_urls_are_web_urls(write):
+    path = write(
+        "u.md",
+        "---\nurl: www.example.org/budget\nimage: javascript:alert(1)\n---\n"
+        "The council met on Monday to agree the budget.\n",
+    )
+    article = load_file(path)
+    assert article.url == "https://www.example.org/budget"
+    assert article.image is None

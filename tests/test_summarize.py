@@ -52,6 +52,7 @@ def test_brief_has_two_to_three_whole_sentences_in_article_order():
 
 def test_sentence_count_is_configurable():
     assert len(summarize(article(STORY), sentences=2).sentences) == 2
+    assert len(summarize(article(STORY), sentences=1).sentences) == 1
 
 
 def test_brief_never_takes_half_a_quotation_or_a_fragment():

@@ -26,7 +26,6 @@ from digest.errors import (
     SendError,
     UsageError,
 )
-from digest.evaluate.summaries import evaluate_headlines, evaluate_summaries, load_rows
 from digest.ingest import load_file
 from digest.lint import lint_directory
 from digest.models import Article, Brief
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from digest.sending import SendResult
 
 log = logging.getLogger("digest")
-LINT_FAILED = 7
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # A bug, not a user's mistake: still one line for cron, the traceback with -v.
+        if args.verbose:
+            raise
+        print(
+            f"digest: internal error: {type(exc).__name__}: {exc} (run with -v for details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -371,6 +378,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_eval_summaries(args: argparse.Namespace) -> int:
+    from digest.evaluate.summaries import evaluate_summaries, load_rows  # rouge: eval only
+
     config = load_config(args.config)
     algorithm = args.algorithm or config.algorithm
     if args.stock and algorithm == "digest":
@@ -403,6 +412,8 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
 
 
 def run_eval_headlines(args: argparse.Namespace) -> int:
+    from digest.evaluate.summaries import evaluate_headlines, load_rows
+
     config = load_config(args.config)
     rows = load_rows(args.file, "headline", args.limit)
 
@@ -511,7 +522,7 @@ def run_lint(args: argparse.Namespace) -> int:
         for finding in findings:
             print(f"{path}: {finding}")
         print(f"{path}: {len(findings)} problem(s)" if findings else f"{path}: ok")
-    return LINT_FAILED if findings else 0
+    return LintError.exit_code if findings else 0
 
 
 def run_preview(args: argparse.Namespace) -> int:

@@ -115,7 +115,10 @@ class Config:
 
 def load_environment(env_file: Path = Path(".env")) -> dict[str, str]:
     """The process environment over the values of ``env_file``; neither is modified."""
-    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    try:
+        values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{env_file}: not UTF-8 text (byte offset {exc.start})") from exc
     values.update(os.environ)
     return values
 

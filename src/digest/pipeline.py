@@ -348,8 +348,8 @@ def write_atomic(path: Path, content: str) -> None:
     """Write to a temporary file beside ``path``, flush it to disk, then rename it over."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; outputs are not
         with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o666 & ~_UMASK)  # mkstemp makes files private
             file.write(content)
             file.flush()
             os.fsync(file.fileno())
@@ -359,7 +359,12 @@ def write_atomic(path: Path, content: str) -> None:
         raise
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    # Setting the umask is the only way to read it; done once, at import, before any
+    # thread (the preview server's) can create files meanwhile.
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()

@@ -178,9 +178,9 @@ def make_server(previewer: Previewer, host: str, port: int) -> ThreadingHTTPServ
     Handler.previewer = previewer
     try:
         server = ThreadingHTTPServer((host, port), Handler)
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:  # OverflowError: a port above 65535
         raise DigestError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}",
             hint="pick another port with --port",
         ) from exc
     server.daemon_threads = True

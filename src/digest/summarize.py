@@ -157,7 +157,8 @@ def select_sentences(
     budget: int = CHAR_BUDGET,
     weights: Sequence[float] = WEIGHTS,
 ) -> list[str]:
-    """Up to ``count`` (at least two when there are two) sentences, in their order."""
+    """Up to ``count`` sentences (two at least, when there are two and ``count`` allows),
+    in their order."""
     candidates = [i for i, s in enumerate(all_sentences) if is_candidate(s)]
     if not candidates:
         candidates = [i for i, s in enumerate(all_sentences) if count_words(s) >= MIN_WORDS]
@@ -178,7 +179,7 @@ def select_sentences(
         used += len(sentence)
         if len(chosen) == count:
             break
-    if len(chosen) < 2:
+    if len(chosen) < min(2, count):
         # Everything else repeats the first choice; a second sentence still beats one.
         texts = {all_sentences[i] for i in chosen}
         chosen += [i for i in best_first if all_sentences[i] not in texts][: 2 - len(chosen)]

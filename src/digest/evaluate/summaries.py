@@ -44,8 +44,11 @@ def load_rows(path: Path, field: str, limit: int | None = None) -> list[Row]:
             continue
         try:
             data = json.loads(line)
-            rows.append(Row(str(data.get("id", number)), data["article"], data[field]))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            article, reference = data["article"], data[field]
+            if not isinstance(article, str) or not isinstance(reference, str):
+                raise TypeError(f"'article' and '{field}' must be strings")
+            rows.append(Row(str(data.get("id", number)), article, reference))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(
                 f"{path}:{number}", f"not a JSON object with 'article' and '{field}'"
             ) from exc
@@ -136,7 +139,10 @@ class _writer:
 
     def __enter__(self) -> Callable[[dict[str, Any]], None]:
         if self.path is not None:
-            self.file = self.path.open("w", encoding="utf-8")
+            try:
+                self.file = self.path.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InputError(str(self.path), f"cannot be written: {exc.strerror}") from exc
         return self.write
 
     def write(self, record: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from digest.errors import InputError
 from digest.ingest.clean import clean_blocks, has_article_text, is_boilerplate
 from digest.ingest.extract import extract_html
+from digest.ingest.fetch import is_fetchable
 from digest.ingest.identity import item_id
 from digest.ingest.markdown import FrontMatterError, markdown_blocks, split_front_matter
 from digest.models import Article, IngestResult, Problem
@@ -131,11 +132,11 @@ def _from_markdown(text: str, origin: str, path: Path) -> Article:
         title,
         clean_blocks(blocks),
         origin,
-        url=_text_value(meta.get("url") or meta.get("link")),
+        url=_web_url(meta.get("url") or meta.get("link")),
         source=_text_value(meta.get("source")),
         published=parse_datetime(meta.get("published") or meta.get("date")),
         author=_text_value(meta.get("author")),
-        image=_text_value(meta.get("image")),
+        image=_web_url(meta.get("image")),
     )
 
 
@@ -176,6 +177,14 @@ def _text_value(value: Any) -> str | None:
         return None
     text = " ".join(str(value).split())
     return text or None
+
+
+def _web_url(value: Any) -> str | None:
+    """An http(s) URL from front matter; "www.example.org/x" gets its missing scheme."""
+    url = _text_value(value)
+    if url and "://" not in url and re.match(r"^[\w-]+(\.[\w-]+)+(/|$)", url):
+        url = "https://" + url
+    return url if url and is_fetchable(url) else None
 
 
 def _title_from_name(path: Path) -> str:

@@ -39,7 +39,8 @@ def split_front_matter(source: str) -> tuple[dict[str, Any], str]:
     fence, raw = match.groups()
     try:
         meta = tomllib.loads(raw) if fence == "+++" else yaml.safe_load(raw)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+    except (yaml.YAMLError, ValueError, tomllib.TOMLDecodeError) as exc:
+        # ValueError: YAML reads "2024-02-30" as a date that does not exist.
         first_line = str(exc).splitlines()[0]
         raise FrontMatterError(f"front matter is not valid: {first_line}") from exc
     if meta is None:
