@@ -93,3 +93,22 @@ def test_many_fetches_keep_their_order_and_one_failure_does_not_stop_the_rest(we
     outcomes = fetch_all([Request(u) for u in urls], FetchOptions(timeout=2, per_host=2))
     assert [o.url for o in outcomes] == urls
     assert [isinstance(o, Response) for o in outcomes] == [True, False, True] * 5
+
+
+def test_waiting_for_a_connection_slot_does_not_count_against_the_deadline(web):
+    # Two at a time to one host, each answer takes 0.5 s: the third pair starts at 1.0 s
+    # and is done at 1.5 s, past the 1.2 s deadline, yet each request took only 0.5 s.
+    urls = [web.url(f"delay/0.5/rss20.xml?{i}") for i in range(6)]
+    outcomes = fetch_all([Request(u) for u in urls], FetchOptions(timeout=1.2, per_host=2))
+    assert [o.reason for o in outcomes if isinstance(o, Failure)] == []
+    assert all(isinstance(o, Response) and o.body.startswith(b"<?xml") for o in outcomes)
+
+
+def test_the_deadline_still_covers_every_redirect_hop(web):
+    # Each hop of the chain answers in 0.4 s: three hops are past a 1 s deadline.
+    chain = "delay/0.4/redirect/1/delay/0.4/redirect/1/delay/0.4/rss20.xml"
+    assert isinstance(fetch(web.url(chain), FetchOptions(timeout=2.0)), Response)
+    started = time.monotonic()
+    failure = fetch(web.url(chain), FetchOptions(timeout=1.0))
+    assert isinstance(failure, Failure) and "timed out" in failure.reason
+    assert time.monotonic() - started < 2

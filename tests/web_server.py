@@ -7,6 +7,7 @@ and a Last-Modified header (a matching conditional request gets a 304). Special 
     /redirect-to?url=U   one redirect to U (any scheme)
     /status/CODE         that status, a short body
     /slow                headers at once, then one byte every 0.2 s
+    /delay/SECONDS/PATH  PATH (any of these) after SECONDS
     /bomb                a small gzip body that inflates to 20 MB
     /empty               200 text/html with an empty body
     /as/TYPE/PATH        PATH served with the Content-Type TYPE (``~`` for ``/``)
@@ -82,6 +83,11 @@ def start(root: Path) -> tuple[WebServer, ThreadingHTTPServer]:
                 return self._send(code, b"error page", "text/plain")
             if path == "/slow":
                 return self._slow()
+            if path.startswith("/delay/"):
+                _, _, seconds, path = path.split("/", 3)
+                time.sleep(float(seconds))
+                self.path = "/" + path
+                return self.do_GET()
             if path == "/bomb":
                 return self._send(200, _BOMB, "application/xml", {"Content-Encoding": "gzip"})
             if path == "/empty":

@@ -3,15 +3,18 @@
 Every request has a total deadline (connecting, redirects and the whole body: a server
 that sends one byte a second is cut off), a cap on redirects, and a cap on the body
 counted after decompression, so a gzip bomb costs at most ``max_bytes`` of memory.
-Connections are bounded overall and per host. Failures come back as values, never as
-exceptions: one bad URL must not stop the others.
+Connections are bounded overall and per host; the deadline runs only while a request
+holds its connection slots, so time spent queueing behind other requests (before the
+first hop, or before a redirect's hop to a busy host) never counts against it.
+Failures come back as values, never as exceptions: one bad URL must not stop the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -141,8 +144,7 @@ async def _fetch(
     if not is_fetchable(request.url):
         return Failure(request.url, "not an http or https URL")
     try:
-        async with asyncio.timeout(options.timeout):
-            return await _follow(client, request, options, limits)
+        return await _follow(client, request, options, limits)
     except TimeoutError:
         return Failure(request.url, f"timed out after {options.timeout:g} s")
     except _Refused as exc:
@@ -161,6 +163,24 @@ class _Refused(Exception):
     pass
 
 
+class _Budget:
+    """A request's time, spent only while it holds its connection slots."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Raise TimeoutError when the time left runs out inside the block."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(self.left):
+                yield
+        finally:
+            self.left -= loop.time() - started
+
+
 async def _follow(
     client: httpx.AsyncClient, request: Request, options: FetchOptions, limits: _Limits
 ) -> Response:
@@ -170,11 +190,13 @@ async def _follow(
         conditional["If-None-Match"] = request.etag
     if request.last_modified:
         conditional["If-Modified-Since"] = request.last_modified
+    budget = _Budget(options.timeout)
     for _ in range(options.max_redirects + 1):
         host = (urlsplit(url).hostname or "").lower()
         per_host = limits.per_host.setdefault(host, asyncio.Semaphore(options.per_host))
         # The host's slot first: a task waiting for a busy host must not hold an overall one.
-        async with per_host, limits.overall:
+        # The clock starts once both are held: queueing is not the server being slow.
+        async with per_host, limits.overall, budget.running():
             req = client.build_request("GET", url, headers=conditional)
             response = await client.send(req, stream=True)
             try:
