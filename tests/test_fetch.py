@@ -112,3 +112,10 @@ def test_the_deadline_still_covers_every_redirect_hop(web):
     failure = fetch(web.url(chain), FetchOptions(timeout=1.0))
     assert isinstance(failure, Failure) and "timed out" in failure.reason
     assert time.monotonic() - started < 2
+
+
+def test_a_gzip_body_is_inflated_and_a_truncated_one_refused(web):
+    whole = fetch(web.url("gzip/rss20.xml"))
+    assert isinstance(whole, Response) and whole.body == (web.root / "rss20.xml").read_bytes()
+    cut = fetch(web.url("gzip-cut/rss20.xml"))
+    assert isinstance(cut, Failure) and cut.reason == "truncated compressed body"

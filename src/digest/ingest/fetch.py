@@ -258,6 +258,8 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
             if size > max_bytes:
                 raise _Refused(f"response larger than {_size(max_bytes)} (after decompression)")
             parts.append(piece)
+    if inflate is not None and not inflate.eof:
+        raise _Refused("truncated compressed body")  # the end of the stream never came
     return b"".join(parts)
 
 
