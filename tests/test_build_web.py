@@ -122,6 +122,30 @@ def test_a_new_feed_does_not_flood_the_digest(web, tmp_path):
         run(replace(later, window="7d"), NOW + timedelta(hours=3))
 
 
+def test_a_feed_that_was_down_loses_nothing_when_it_comes_back(web, tmp_path):
+    write_feed(web.root, "harbour", [0], NOW - timedelta(hours=1))
+    write_feed(web.root, "ferry", [0], NOW - timedelta(hours=1))
+    config = config_for(
+        tmp_path, Source(feed=web.url("harbour.xml")), Source(feed=web.url("ferry.xml"))
+    )
+    run(config)
+    # The ferry posts at noon, then is down during the next day's run.
+    write_feed(web.root, "ferry", [1, 0], NOW + timedelta(hours=6))
+    ferry = (web.root / "ferry.xml").read_text()
+    (web.root / "ferry.xml").unlink()
+    write_feed(web.root, "harbour", [1, 0], NOW + timedelta(hours=23))
+    second = run(config, NOW + timedelta(days=1))
+    assert headlines(second) == ["Harbour story 1"] and len(second.failed) == 1
+    # Back the day after, with its noon post and a post dated a week back, never listed.
+    write_feed(web.root, "ferry", [9], NOW - timedelta(days=7))
+    back_dated = (web.root / "ferry.xml").read_text().split("<item>")[1].split("</item>")[0]
+    (web.root / "ferry.xml").write_text(
+        ferry.replace("</channel>", f"<item>{back_dated}</item></channel>")
+    )
+    third = run(config, NOW + timedelta(days=2))
+    assert sorted(headlines(third)) == ["Ferry story 1", "Ferry story 9"]
+
+
 def test_a_preview_records_nothing(web, tmp_path):
     write_feed(web.root, "harbour", [0, 1], NOW - timedelta(hours=1))
     config = config_for(tmp_path, Source(feed=web.url("harbour.xml")))
