@@ -83,6 +83,14 @@ def test_http_errors_are_failures_that_say_the_status(web, code):
     assert isinstance(failure, Failure) and failure.reason.startswith(f"HTTP {code}")
 
 
+def test_non_public_addresses_are_refused_when_asked(web):
+    assert isinstance(fetch(web.url("rss20.xml")), Response)
+    for url in (web.url("rss20.xml"), "http://[::ffff:127.0.0.1]:9/", "http://169.254.169.254/"):
+        failure = fetch(url, FetchOptions(timeout=1.0, private=False))
+        assert isinstance(failure, Failure) and "non-public address" in failure.reason, url
+    assert web.hits("rss20.xml") == 1
+
+
 def test_an_unknown_host_is_a_failure_not_an_exception():
     failure = fetch("http://feeds.example.invalid/rss.xml")
     assert isinstance(failure, Failure) and failure.reason

@@ -12,6 +12,8 @@ Failures come back as values, never as exceptions: one bad URL must not stop the
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -40,6 +42,10 @@ class FetchOptions:
     connections: int = 16  # open at once, overall
     per_host: int = 4  # open at once, to one host
     user_agent: str = USER_AGENT
+    # False: refuse a host (on any hop) that resolves to a loopback, private, link-local
+    # or other non-global address. The address is checked before httpx connects, which
+    # resolves it again: a DNS server that changes its answer in between is not stopped.
+    private: bool = True
 
 
 DEFAULT_OPTIONS = FetchOptions()
@@ -197,6 +203,8 @@ async def _follow(
         # The host's slot first: a task waiting for a busy host must not hold an overall one.
         # The clock starts once both are held: queueing is not the server being slow.
         async with per_host, limits.overall, budget.running():
+            if not options.private:
+                await _refuse_private(host)
             req = client.build_request("GET", url, headers=conditional)
             response = await client.send(req, stream=True)
             try:
@@ -215,6 +223,21 @@ async def _follow(
             finally:
                 await response.aclose()
     raise _Refused(f"more than {options.max_redirects} redirects")
+
+
+async def _refuse_private(host: str) -> None:
+    """Raise _Refused when ``host`` is, or resolves to, an address that is not global."""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise _Refused("DNS lookup failed (no such host)") from exc
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global:
+            what = "is" if host == str(address) else f"resolves to {address},"
+            raise _Refused(f"refused: {host} {what} a non-public address (fetch_private allows)")
 
 
 def _response(requested: str, final: str, response: httpx.Response, body: bytes) -> Response:
