@@ -56,6 +56,7 @@ def write_feed(root: Path, name: str, numbers: list[int], newest: datetime) -> N
 
 
 def config_for(tmp_path: Path, *sources: Source, **settings) -> Config:
+    settings.setdefault("fetch_private", True)  # every page is served from 127.0.0.1
     return Config(
         sources=sources, state_dir=tmp_path / "state", out_dir=tmp_path / "out", **settings
     )
@@ -122,6 +123,40 @@ def test_a_new_feed_does_not_flood_the_digest(web, tmp_path):
         run(replace(later, window="7d"), NOW + timedelta(hours=3))
 
 
+def test_a_feed_that_was_down_loses_nothing_when_it_comes_back(web, tmp_path):
+    write_feed(web.root, "harbour", [0], NOW - timedelta(hours=1))
+    write_feed(web.root, "ferry", [0], NOW - timedelta(hours=1))
+    config = config_for(
+        tmp_path, Source(feed=web.url("harbour.xml")), Source(feed=web.url("ferry.xml"))
+    )
+    run(config)
+    # The ferry posts at noon, then is down during the next day's run.
+    write_feed(web.root, "ferry", [1, 0], NOW + timedelta(hours=6))
+    ferry = (web.root / "ferry.xml").read_text()
+    (web.root / "ferry.xml").unlink()
+    write_feed(web.root, "harbour", [1, 0], NOW + timedelta(hours=23))
+    second = run(config, NOW + timedelta(days=1))
+    assert headlines(second) == ["Harbour story 1"] and len(second.failed) == 1
+    # Back the day after, with its noon post and a post dated a week back, never listed.
+    write_feed(web.root, "ferry", [9], NOW - timedelta(days=7))
+    back_dated = (web.root / "ferry.xml").read_text().split("<item>")[1].split("</item>")[0]
+    (web.root / "ferry.xml").write_text(
+        ferry.replace("</channel>", f"<item>{back_dated}</item></channel>")
+    )
+    third = run(config, NOW + timedelta(days=2))
+    assert sorted(headlines(third)) == ["Ferry story 1", "Ferry story 9"]
+
+
+def test_teaser_links_to_non_public_addresses_are_not_fetched_by_default(web, tmp_path):
+    # The feed is the user's choice and is read; the pages its items link to are not.
+    config = config_for(tmp_path, Source(feed=web.url("rss091.xml")), fetch_private=False)
+    result = run(config)
+    assert web.hits("rss091.xml") == 1 and web.hits("pages/sourdough.html") == 0
+    assert len(result.digest.briefs) == 2  # from the feed's teasers
+    assert len(result.problems) == 2
+    assert all("127.0.0.1 is a non-public address" in p.message for p in result.problems)
+
+
 def test_a_preview_records_nothing(web, tmp_path):
     write_feed(web.root, "harbour", [0, 1], NOW - timedelta(hours=1))
     config = config_for(tmp_path, Source(feed=web.url("harbour.xml")))
@@ -173,6 +208,7 @@ def test_when_every_source_fails_the_build_fails_and_the_state_is_not_advanced(w
 
 def test_cli_warns_in_one_line_per_failing_source_and_summarises(web, tmp_path):
     (tmp_path / "digest.toml").write_text(
+        "[digest]\nfetch_private = true\n\n"
         f'[[sources]]\nfeed = "{web.url("status/410")}"\n\n'
         f'[[sources]]\nfeed = "{web.url("rss10.rdf")}"\nname = "Estuary"\n'
     )

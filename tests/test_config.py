@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, Source, load_config, load_environment
+from digest.config import Config, Source, load_config, load_environment, parse_config
 from digest.errors import ConfigError
 
 
@@ -93,6 +93,10 @@ def test_feed_page_and_opml_sources_with_their_options(tmp_path):
     )
     config = load_config(path, env={})
     assert config.window == "48h" and config.new_feed_items == 2
+    assert config.fetch_private is False
+    assert parse_config({"digest": {"fetch_private": True}}, base=tmp_path).fetch_private
+    with pytest.raises(ConfigError, match=r"digest\.fetch_private must be true or false"):
+        parse_config({"digest": {"fetch_private": "yes"}}, base=tmp_path)
     assert config.state_dir == tmp_path / "st"
     feed, opml, page = config.sources
     assert feed == Source(

@@ -83,6 +83,14 @@ def test_http_errors_are_failures_that_say_the_status(web, code):
     assert isinstance(failure, Failure) and failure.reason.startswith(f"HTTP {code}")
 
 
+def test_non_public_addresses_are_refused_when_asked(web):
+    assert isinstance(fetch(web.url("rss20.xml")), Response)
+    for url in (web.url("rss20.xml"), "http://[::ffff:127.0.0.1]:9/", "http://169.254.169.254/"):
+        failure = fetch(url, FetchOptions(timeout=1.0, private=False))
+        assert isinstance(failure, Failure) and "non-public address" in failure.reason, url
+    assert web.hits("rss20.xml") == 1
+
+
 def test_an_unknown_host_is_a_failure_not_an_exception():
     failure = fetch("http://feeds.example.invalid/rss.xml")
     assert isinstance(failure, Failure) and failure.reason
@@ -93,3 +101,29 @@ def test_many_fetches_keep_their_order_and_one_failure_does_not_stop_the_rest(we
     outcomes = fetch_all([Request(u) for u in urls], FetchOptions(timeout=2, per_host=2))
     assert [o.url for o in outcomes] == urls
     assert [isinstance(o, Response) for o in outcomes] == [True, False, True] * 5
+
+
+def test_waiting_for_a_connection_slot_does_not_count_against_the_deadline(web):
+    # Two at a time to one host, each answer takes 0.5 s: the third pair starts at 1.0 s
+    # and is done at 1.5 s, past the 1.2 s deadline, yet each request took only 0.5 s.
+    urls = [web.url(f"delay/0.5/rss20.xml?{i}") for i in range(6)]
+    outcomes = fetch_all([Request(u) for u in urls], FetchOptions(timeout=1.2, per_host=2))
+    assert [o.reason for o in outcomes if isinstance(o, Failure)] == []
+    assert all(isinstance(o, Response) and o.body.startswith(b"<?xml") for o in outcomes)
+
+
+def test_the_deadline_still_covers_every_redirect_hop(web):
+    # Each hop of the chain answers in 0.4 s: three hops are past a 1 s deadline.
+    chain = "delay/0.4/redirect/1/delay/0.4/redirect/1/delay/0.4/rss20.xml"
+    assert isinstance(fetch(web.url(chain), FetchOptions(timeout=2.0)), Response)
+    started = time.monotonic()
+    failure = fetch(web.url(chain), FetchOptions(timeout=1.0))
+    assert isinstance(failure, Failure) and "timed out" in failure.reason
+    assert time.monotonic() - started < 2
+
+
+def test_a_gzip_body_is_inflated_and_a_truncated_one_refused(web):
+    whole = fetch(web.url("gzip/rss20.xml"))
+    assert isinstance(whole, Response) and whole.body == (web.root / "rss20.xml").read_bytes()
+    cut = fetch(web.url("gzip-cut/rss20.xml"))
+    assert isinstance(cut, Failure) and cut.reason == "truncated compressed body"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from digest.config import Source
-from digest.ingest.feeds import FeedError, parse_feed
+from digest.ingest.feeds import FeedError, html_blocks, parse_feed
 from digest.ingest.fetch import FetchOptions
 from digest.ingest.web import complete_items, newest_per_source, read_sources
 
@@ -231,3 +231,48 @@ def test_feed_titles_lose_their_line_breaks():
         b"<guid>1</guid></item></channel></rss>"
     )
     assert feed.entries[0].title == "One two"
+
+
+def json_feed(*items: dict) -> str:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": list(items)})
+
+
+def test_json_feed_fields_of_the_wrong_type_are_ignored_not_fatal():
+    item = {"id": "x", "title": "Kept", "content_text": "Text.", "authors": 5, "url": 7}
+    older = {"id": "y", "title": "Also kept", "content_text": "Text.", "author": "Ann", "image": []}
+    feed = parse_feed(json_feed(item, older).encode(), "application/feed+json")
+    assert [(e.title, e.author, e.link, e.image) for e in feed.entries] == [
+        ("Kept", None, None, None),
+        ("Also kept", None, None, None),
+    ]
+
+
+def test_a_bogus_html_declaration_is_dropped_as_a_browser_does():
+    # html.parser raises AssertionError on this; browsers read it as a comment.
+    assert html_blocks("<p>One</p><![foo[ x ]]><p>Two</p>") == ["One", "Two"]
+    assert html_blocks("<p>One <![ cut") == ["One"]
+
+
+def test_an_unexpected_error_in_one_feed_is_one_problem_and_the_others_go_on(web, caplog):
+    # urljoin raises ValueError on this link: no check in the reader foresees it.
+    item = {"id": "x", "title": "Odd", "content_text": "Text.", "url": "http://[oops/"}
+    (web.root / "odd.json").write_text(json_feed(item))
+    with caplog.at_level("DEBUG", logger="digest.ingest.web"):
+        result = read(web, Source(feed=web.url("odd.json")), Source(feed=web.url("rss20.xml")))
+    assert result.failed == (web.url("odd.json"),) and len(result.problems) == 1
+    message = result.problems[0].message
+    assert "ValueError" in message and "IPv6" in message and "\n" not in message
+    assert result.ok == (web.url("rss20.xml"),) and len(result.items) == 3
+    assert "Traceback" not in message and caplog.records[0].exc_info is not None
+
+
+def test_an_unexpected_error_on_a_teasers_page_keeps_the_teaser(web):
+    page = (web.root / "pages" / "sourdough.html").read_text()
+    odd = page.replace("<head>", '<head><link rel="canonical" href="http://[oops/">', 1)
+    assert odd != page
+    (web.root / "pages" / "sourdough.html").write_text(odd)
+    result = read(web, Source(feed=web.url("rss091.xml")))
+    articles, problems = complete_items(result.items, FAST)
+    assert len(articles) == 2
+    assert len(problems) == 1 and problems[0].origin == web.url("pages/sourdough.html")
+    assert "ValueError" in problems[0].message and "teaser is used" in problems[0].message

@@ -47,7 +47,7 @@ def test_a_run_is_recorded_whole(tmp_path):
             "b": ItemRecord(NOW, "new"),
         }
         assert store.used_urls(["http://x/a", "http://x/b"]) == {"http://x/a"}
-        assert store.known_feeds() == {"f"} and store.last_success() == NOW
+        assert store.known_feeds() == {"f": NOW} and store.last_success() == NOW
 
 
 def test_a_run_that_fails_midway_leaves_nothing_behind(tmp_path):
@@ -59,7 +59,7 @@ def test_a_run_that_fails_midway_leaves_nothing_behind(tmp_path):
             store.record_run(
                 RunRecord(NOW, NOW, "ok", seen=(SeenItem("a", "f"),), used=("a",), feeds_ok=("f",))
             )
-        assert store.runs() == [] and store.items(["a"]) == {} and store.known_feeds() == set()
+        assert store.runs() == [] and store.items(["a"]) == {} and store.known_feeds() == {}
 
 
 def test_two_builds_cannot_hold_the_store_at_once(tmp_path):
@@ -104,21 +104,38 @@ def test_selection_keeps_new_items_in_the_window_and_drops_used_ones():
     records = {
         "used": ItemRecord(days_ago(1), "used"),
         "left-over": ItemRecord(days_ago(1), "new"),
+        "old": ItemRecord(days_ago(5), "new"),
     }
-    fresh, skipped = select_fresh(candidates, records, {"http://x/1"}, {"f"}, days_ago(1), 5)
+    fresh, skipped = select_fresh(
+        candidates, records, {"http://x/1"}, {"f": days_ago(1)}, days_ago(1), 5
+    )
     assert [candidates[i].id for i in fresh] == ["new", "undated", "left-over"]
     assert skipped == []
 
 
 def test_a_new_feed_gives_only_its_newest_items():
     candidates = [Candidate(f"i{n}", "new-feed", None, days_ago(n)) for n in range(10)]
-    fresh, skipped = select_fresh(candidates, {}, set(), set(), None, 3)
+    fresh, skipped = select_fresh(candidates, {}, set(), {}, None, 3)
     assert [candidates[i].id for i in fresh] == ["i0", "i1", "i2"]
     assert skipped == [f"i{n}" for n in range(3, 10)]
     # Outside the window or not, the rest of a new feed is skipped for good.
-    fresh, skipped = select_fresh(candidates, {}, set(), set(), days_ago(1.5), 3)
+    fresh, skipped = select_fresh(candidates, {}, set(), {}, days_ago(1.5), 3)
     assert [candidates[i].id for i in fresh] == ["i0", "i1"]
     assert sorted(skipped) == [f"i{n}" for n in range(2, 10)]
+
+
+def test_a_known_feeds_never_seen_items_are_not_lost_to_the_window():
+    # The last good run was a day ago; feed "f" was last read three days ago (down since).
+    candidates = [
+        Candidate("while-down", "f", None, days_ago(2)),  # posted while f could not be read
+        *(Candidate(f"back{n}", "f", None, days_ago(10 + n)) for n in range(4)),  # back-dated
+        Candidate("old-seen", "f", None, days_ago(2)),  # seen then, outside the window now
+    ]
+    records = {"old-seen": ItemRecord(days_ago(3), "new")}
+    fresh, skipped = select_fresh(candidates, records, set(), {"f": days_ago(3)}, days_ago(1), 2)
+    assert [candidates[i].id for i in fresh] == ["while-down", "back0", "back1"]
+    # The rest of the back-dated ones (a feed that changed every id) never come.
+    assert skipped == ["back2", "back3"]
 
 
 def test_canonical_url_drops_tracking_and_fragment():

@@ -7,7 +7,9 @@ and a Last-Modified header (a matching conditional request gets a 304). Special 
     /redirect-to?url=U   one redirect to U (any scheme)
     /status/CODE         that status, a short body
     /slow                headers at once, then one byte every 0.2 s
+    /delay/SECONDS/PATH  PATH (any of these) after SECONDS
     /bomb                a small gzip body that inflates to 20 MB
+    /gzip/PATH           PATH gzip-compressed; /gzip-cut/PATH without its last bytes
     /empty               200 text/html with an empty body
     /as/TYPE/PATH        PATH served with the Content-Type TYPE (``~`` for ``/``)
 """
@@ -82,8 +84,18 @@ def start(root: Path) -> tuple[WebServer, ThreadingHTTPServer]:
                 return self._send(code, b"error page", "text/plain")
             if path == "/slow":
                 return self._slow()
+            if path.startswith("/delay/"):
+                _, _, seconds, path = path.split("/", 3)
+                time.sleep(float(seconds))
+                self.path = "/" + path
+                return self.do_GET()
             if path == "/bomb":
                 return self._send(200, _BOMB, "application/xml", {"Content-Encoding": "gzip"})
+            if path.startswith(("/gzip/", "/gzip-cut/")):
+                _, kind, rest = path.split("/", 2)
+                body = gzip.compress((state.root / rest).read_bytes())
+                body = body[:-8] if kind == "gzip-cut" else body
+                return self._send(200, body, "application/xml", {"Content-Encoding": "gzip"})
             if path == "/empty":
                 return self._send(200, b"", "text/html")
             content_type = None

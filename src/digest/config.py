@@ -110,6 +110,7 @@ class Config:
     state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
+    fetch_private: bool = False  # fetch feed items' pages from non-public addresses
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
 
 
@@ -278,6 +279,13 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
                 'days such as "48h" or "7d"'
             )
         values["window"] = window.strip()
+    if "fetch_private" in settings:
+        if not isinstance(settings["fetch_private"], bool):
+            raise ConfigError(
+                f"{where}: digest.fetch_private must be true or false, "
+                f"not {settings['fetch_private']!r}"
+            )
+        values["fetch_private"] = settings["fetch_private"]
     if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "

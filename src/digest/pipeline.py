@@ -263,7 +263,9 @@ def _collect_web(
         config.new_feed_items,
     )
     chosen = newest_per_source([items[i] for i in sorted(fresh)])
-    articles, page_problems = complete_items(chosen, options, progress)
+    # The pages items link to are chosen by whoever writes the feed, not by the user.
+    page_options = replace(options, private=options.private and config.fetch_private)
+    articles, page_problems = complete_items(chosen, page_options, progress)
     run = RunRecord(
         started=now,
         finished=now,

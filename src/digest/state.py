@@ -14,7 +14,7 @@ from __future__ import annotations
 import fcntl
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -192,8 +192,9 @@ class Store:
                 found[url] = CachedResponse(*row)
         return found
 
-    def known_feeds(self) -> set[str]:
-        return {url for (url,) in self.db.execute("SELECT url FROM feeds")}
+    def known_feeds(self) -> dict[str, datetime | None]:
+        """Every feed read without error before, and when it last was."""
+        return {url: _time(last) for url, last in self.db.execute("SELECT url, last_ok FROM feeds")}
 
     def last_success(self) -> datetime | None:
         """When the last build that produced a digest started."""
@@ -509,19 +510,28 @@ def select_fresh(
     candidates: Sequence[Candidate],
     records: dict[str, ItemRecord],
     used_urls: set[str],
-    known_feeds: set[str],
+    known_feeds: Mapping[str, datetime | None],
     start: datetime | None,
     new_feed_items: int,
 ) -> tuple[list[int], list[str]]:
     """The indexes of the candidates a build may use, and the ids to skip for good.
 
-    An item is fresh when no digest used it (by id or by canonical URL) and it falls in
-    the window: published since ``start`` (first seen, when undated), or first seen in
-    the last run and not used then (so a cut by ``max_items`` does not lose it). A feed
-    seen for the first time gives only its newest ``new_feed_items`` fresh items; the
-    rest of its back catalogue is skipped for good, whatever the window later.
+    An item is fresh when no digest used it (by id or by canonical URL) and:
+
+    - seen before: it falls in the window, published since ``start`` (first seen, when
+      undated), or it was first seen in the last run and not used then (so a cut by
+      ``max_items`` does not lose it);
+    - never seen, from a feed read before (``known_feeds``: feed -> its last good read):
+      it is undated, or published since ``start`` or since that read (a post made
+      while the feed was down). One dated earlier, that the feed did not list then, is
+      late: back-dated, or the feed changed its ids. The newest ``new_feed_items`` late
+      items of a feed are fresh, the rest skipped for good, so new ids do not flood;
+    - never seen, from a feed seen for the first time: its newest ``new_feed_items``
+      fresh items; the rest of its back catalogue is skipped for good, whatever the
+      window later.
     """
     fresh: list[int] = []
+    late: dict[str, list[int]] = {}  # known feed -> its never-seen items dated before
     for i, c in enumerate(candidates):
         record = records.get(c.id)
         if (record and record.status != "new") or (c.url and c.url in used_urls):
@@ -535,6 +545,12 @@ def select_fresh(
             or (first_seen is not None and first_seen >= start)
         ):
             fresh.append(i)
+        elif record is None and c.feed in known_feeds:
+            read = known_feeds[c.feed]
+            if read is not None and when >= read:
+                fresh.append(i)  # posted while the feed could not be read
+            else:
+                late.setdefault(c.feed, []).append(i)
     # A feed seen for the first time: its newest few fresh items, and nothing else ever.
     kept = set(fresh)
     by_feed: dict[str, list[int]] = {}
@@ -551,8 +567,13 @@ def select_fresh(
             if i not in admitted:
                 kept.discard(i)
                 skipped.append(candidates[i].id)
-    fresh = [i for i in fresh if i in kept]
-    return fresh, skipped
+    # Late items of a known feed: its newest few, and the rest never (a feed that changed
+    # every id would otherwise send its whole back catalogue again).
+    for members in late.values():
+        members.sort(key=lambda i: _newest_first(candidates[i]))
+        kept.update(members[:new_feed_items])
+        skipped.extend(candidates[i].id for i in members[new_feed_items:])
+    return sorted(kept), skipped
 
 
 def _newest_first(c: Candidate) -> tuple[int, float]:

@@ -144,7 +144,10 @@ def _json_entry(item: Any) -> Entry | None:
         blocks, full = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()], True
     else:
         blocks, full = html_blocks(_str(item.get("summary")) or ""), False
-    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    # Field types are checked, not trusted: a feed is anyone's JSON.
+    authors = item.get("authors")
+    if not isinstance(authors, list) or not authors:
+        authors = [item.get("author")]  # JSON Feed 1.0 had one author object
     names = [_str(a.get("name")) for a in authors if isinstance(a, dict)]
     published = _str(item.get("date_published")) or _str(item.get("date_modified"))
     guid = item.get("id")
@@ -228,7 +231,17 @@ def html_blocks(html: str) -> list[str]:
         text = unescape(html)
         return [" ".join(b.split()) for b in re.split(r"\n\s*\n", text) if b.strip()]
     parser = _Blocks()
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:
+        # html.parser gives up on some malformed "<!" declarations (``<![foo[ x ]]>``).
+        # Browsers read them as comments up to the next ">": drop them and read again.
+        parser = _Blocks()
+        parser.feed(_DECLARATION.sub(" ", html))
+        parser.close()
     parser._flush()
     return parser.blocks
+
+
+_DECLARATION = re.compile(r"<!(?!--)[^>]*>?")

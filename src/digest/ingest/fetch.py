@@ -3,15 +3,20 @@
 Every request has a total deadline (connecting, redirects and the whole body: a server
 that sends one byte a second is cut off), a cap on redirects, and a cap on the body
 counted after decompression, so a gzip bomb costs at most ``max_bytes`` of memory.
-Connections are bounded overall and per host. Failures come back as values, never as
-exceptions: one bad URL must not stop the others.
+Connections are bounded overall and per host; the deadline runs only while a request
+holds its connection slots, so time spent queueing behind other requests (before the
+first hop, or before a redirect's hop to a busy host) never counts against it.
+Failures come back as values, never as exceptions: one bad URL must not stop the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +42,10 @@ class FetchOptions:
     connections: int = 16  # open at once, overall
     per_host: int = 4  # open at once, to one host
     user_agent: str = USER_AGENT
+    # False: refuse a host (on any hop) that resolves to a loopback, private, link-local
+    # or other non-global address. The address is checked before httpx connects, which
+    # resolves it again: a DNS server that changes its answer in between is not stopped.
+    private: bool = True
 
 
 DEFAULT_OPTIONS = FetchOptions()
@@ -141,8 +150,7 @@ async def _fetch(
     if not is_fetchable(request.url):
         return Failure(request.url, "not an http or https URL")
     try:
-        async with asyncio.timeout(options.timeout):
-            return await _follow(client, request, options, limits)
+        return await _follow(client, request, options, limits)
     except TimeoutError:
         return Failure(request.url, f"timed out after {options.timeout:g} s")
     except _Refused as exc:
@@ -161,6 +169,24 @@ class _Refused(Exception):
     pass
 
 
+class _Budget:
+    """A request's time, spent only while it holds its connection slots."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Raise TimeoutError when the time left runs out inside the block."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(self.left):
+                yield
+        finally:
+            self.left -= loop.time() - started
+
+
 async def _follow(
     client: httpx.AsyncClient, request: Request, options: FetchOptions, limits: _Limits
 ) -> Response:
@@ -170,11 +196,15 @@ async def _follow(
         conditional["If-None-Match"] = request.etag
     if request.last_modified:
         conditional["If-Modified-Since"] = request.last_modified
+    budget = _Budget(options.timeout)
     for _ in range(options.max_redirects + 1):
         host = (urlsplit(url).hostname or "").lower()
         per_host = limits.per_host.setdefault(host, asyncio.Semaphore(options.per_host))
         # The host's slot first: a task waiting for a busy host must not hold an overall one.
-        async with per_host, limits.overall:
+        # The clock starts once both are held: queueing is not the server being slow.
+        async with per_host, limits.overall, budget.running():
+            if not options.private:
+                await _refuse_private(host)
             req = client.build_request("GET", url, headers=conditional)
             response = await client.send(req, stream=True)
             try:
@@ -193,6 +223,21 @@ async def _follow(
             finally:
                 await response.aclose()
     raise _Refused(f"more than {options.max_redirects} redirects")
+
+
+async def _refuse_private(host: str) -> None:
+    """Raise _Refused when ``host`` is, or resolves to, an address that is not global."""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise _Refused("DNS lookup failed (no such host)") from exc
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global:
+            what = "is" if host == str(address) else f"resolves to {address},"
+            raise _Refused(f"refused: {host} {what} a non-public address (fetch_private allows)")
 
 
 def _response(requested: str, final: str, response: httpx.Response, body: bytes) -> Response:
@@ -236,6 +281,8 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
             if size > max_bytes:
                 raise _Refused(f"response larger than {_size(max_bytes)} (after decompression)")
             parts.append(piece)
+    if inflate is not None and not inflate.eof:
+        raise _Refused("truncated compressed body")  # the end of the stream never came
     return b"".join(parts)
 
 

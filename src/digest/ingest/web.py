@@ -8,6 +8,7 @@ fetches the page of each teaser left and extracts its full text.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -41,6 +42,8 @@ _CUT_OFF = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\]|read more\W*|continue rea
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_PAGE_CHARS = 200
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.-]+)", re.IGNORECASE)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,10 @@ def read_sources(
                 found = [_page_item(outcome, source)]
         except _SourceError as exc:
             problems.append(Problem(url, str(exc)))
+            failed.append(url)
+            continue
+        except Exception as exc:  # a parser's bug on odd input must not stop the others
+            problems.append(Problem(url, _unexpected(exc, url)))
             failed.append(url)
             continue
         ok.append(url)
@@ -266,9 +273,11 @@ def complete_items(
                 page = _page_article(outcome)
                 if page is None:
                     raise _SourceError("no article text found in the page")
-            except _SourceError as exc:
+            except Exception as exc:  # _SourceError, or a parser's bug on odd input
+                origin = article.origin
+                reason = str(exc) if isinstance(exc, _SourceError) else _unexpected(exc, origin)
                 kept = "the feed's teaser is used" if article.text else "item skipped"
-                problems.append(Problem(article.origin, f"{exc}; {kept}"))
+                problems.append(Problem(origin, f"{reason}; {kept}"))
             else:
                 if len(page.text) > len(article.text):
                     article = replace(
@@ -281,6 +290,12 @@ def complete_items(
         if article.text:
             articles.append(article)
     return articles, problems
+
+
+def _unexpected(exc: Exception, url: str) -> str:
+    """One line for an error no check foresaw; the traceback goes to the debug log."""
+    log.debug("unexpected error reading %s", url, exc_info=exc)
+    return " ".join(f"cannot be read ({type(exc).__name__}: {exc})".split())
 
 
 def wanted(article: Article, source: Source) -> bool:
