@@ -12,7 +12,6 @@ table (a send ledger, say), append a migration to ``MIGRATIONS``.
 from __future__ import annotations
 
 import fcntl
-import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
@@ -21,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from digest.config import WINDOW
 from digest.errors import AlreadyRunningError, DigestError
 from digest.models import Issue
 
@@ -494,7 +494,6 @@ class Candidate:
     published: datetime | None = None
 
 
-WINDOW = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
 
 
 def window_start(window: str, now: datetime, last_success: datetime | None) -> datetime | None:
