@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
 
 
@@ -151,9 +152,7 @@ class Composer:
 
     def __init__(self, letter: Letter, date: str | None = None) -> None:
         issue = letter.issue
-        for name, value in (("subject", issue.subject), ("title", issue.title)):
-            if "\r" in value or "\n" in value:
-                raise ConfigError(f"the {name} {value!r} contains a line break")
+        check_headers(issue)
         check_address(letter.sender, "DIGEST_FROM")
         self.sender = parseaddr(letter.sender)[1]
         message = EmailMessage(policy=SMTP)
@@ -177,6 +176,13 @@ class Composer:
         own["To"] = recipient
         own["Message-ID"] = msgid
         return own.as_bytes()[:-2] + self.head + b"\r\n" + self.body
+
+
+def check_headers(issue: Issue) -> None:
+    """Raise ConfigError when the issue's own subject or title cannot go in a header."""
+    for name, value in (("subject", issue.subject), ("title", issue.title)):
+        if _CONTROL.search(value):
+            raise ConfigError(f"the {name} {value!r} contains a line break or control character")
 
 
 def _list_headers(letter: Letter) -> Iterable[bytes]:

@@ -18,9 +18,9 @@ from pathlib import Path
 from digest.config import Config
 from digest.deliver import (
     Composer,
-    Letter,
     Outcome,
     check_address,
+    check_headers,
     deliver,
     fresh_message_id,
     message_id,
@@ -31,7 +31,7 @@ from digest.errors import ConfigError, InputError, NoArticlesError
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
 from digest.lint import Finding
 from digest.models import Issue, Problem
-from digest.pipeline import build, make_issue
+from digest.pipeline import build, letter, make_issue
 from digest.state import Store, lock_run, open_store
 
 log = logging.getLogger(__name__)
@@ -81,19 +81,6 @@ def load_issue(out_dir: Path, subject: str) -> Issue:
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(str(out_dir / "digest.json"), f"not a digest: {exc}") from exc
     return make_issue(title, day, len(items), parts["digest.html"], parts["digest.txt"], subject)
-
-
-def letter(issue: Issue, config: Config) -> Letter:
-    sender = config.send.sender
-    if not sender:
-        raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
-    return Letter(
-        issue,
-        sender,
-        list_id=config.send.list_id,
-        unsubscribe_url=config.unsubscribe_url,
-        unsubscribe_mailto=config.send.unsubscribe_mailto,
-    )
 
 
 def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
@@ -229,6 +216,14 @@ def run(
     sends: list[SendResult] = []
     with closing(lock_run(config.state_dir)), open_store(config.state_dir) as store:
         for issue in store.unfinished_issues():
+            try:
+                check_headers(issue)
+            except ConfigError as exc:
+                # The stored issue itself can never be sent (an older digest kept it
+                # unchecked): give it up, or every later run would fail on it.
+                store.finish_issue(issue.id)
+                problems += (Problem(f"the issue of {issue.date}", f"abandoned: {exc}"),)
+                continue
             log.info("finishing the issue of %s (%s)", issue.date, issue.id)
             sends.append(send_issue(issue, config, store, addresses))
             if sends[-1].stopped:  # the server is out of reach: build nothing new
