@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from digest.config import load_config
-from digest.deliver import Composer, Letter, check_address, read_recipients
+from digest.deliver import Composer, Letter, check_address, deliver, read_recipients
 from digest.errors import ConfigError
 from digest.pipeline import build
 from digest.sending import dry_run, load_issue, send, send_test
@@ -240,3 +240,28 @@ def test_a_subject_with_a_line_break_is_refused(smtp, config_for):
     issue = load_issue(config.out_dir, "{title}\nBcc: everyone@example.com")
     with pytest.raises(ConfigError, match="line break"):
         Composer(Letter(issue, "news@example.org"))
+
+
+def test_an_internationalised_domain_is_sent_to_in_its_ascii_form(smtp, config_for):
+    config = config_for(smtp, recipients=("ann@example.com", "user@bücher.de", "cy@example.org"))
+    result, problems = send(config)
+    assert not problems and result.complete
+    assert result.sent == ("ann@example.com", "user@xn--bcher-kva.de", "cy@example.org")
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(result.sent, 1)
+    assert {s for s, _, _ in ledger(config).values()} == {"sent"}
+
+
+def test_an_address_smtp_cannot_encode_fails_alone_and_the_others_go_on(smtp, config_for):
+    config = config_for(smtp)
+    issue = load_issue(config.out_dir, config.send.subject)
+    composer = Composer(Letter(issue, "news@example.org"))
+    todo = [(a, f"<{n}@example.org>") for n, a in enumerate(["ann@example.com", "ü@bücher.de"])]
+    todo.append(("cy@example.org", "<3@example.org>"))
+    report = deliver(composer, todo, config.send)
+    assert [(o.recipient, o.status) for o in report.outcomes] == [
+        ("ann@example.com", "sent"),
+        ("ü@bücher.de", "failed"),
+        ("cy@example.org", "sent"),
+    ]
+    assert "not an ASCII address" in (report.outcomes[1].error or "")
+    assert smtp.mailbox.by_recipient() == {"ann@example.com": 1, "cy@example.org": 1}

@@ -78,7 +78,7 @@ class Report:
 
 
 def check_address(value: str, where: str) -> str:
-    """The address in ``value`` (a bare address, or "Name <address>"), normalised.
+    """The address in ``value`` (a bare address, or "Name <address>"), normalised, ASCII.
 
     Raises ConfigError naming ``where`` when it is not a usable address; a line break
     anywhere is refused, since it could smuggle a second SMTP command or header.
@@ -90,7 +90,9 @@ def check_address(value: str, where: str) -> str:
         checked = validate_email(address or value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ConfigError(f"{where}: {value!r} is not a valid email address: {exc}") from exc
-    return checked.normalized
+    # An internationalised domain in its ASCII (punycode) form: SMTP without SMTPUTF8
+    # cannot carry anything else, and the local part is ASCII already (no SMTPUTF8).
+    return checked.ascii_email or checked.normalized
 
 
 def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
@@ -327,6 +329,10 @@ class Connection:
             self.smtp = None  # the server may have seen any part of it: start afresh
             smtp.close()
             raise _Temporary(f"{self.where}: {_describe(exc)}", reconnect=True) from None
+        except UnicodeEncodeError:
+            # smtplib sends commands as ASCII: this address can never go, the next may.
+            self._forget(smtp)
+            raise _Permanent(f"RCPT TO: {recipient!r} is not an ASCII address") from None
 
     def _expect(
         self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
@@ -340,11 +346,7 @@ class Connection:
             self.smtp.close()
             self.smtp = None
             raise _Temporary(message, reconnect=True)
-        try:
-            self.smtp.rset()  # forget this transaction, keep the connection
-        except (smtplib.SMTPException, OSError):
-            self.smtp.close()
-            self.smtp = None
+        self._forget(self.smtp)
         if 400 <= code < 500:
             raise _Temporary(message)
         if fatal:
@@ -353,6 +355,14 @@ class Connection:
                 hint="check DIGEST_FROM and what the provider allows",
             )
         raise _Permanent(message)
+
+    def _forget(self, smtp: smtplib.SMTP) -> None:
+        """Forget the transaction in progress, keeping the connection if it still answers."""
+        try:
+            smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+            self.smtp = None
 
     def _scrub(self, text: str) -> str:
         password = self.config.password
