@@ -244,3 +244,22 @@ def test_an_issue_that_can_never_be_sent_is_abandoned_and_the_run_goes_on(site, 
     assert all(finished for _, finished in issue_rows(site))
     code, _, err = finish(start_run(site, smtp))  # reported once, not on every run
     assert (code, err) == (0, "")
+
+
+def test_a_misspelled_source_directory_is_a_warning_on_every_run(site, smtp, articles_dir):
+    config = site / "digest.toml"
+    config.write_text(config.read_text().replace(str(articles_dir), str(site / "contnet")))
+    for _ in range(2):
+        code, out, err = finish(start_run(site, smtp))
+        assert (code, out) == (0, "")
+        assert err.startswith("digest: warning:") and "contnet" in err and "not found" in err
+    assert smtp.mailbox.received == []
+
+
+def test_a_run_that_fails_lint_still_warns_of_the_skipped_sources(site, smtp):
+    config = site / "digest.toml"
+    text = config.read_text().replace('unsubscribe_url = "https://news.example.org/unsub"\n', "")
+    config.write_text(text.replace("[send]", f'[[sources]]\npath = "{site / "gone"}"\n[send]'))
+    code, _, err = finish(start_run(site, smtp))
+    assert code == 7 and "unsubscribe" in err
+    assert any("gone" in line and "not found" in line for line in err.splitlines())

@@ -23,6 +23,7 @@ from digest.errors import (
     DigestError,
     InputError,
     LintError,
+    NoArticlesError,
     SendError,
     UsageError,
 )
@@ -254,13 +255,14 @@ def run_run(args: argparse.Namespace) -> int:
     try:
         result = sending.run(config, args.date)
     except LintError as exc:
+        _warn(exc.problems)
         for finding in exc.findings:
             print(f"digest: warning: lint: {finding}", file=sys.stderr)
         raise
     except AllSourcesFailedError as exc:
         _warn(exc.problems)
         raise
-    _warn(result.problems)
+    _warn(result.problems)  # even when quiet: cron mails stderr
     if result.nothing_new and args.verbose:
         print("Nothing new since the last digest: nothing sent")
     code = 0
@@ -350,9 +352,9 @@ def run_build(args: argparse.Namespace) -> int:
         result = build(
             config, today=args.date, out_dir=args.out, preview=args.preview, progress=progress
         )
-    except AllSourcesFailedError as exc:
-        for problem in exc.problems:
-            print(f"digest: warning: {problem}", file=sys.stderr)
+    except (AllSourcesFailedError, NoArticlesError, LintError) as exc:
+        progress.finish()
+        _warn(exc.problems)
         raise
     finally:
         progress.finish()

@@ -16,6 +16,11 @@ Catch ``DigestError`` to handle them all.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from digest.models import Problem
+
 
 class DigestError(Exception):
     exit_code = 1
@@ -53,6 +58,10 @@ class NoArticlesError(DigestError):
     exit_code = 5
     hint = "add articles to the content directory or check the warnings above"
 
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems  # the files and sources skipped, for the warnings
+
 
 class AllSourcesFailedError(DigestError):
     """Every configured source failed; one failing source alone is only a warning."""
@@ -71,9 +80,12 @@ class LintError(DigestError):
     exit_code = 7
     hint = "fix the findings above (see `digest lint --sending`), then run again"
 
-    def __init__(self, message: str, findings: tuple[object, ...] = ()) -> None:
+    def __init__(
+        self, message: str, findings: tuple[object, ...] = (), problems: tuple[Problem, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.findings = findings
+        self.problems = problems  # the files and sources skipped, for the warnings
 
 
 class AlreadyRunningError(DigestError):

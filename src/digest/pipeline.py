@@ -102,7 +102,7 @@ def build(
             record("empty")
             where = ", ".join(s.location for s in config.sources)
             new = "new " if web or sending else ""
-            raise NoArticlesError(f"no {new}usable article found in {where}")
+            raise NoArticlesError(f"no {new}usable article found in {where}", tuple(found.problems))
         articles = newest_first(merge_duplicates(found.articles))
         if len(articles) > config.max_items:
             log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
@@ -120,7 +120,9 @@ def build(
         if sending and findings:
             # Nothing recorded: the stories stay new for the run after the fix.
             raise LintError(
-                f"{files[0].parent}: the digest failed lint and was not sent", tuple(findings)
+                f"{files[0].parent}: the digest failed lint and was not sent",
+                tuple(findings),
+                tuple(found.problems),
             )
         issue = None
         if sending:

@@ -238,8 +238,9 @@ def run(
                 store=store,
                 sending=True,
             )
-        except NoArticlesError:
-            return RunResult(tuple(sends), problems, nothing_new=True)
+        except NoArticlesError as exc:
+            # Quiet, but the skipped files and missing directories are still warnings.
+            return RunResult(tuple(sends), (*problems, *exc.problems), nothing_new=True)
         assert built.issue is not None
         sends.append(send_issue(built.issue, config, store, addresses))
         return RunResult(tuple(sends), (*problems, *built.problems), built.findings)
