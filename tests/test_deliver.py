@@ -9,7 +9,7 @@ import pytest
 
 from digest.config import load_config
 from digest.deliver import Composer, Letter, check_address, deliver, read_recipients
-from digest.errors import ConfigError
+from digest.errors import ConfigError, LintError
 from digest.pipeline import build
 from digest.sending import dry_run, load_issue, send, send_test
 from tests.smtp_server import PASSWORD, USERNAME, Mailbox, start
@@ -265,3 +265,16 @@ def test_an_address_smtp_cannot_encode_fails_alone_and_the_others_go_on(smtp, co
     ]
     assert "not an ASCII address" in (report.outcomes[1].error or "")
     assert smtp.mailbox.by_recipient() == {"ann@example.com": 1, "cy@example.org": 1}
+
+
+def test_send_and_a_test_copy_refuse_a_digest_that_fails_lint(smtp, config_for):
+    config = config_for(smtp)
+    (config.out_dir / "digest.txt").write_text("Nothing like the HTML part.\n")
+    for attempt in (lambda: send(config), lambda: send_test(config, "t@example.com")):
+        with pytest.raises(LintError) as caught:
+            attempt()
+        assert caught.value.findings
+    assert smtp.mailbox.received == []
+    assert not (config.state_dir / "state.sqlite3").exists()
+    result, _ = send(config, lint=False)  # a caller may decide otherwise, on purpose
+    assert result.sent == RECIPIENTS

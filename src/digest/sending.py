@@ -27,9 +27,9 @@ from digest.deliver import (
     read_recipients,
     write_outbox,
 )
-from digest.errors import ConfigError, InputError, NoArticlesError
+from digest.errors import ConfigError, InputError, LintError, NoArticlesError
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
-from digest.lint import Finding
+from digest.lint import Finding, lint_directory
 from digest.models import Issue, Problem
 from digest.pipeline import build, letter, make_issue
 from digest.state import Store, lock_run, open_store
@@ -164,19 +164,43 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
     return result
 
 
-def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple[Problem, ...]]:
-    """Send the digest built in ``out_dir`` to those who do not have it yet."""
+def check_lint(config: Config, out_dir: Path) -> None:
+    """Raise LintError, with the findings, when the digest in ``out_dir`` is not fit to send."""
+    findings = lint_directory(
+        out_dir, require_unsubscribe=True, unsubscribe_url=config.unsubscribe_url
+    )
+    if findings:
+        raise LintError(f"{out_dir}: the digest failed lint and was not sent", tuple(findings))
+
+
+def send(
+    config: Config, out_dir: Path | None = None, *, lint: bool = True
+) -> tuple[SendResult, tuple[Problem, ...]]:
+    """Send the digest built in ``out_dir`` to those who do not have it yet.
+
+    It must pass lint (``digest lint --sending``) unless ``lint`` is False.
+    """
     out_dir = out_dir or config.out_dir
+    if lint:
+        check_lint(config, out_dir)
     addresses, problems = recipients(config)
     issue = load_issue(out_dir, config.send.subject)
     with closing(lock_run(config.state_dir)), open_store(config.state_dir) as store:
         return send_issue(issue, config, store, addresses), problems
 
 
-def send_test(config: Config, address: str, out_dir: Path | None = None) -> SendResult:
-    """One copy of the built digest to ``address``, with a fresh Message-ID; records nothing."""
+def send_test(
+    config: Config, address: str, out_dir: Path | None = None, *, lint: bool = True
+) -> SendResult:
+    """One copy of the built digest to ``address``, with a fresh Message-ID; records nothing.
+
+    Like ``send``, it must pass lint unless ``lint`` is False.
+    """
     address = check_address(address, "--to")
-    issue = load_issue(out_dir or config.out_dir, config.send.subject)
+    out_dir = out_dir or config.out_dir
+    if lint:
+        check_lint(config, out_dir)
+    issue = load_issue(out_dir, config.send.subject)
     composer = Composer(letter(issue, config))
     report = deliver(composer, [(address, fresh_message_id(composer.sender))], config.send)
     return SendResult(
