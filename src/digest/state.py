@@ -396,15 +396,14 @@ class Store:
 def open_store(state_dir: Path, *, preview: bool = False) -> Store:
     """Open (creating it if need be) the store in ``state_dir``.
 
-    A preview neither creates nor locks nor writes anything: without a store yet, it
-    reads an empty one in memory.
+    A preview neither creates nor locks nor writes anything: it opens the store read
+    only, and reads a store that is missing or at an older schema (which only a build
+    may migrate) as an empty one in memory.
     """
     path = state_dir / DB_NAME
     try:
         if preview:
-            db = sqlite3.connect(path if path.is_file() else ":memory:")
-            _migrate(db)
-            return Store(db, path)
+            return Store(_read_only(path), path)
         state_dir.mkdir(parents=True, exist_ok=True)
         lock = _lock(state_dir / LOCK_NAME)
         db = sqlite3.connect(path)
@@ -421,6 +420,25 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
         raise StateError(f"{path}: cannot use the state store: {exc}") from exc
     except OSError as exc:
         raise StateError(f"{state_dir}: cannot open the state store: {exc.strerror}") from exc
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The store at ``path`` opened read only, or an empty one in memory (see open_store)."""
+    if path.is_file():
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                _migrate(db)  # refuses it, saying why
+            if version == len(MIGRATIONS):
+                return db
+        except BaseException:
+            db.close()
+            raise
+        db.close()
+    db = sqlite3.connect(":memory:")
+    _migrate(db)
+    return db
 
 
 def _lock(path: Path) -> IO[bytes]:
