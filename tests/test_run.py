@@ -263,3 +263,13 @@ def test_a_run_that_fails_lint_still_warns_of_the_skipped_sources(site, smtp):
     code, _, err = finish(start_run(site, smtp))
     assert code == 7 and "unsubscribe" in err
     assert any("gone" in line and "not found" in line for line in err.splitlines())
+
+
+def test_a_run_while_a_build_holds_the_store_exits_8_with_one_line(site, smtp):
+    from digest.state import open_store
+
+    with open_store(site / ".digest-state"):  # as a manual `digest build` does
+        code, out, err = finish(start_run(site, smtp))
+    assert (code, out) == (8, "") and len(err.strip().splitlines()) == 1
+    assert err.startswith("digest: error:") and "another digest build" in err
+    assert smtp.mailbox.received == []

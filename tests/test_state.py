@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from digest.errors import AlreadyRunningError
 from digest.ingest.dedup import merge_duplicates, similar_groups
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.models import Article
@@ -63,7 +64,7 @@ def test_a_run_that_fails_midway_leaves_nothing_behind(tmp_path):
 
 
 def test_two_builds_cannot_hold_the_store_at_once(tmp_path):
-    with open_store(tmp_path), pytest.raises(StateError, match="another digest build"):
+    with open_store(tmp_path), pytest.raises(AlreadyRunningError, match="another digest build"):
         open_store(tmp_path)
 
 

@@ -7,8 +7,10 @@
      ├── NoArticlesError        exit 5   no source gave a usable article
      ├── AllSourcesFailedError  exit 6   every source failed (network, feed, page errors)
      ├── LintError              exit 7   the digest failed lint: it is not sent
-     ├── AlreadyRunningError    exit 8   another `digest run` or `digest send` holds the lock
-     └── SendError              exit 9   some recipients did not get the issue (yet)
+     ├── AlreadyRunningError    exit 8   another `digest run` or `send` (or a build) holds a lock
+     ├── SendError              exit 9   some recipients did not get the issue (yet)
+     ├── StateError             exit 1   the state store cannot be opened or is damaged
+     └── TemplateError          exit 1   a template cannot be loaded or rendered
 
 Exit code 2 is for usage errors, as argparse uses it for bad command-line arguments.
 Catch ``DigestError`` to handle them all.
@@ -89,7 +91,7 @@ class LintError(DigestError):
 
 
 class AlreadyRunningError(DigestError):
-    """Another run holds the run lock; this one does nothing."""
+    """Another run holds the run lock, or another build the store's; this one does nothing."""
 
     exit_code = 8
 
@@ -99,3 +101,13 @@ class SendError(DigestError):
 
     exit_code = 9
     hint = "the next `digest run` or `digest send` retries those not yet sent"
+
+
+class StateError(DigestError):
+    """The state store cannot be opened or is damaged (another holder is AlreadyRunningError)."""
+
+    hint = "check the state directory (state_dir in digest.toml or DIGEST_STATE_DIR)"
+
+
+class TemplateError(DigestError):
+    hint = "check your templates directory; built-in templates are in templates/email/"

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from digest.errors import AlreadyRunningError, DigestError
+from digest.errors import AlreadyRunningError, StateError
 from digest.models import Issue
 
 DB_NAME = "state.sqlite3"
@@ -96,12 +96,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 RUN_LOCK_NAME = "run.lock"
-
-
-class StateError(DigestError):
-    """The state store cannot be opened, is locked by another run, or is damaged."""
-
-    hint = "check the state directory (state_dir in digest.toml or DIGEST_STATE_DIR)"
 
 
 @dataclass(frozen=True)
@@ -447,7 +441,9 @@ def _lock(path: Path) -> IO[bytes]:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
         lock.close()
-        raise StateError(f"{path}: another digest build is running (it holds the lock)") from exc
+        raise AlreadyRunningError(
+            f"{path}: another digest build is running (it holds the lock); this one did nothing"
+        ) from exc
     return lock
 
 
