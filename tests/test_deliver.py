@@ -278,3 +278,11 @@ def test_send_and_a_test_copy_refuse_a_digest_that_fails_lint(smtp, config_for):
     assert not (config.state_dir / "state.sqlite3").exists()
     result, _ = send(config, lint=False)  # a caller may decide otherwise, on purpose
     assert result.sent == RECIPIENTS
+
+
+def test_a_change_of_case_in_the_recipient_list_does_not_send_twice(smtp, config_for):
+    config = config_for(smtp, recipients=("Ann@Example.com",))
+    first, _ = send(config)
+    again, _ = send(replace(config, send=replace(config.send, to=("ann@example.COM",))))
+    assert first.sent == ("ann@example.com",) and again.sent == () and again.before == 1
+    assert smtp.mailbox.by_recipient() == {"ann@example.com": 1}

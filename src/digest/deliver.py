@@ -99,6 +99,8 @@ def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem,
     """The valid recipients of DIGEST_TO and DIGEST_RECIPIENTS_FILE, each once, in order.
 
     A bad address is a problem (say which and where) and is skipped; the rest go on.
+    Addresses are lower-cased, local part too: the ledger knows a reader by the address,
+    and a change of case in the list must not send the issue twice.
     """
     lines: list[tuple[str, str]] = [(a, "DIGEST_TO") for a in config.to]
     if config.recipients_file is not None:
@@ -120,7 +122,7 @@ def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem,
         except ConfigError as exc:
             problems.append(Problem(where, f"skipped: {str(exc).removeprefix(where + ': ')}"))
             continue
-        recipients.setdefault(address.lower(), address)
+        recipients.setdefault(address.lower(), address.lower())
     return tuple(recipients.values()), tuple(problems)
 
 
