@@ -29,7 +29,7 @@ from digest.deliver import (
 )
 from digest.errors import ConfigError, InputError, LintError, NoArticlesError
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
-from digest.lint import Finding, lint_directory
+from digest.lint import lint_directory
 from digest.models import Issue, Problem
 from digest.pipeline import build, letter, make_issue
 from digest.state import Store, lock_run, open_store
@@ -58,7 +58,6 @@ class SendResult:
 class RunResult:
     sends: tuple[SendResult, ...] = ()
     problems: tuple[Problem, ...] = ()  # bad recipients, sources that failed
-    findings: tuple[Finding, ...] = ()
     nothing_new: bool = False
 
 
@@ -267,4 +266,4 @@ def run(
             return RunResult(tuple(sends), (*problems, *exc.problems), nothing_new=True)
         assert built.issue is not None
         sends.append(send_issue(built.issue, config, store, addresses))
-        return RunResult(tuple(sends), (*problems, *built.problems), built.findings)
+        return RunResult(tuple(sends), (*problems, *built.problems))

@@ -298,13 +298,6 @@ class Store:
         )
         return cursor.rowcount == 1
 
-    def issue(self, issue_id: str) -> Issue | None:
-        row = self.db.execute(
-            "SELECT id, title, date, subject, html, text, stories FROM issues WHERE id = ?",
-            (issue_id,),
-        ).fetchone()
-        return _issue(row) if row else None
-
     def unfinished_issues(self) -> list[Issue]:
         """Issues whose sending began but did not end, oldest first."""
         rows = self.db.execute(
