@@ -194,6 +194,11 @@ def test_send_dry_run_and_send_from_the_command_line(site, smtp):
     dry = digest("send", "--dry-run")
     assert dry.returncode == 0 and "Wrote 1 messages" in dry.stdout
     assert (site / "out" / "outbox" / "0001-a@example.com.eml").is_file()
+    (site / "a-file").write_text("")
+    bad = digest("send", "--dry-run", "--outbox", str(site / "a-file" / "x"))
+    assert bad.returncode == 4 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("digest: error:") and "a-file/x: cannot write" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
     assert smtp.mailbox.received == []
     sent = digest("send")
     assert sent.returncode == 0 and "to 1 of 1 recipients" in sent.stdout, sent.stderr

@@ -34,7 +34,7 @@ from typing import Protocol
 from email_validator import EmailNotValidError, validate_email
 
 from digest.config import SendConfig
-from digest.errors import ConfigError, SendError
+from digest.errors import ConfigError, InputError, SendError
 from digest.models import Issue, Problem
 
 log = logging.getLogger(__name__)
@@ -477,11 +477,14 @@ def write_outbox(
     composer: Composer, recipients: Sequence[tuple[str, str]], directory: Path
 ) -> list[Path]:
     """Write each recipient's copy as an .eml file in ``directory``; nothing is sent."""
-    directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for n, (recipient, msgid) in enumerate(recipients, 1):
-        name = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)
-        path = directory / f"{n:04d}-{name}.eml"
-        path.write_bytes(composer.compose(recipient, msgid))
-        paths.append(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for n, (recipient, msgid) in enumerate(recipients, 1):
+            name = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)
+            path = directory / f"{n:04d}-{name}.eml"
+            path.write_bytes(composer.compose(recipient, msgid))
+            paths.append(path)
+    except OSError as exc:
+        raise InputError(str(directory), f"cannot write the outbox: {exc.strerror or exc}") from exc
     return paths
