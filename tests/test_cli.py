@@ -63,6 +63,18 @@ def test_build_with_no_usable_article_fails_clearly(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_build_with_no_usable_article_still_names_each_skipped_file(tmp_path):
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "empty.md").write_text("")
+    (tmp_path / "content" / "latin1.txt").write_bytes("Caf\xe9 ouvert.\n".encode("latin-1"))
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 5 and "Traceback" not in result.stderr
+    *warnings, error = result.stderr.strip().splitlines()
+    assert error.startswith("digest: error: no usable article")
+    assert len(warnings) == 2 and all(w.startswith("digest: warning:") for w in warnings)
+    assert "empty.md" in warnings[0] and "latin1.txt" in warnings[1]
+
+
 def test_build_with_a_broken_configuration_exits_3(tmp_path):
     (tmp_path / "digest.toml").write_text("[digest]\ntitle = \n")
     assert_one_line_error(run("build", cwd=tmp_path), 3)

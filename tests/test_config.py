@@ -171,3 +171,13 @@ def test_bad_sending_settings_are_one_clear_error(tmp_path, toml, env, message):
 def test_the_example_configuration_parses():
     config = load_config(Path(__file__).parents[1] / "digest.example.toml", {})
     assert config.send.subject == "{title} · {date}" and config.send.rate == 10
+
+
+@pytest.mark.parametrize(
+    "toml", ['[digest]\ntitle = "Weekly\\r\\nBcc: x"\n', '[send]\nsubject = "{title}\\u0007"\n']
+)
+def test_control_characters_in_the_title_or_subject_are_refused(tmp_path, toml):
+    path = tmp_path / "digest.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match="control character"):
+        load_config(path, {})

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from digest.config import load_config
-from digest.deliver import Composer, Letter, check_address, read_recipients
-from digest.errors import ConfigError
+from digest.deliver import Composer, Letter, check_address, deliver, read_recipients
+from digest.errors import ConfigError, LintError
 from digest.pipeline import build
 from digest.sending import dry_run, load_issue, send, send_test
 from tests.smtp_server import PASSWORD, USERNAME, Mailbox, start
@@ -240,3 +240,49 @@ def test_a_subject_with_a_line_break_is_refused(smtp, config_for):
     issue = load_issue(config.out_dir, "{title}\nBcc: everyone@example.com")
     with pytest.raises(ConfigError, match="line break"):
         Composer(Letter(issue, "news@example.org"))
+
+
+def test_an_internationalised_domain_is_sent_to_in_its_ascii_form(smtp, config_for):
+    config = config_for(smtp, recipients=("ann@example.com", "user@bücher.de", "cy@example.org"))
+    result, problems = send(config)
+    assert not problems and result.complete
+    assert result.sent == ("ann@example.com", "user@xn--bcher-kva.de", "cy@example.org")
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(result.sent, 1)
+    assert {s for s, _, _ in ledger(config).values()} == {"sent"}
+
+
+def test_an_address_smtp_cannot_encode_fails_alone_and_the_others_go_on(smtp, config_for):
+    config = config_for(smtp)
+    issue = load_issue(config.out_dir, config.send.subject)
+    composer = Composer(Letter(issue, "news@example.org"))
+    todo = [(a, f"<{n}@example.org>") for n, a in enumerate(["ann@example.com", "ü@bücher.de"])]
+    todo.append(("cy@example.org", "<3@example.org>"))
+    report = deliver(composer, todo, config.send)
+    assert [(o.recipient, o.status) for o in report.outcomes] == [
+        ("ann@example.com", "sent"),
+        ("ü@bücher.de", "failed"),
+        ("cy@example.org", "sent"),
+    ]
+    assert "not an ASCII address" in (report.outcomes[1].error or "")
+    assert smtp.mailbox.by_recipient() == {"ann@example.com": 1, "cy@example.org": 1}
+
+
+def test_send_and_a_test_copy_refuse_a_digest_that_fails_lint(smtp, config_for):
+    config = config_for(smtp)
+    (config.out_dir / "digest.txt").write_text("Nothing like the HTML part.\n")
+    for attempt in (lambda: send(config), lambda: send_test(config, "t@example.com")):
+        with pytest.raises(LintError) as caught:
+            attempt()
+        assert caught.value.findings
+    assert smtp.mailbox.received == []
+    assert not (config.state_dir / "state.sqlite3").exists()
+    result, _ = send(config, lint=False)  # a caller may decide otherwise, on purpose
+    assert result.sent == RECIPIENTS
+
+
+def test_a_change_of_case_in_the_recipient_list_does_not_send_twice(smtp, config_for):
+    config = config_for(smtp, recipients=("Ann@Example.com",))
+    first, _ = send(config)
+    again, _ = send(replace(config, send=replace(config.send, to=("ann@example.COM",))))
+    assert first.sent == ("ann@example.com",) and again.sent == () and again.before == 1
+    assert smtp.mailbox.by_recipient() == {"ann@example.com": 1}

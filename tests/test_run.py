@@ -194,7 +194,87 @@ def test_send_dry_run_and_send_from_the_command_line(site, smtp):
     dry = digest("send", "--dry-run")
     assert dry.returncode == 0 and "Wrote 1 messages" in dry.stdout
     assert (site / "out" / "outbox" / "0001-a@example.com.eml").is_file()
+    (site / "a-file").write_text("")
+    bad = digest("send", "--dry-run", "--outbox", str(site / "a-file" / "x"))
+    assert bad.returncode == 4 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("digest: error:") and "a-file/x: cannot write" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
     assert smtp.mailbox.received == []
     sent = digest("send")
     assert sent.returncode == 0 and "to 1 of 1 recipients" in sent.stdout, sent.stderr
     assert smtp.mailbox.by_recipient() == {"a@example.com": 1}
+
+
+def issue_rows(site: Path) -> list[tuple[str, str | None]]:
+    db = sqlite3.connect(site / ".digest-state" / "state.sqlite3")
+    rows = db.execute("SELECT subject, finished FROM issues").fetchall()
+    db.close()
+    return rows
+
+
+def test_a_title_with_a_line_break_is_refused_when_the_configuration_loads(site, smtp):
+    config = site / "digest.toml"
+    config.write_text(config.read_text().replace('"The Weekly"', '"The Weekly\\n"'))
+    code, out, err = finish(start_run(site, smtp))
+    assert out == ""
+    assert code == 3 and "digest.title" in err and "line break" in err
+    assert not (site / ".digest-state" / "state.sqlite3").exists()
+    config.write_text(config.read_text().replace('"The Weekly\\n"', '"The Weekly"'))
+    assert finish(start_run(site, smtp))[0] == 0
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_a_header_that_cannot_be_composed_records_nothing_and_the_fix_sends(site, smtp):
+    code, _, err = finish(start_run(site, smtp, DIGEST_UNSUBSCRIBE_MAILTO="not an address"))
+    assert code == 3 and "DIGEST_UNSUBSCRIBE_MAILTO" in err
+    assert issue_rows(site) == [] and smtp.mailbox.received == []
+    code, _, err = finish(start_run(site, smtp))  # fixed: the same stories go out
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_an_issue_that_can_never_be_sent_is_abandoned_and_the_run_goes_on(site, smtp):
+    from datetime import date
+
+    from digest.models import Issue
+    from digest.state import open_store
+
+    # As an older digest left it: an issue kept with a line break in its subject.
+    with open_store(site / ".digest-state") as store:
+        store.add_issue(Issue("0" * 32, "Old", date(2024, 1, 1), "Old\nBcc: x@y.z", "<p>", "t", 1))
+    code, out, err = finish(start_run(site, smtp))
+    assert out == ""
+    assert code == 0 and "abandoned" in err and "line break" in err, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    assert all(finished for _, finished in issue_rows(site))
+    code, _, err = finish(start_run(site, smtp))  # reported once, not on every run
+    assert (code, err) == (0, "")
+
+
+def test_a_misspelled_source_directory_is_a_warning_on_every_run(site, smtp, articles_dir):
+    config = site / "digest.toml"
+    config.write_text(config.read_text().replace(str(articles_dir), str(site / "contnet")))
+    for _ in range(2):
+        code, out, err = finish(start_run(site, smtp))
+        assert (code, out) == (0, "")
+        assert err.startswith("digest: warning:") and "contnet" in err and "not found" in err
+    assert smtp.mailbox.received == []
+
+
+def test_a_run_that_fails_lint_still_warns_of_the_skipped_sources(site, smtp):
+    config = site / "digest.toml"
+    text = config.read_text().replace('unsubscribe_url = "https://news.example.org/unsub"\n', "")
+    config.write_text(text.replace("[send]", f'[[sources]]\npath = "{site / "gone"}"\n[send]'))
+    code, _, err = finish(start_run(site, smtp))
+    assert code == 7 and "unsubscribe" in err
+    assert any("gone" in line and "not found" in line for line in err.splitlines())
+
+
+def test_a_run_while_a_build_holds_the_store_exits_8_with_one_line(site, smtp):
+    from digest.state import open_store
+
+    with open_store(site / ".digest-state"):  # as a manual `digest build` does
+        code, out, err = finish(start_run(site, smtp))
+    assert (code, out) == (8, "") and len(err.strip().splitlines()) == 1
+    assert err.startswith("digest: error:") and "another digest build" in err
+    assert smtp.mailbox.received == []

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from digest.errors import AlreadyRunningError
 from digest.ingest.dedup import merge_duplicates, similar_groups
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.models import Article
@@ -63,7 +64,7 @@ def test_a_run_that_fails_midway_leaves_nothing_behind(tmp_path):
 
 
 def test_two_builds_cannot_hold_the_store_at_once(tmp_path):
-    with open_store(tmp_path), pytest.raises(StateError, match="another digest build"):
+    with open_store(tmp_path), pytest.raises(AlreadyRunningError, match="another digest build"):
         open_store(tmp_path)
 
 
@@ -184,3 +185,29 @@ def test_a_syndicated_story_is_merged_and_lists_every_source():
         set(merged[0].ids) == {"1", "2", "3"} and merged[0].title == "Pool to stay open all winter"
     )
     assert similar_groups([STORY, "Completely unrelated words here about other matters."]) == []
+
+
+def test_a_preview_reads_the_store_without_writing_to_it(tmp_path):
+    with open_store(tmp_path) as store:
+        store.record_run(RunRecord(NOW, NOW, "ok", seen=(SeenItem("a", "f"),), used=("a",)))
+    db_file = tmp_path / "state.sqlite3"
+    before = db_file.read_bytes()
+    with open_store(tmp_path, preview=True) as store:
+        assert store.items(["a"]) == {"a": ItemRecord(NOW, "used")}
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.db.execute("DELETE FROM items")
+    assert db_file.read_bytes() == before
+
+
+def test_a_preview_leaves_an_older_store_unmigrated_and_reads_it_as_empty(tmp_path):
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute("INSERT INTO feeds VALUES ('f', 'x', NULL)")
+    db.commit()
+    db.close()
+    with open_store(tmp_path, preview=True) as store:
+        assert store.known_feeds() == {} and store.unfinished_issues() == []
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'issues'").fetchone() is None
+    db.close()

@@ -23,6 +23,7 @@ from digest.errors import (
     DigestError,
     InputError,
     LintError,
+    NoArticlesError,
     SendError,
     UsageError,
 )
@@ -205,7 +206,11 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
         help="write each message as an .eml file (in PATH/outbox) and send nothing",
     )
     p.add_argument("--outbox", type=Path, metavar="DIR", help="where --dry-run writes")
-    p.add_argument("--to", metavar="ADDR", help="send one test copy to ADDR only; record nothing")
+    p.add_argument(
+        "--to",
+        metavar="ADDR",
+        help="send one test copy to ADDR only; record nothing (it must pass lint too)",
+    )
     _add_config(p)
     p.set_defaults(command=run_send)
 
@@ -233,24 +238,27 @@ def run_send(args: argparse.Namespace) -> int:
         raise UsageError("--outbox goes with --dry-run")
     if args.dry_run and args.to:
         raise UsageError("--dry-run and --to do not go together")
-    findings = lint_directory(
-        path, require_unsubscribe=True, unsubscribe_url=config.unsubscribe_url
-    )
-    for finding in findings:
-        print(f"digest: warning: lint: {finding}", file=sys.stderr)
-    if args.dry_run:
+    if args.dry_run:  # the messages to look at, lint findings or not
+        findings = lint_directory(
+            path, require_unsubscribe=True, unsubscribe_url=config.unsubscribe_url
+        )
+        for finding in findings:
+            print(f"digest: warning: lint: {finding}", file=sys.stderr)
         files, problems = sending.dry_run(config, path, args.outbox)
         _warn(problems)
         where = files[0].parent if files else args.outbox
         print(f"Wrote {len(files)} messages to {where} (dry run: nothing sent or recorded)")
         return 0
-    if args.to:
-        result = sending.send_test(config, args.to, path)
-    else:
-        if findings:
-            raise LintError(f"{path}: the digest failed lint and was not sent")
-        result, problems = sending.send(config, path)
-        _warn(problems)
+    try:
+        if args.to:
+            result = sending.send_test(config, args.to, path)
+        else:
+            result, problems = sending.send(config, path)
+            _warn(problems)
+    except LintError as exc:
+        for found in exc.findings:
+            print(f"digest: warning: lint: {found}", file=sys.stderr)
+        raise
     return _report_send(result, quiet=False, test=bool(args.to))
 
 
@@ -261,13 +269,14 @@ def run_run(args: argparse.Namespace) -> int:
     try:
         result = sending.run(config, args.date)
     except LintError as exc:
+        _warn(exc.problems)
         for finding in exc.findings:
             print(f"digest: warning: lint: {finding}", file=sys.stderr)
         raise
     except AllSourcesFailedError as exc:
         _warn(exc.problems)
         raise
-    _warn(result.problems)
+    _warn(result.problems)  # even when quiet: cron mails stderr
     if result.nothing_new and args.verbose:
         print("Nothing new since the last digest: nothing sent")
     code = 0
@@ -357,9 +366,9 @@ def run_build(args: argparse.Namespace) -> int:
         result = build(
             config, today=args.date, out_dir=args.out, preview=args.preview, progress=progress
         )
-    except AllSourcesFailedError as exc:
-        for problem in exc.problems:
-            print(f"digest: warning: {problem}", file=sys.stderr)
+    except (AllSourcesFailedError, NoArticlesError, LintError) as exc:
+        progress.finish()
+        _warn(exc.problems)
         raise
     finally:
         progress.finish()

@@ -210,6 +210,7 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
                 f"{where}: send.subject {subject!r} is not a valid template ({exc}); "
                 "placeholders: {title}, {date}, {iso_date}, {count}"
             ) from exc
+        _no_control(subject, f"{where}: send.subject")
         values["subject"] = subject
     if "list_id" in raw:
         list_id = _typed(raw["list_id"], str, f"{where}: send.list_id").strip()
@@ -249,6 +250,8 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("title", "intro", "language", "algorithm"):
         if name in settings:
             values[name] = _typed(settings[name], str, f"{where}: digest.{name}")
+    if "title" in values:
+        _no_control(values["title"], f"{where}: digest.title")
     for name in ("sentences", "max_items", "new_feed_items"):
         if name in settings:
             number = _typed(settings[name], int, f"{where}: digest.{name}")
@@ -296,6 +299,12 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     if "send" in data:
         values["send"] = _parse_send(data["send"], f"{where} [send]")
     return Config(**values, path=origin)
+
+
+def _no_control(value: str, where: str) -> None:
+    """Refuse control characters: the value goes into a mail header (Subject, List-Id)."""
+    if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value):
+        raise ConfigError(f"{where} {value!r} must not contain a line break or control character")
 
 
 def _parse_sections(raw: Any, where: str) -> tuple[str, ...]:

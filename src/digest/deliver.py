@@ -34,13 +34,14 @@ from typing import Protocol
 from email_validator import EmailNotValidError, validate_email
 
 from digest.config import SendConfig
-from digest.errors import ConfigError, SendError
+from digest.errors import ConfigError, InputError, SendError
 from digest.models import Issue, Problem
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
 
 
@@ -77,7 +78,7 @@ class Report:
 
 
 def check_address(value: str, where: str) -> str:
-    """The address in ``value`` (a bare address, or "Name <address>"), normalised.
+    """The address in ``value`` (a bare address, or "Name <address>"), normalised, ASCII.
 
     Raises ConfigError naming ``where`` when it is not a usable address; a line break
     anywhere is refused, since it could smuggle a second SMTP command or header.
@@ -89,13 +90,17 @@ def check_address(value: str, where: str) -> str:
         checked = validate_email(address or value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ConfigError(f"{where}: {value!r} is not a valid email address: {exc}") from exc
-    return checked.normalized
+    # An internationalised domain in its ASCII (punycode) form: SMTP without SMTPUTF8
+    # cannot carry anything else, and the local part is ASCII already (no SMTPUTF8).
+    return checked.ascii_email or checked.normalized
 
 
 def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
     """The valid recipients of DIGEST_TO and DIGEST_RECIPIENTS_FILE, each once, in order.
 
     A bad address is a problem (say which and where) and is skipped; the rest go on.
+    Addresses are lower-cased, local part too: the ledger knows a reader by the address,
+    and a change of case in the list must not send the issue twice.
     """
     lines: list[tuple[str, str]] = [(a, "DIGEST_TO") for a in config.to]
     if config.recipients_file is not None:
@@ -117,7 +122,7 @@ def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem,
         except ConfigError as exc:
             problems.append(Problem(where, f"skipped: {str(exc).removeprefix(where + ': ')}"))
             continue
-        recipients.setdefault(address.lower(), address)
+        recipients.setdefault(address.lower(), address.lower())
     return tuple(recipients.values()), tuple(problems)
 
 
@@ -151,9 +156,7 @@ class Composer:
 
     def __init__(self, letter: Letter, date: str | None = None) -> None:
         issue = letter.issue
-        for name, value in (("subject", issue.subject), ("title", issue.title)):
-            if "\r" in value or "\n" in value:
-                raise ConfigError(f"the {name} {value!r} contains a line break")
+        check_headers(issue)
         check_address(letter.sender, "DIGEST_FROM")
         self.sender = parseaddr(letter.sender)[1]
         message = EmailMessage(policy=SMTP)
@@ -177,6 +180,13 @@ class Composer:
         own["To"] = recipient
         own["Message-ID"] = msgid
         return own.as_bytes()[:-2] + self.head + b"\r\n" + self.body
+
+
+def check_headers(issue: Issue) -> None:
+    """Raise ConfigError when the issue's own subject or title cannot go in a header."""
+    for name, value in (("subject", issue.subject), ("title", issue.title)):
+        if _CONTROL.search(value):
+            raise ConfigError(f"the {name} {value!r} contains a line break or control character")
 
 
 def _list_headers(letter: Letter) -> Iterable[bytes]:
@@ -321,6 +331,10 @@ class Connection:
             self.smtp = None  # the server may have seen any part of it: start afresh
             smtp.close()
             raise _Temporary(f"{self.where}: {_describe(exc)}", reconnect=True) from None
+        except UnicodeEncodeError:
+            # smtplib sends commands as ASCII: this address can never go, the next may.
+            self._forget(smtp)
+            raise _Permanent(f"RCPT TO: {recipient!r} is not an ASCII address") from None
 
     def _expect(
         self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
@@ -334,11 +348,7 @@ class Connection:
             self.smtp.close()
             self.smtp = None
             raise _Temporary(message, reconnect=True)
-        try:
-            self.smtp.rset()  # forget this transaction, keep the connection
-        except (smtplib.SMTPException, OSError):
-            self.smtp.close()
-            self.smtp = None
+        self._forget(self.smtp)
         if 400 <= code < 500:
             raise _Temporary(message)
         if fatal:
@@ -347,6 +357,14 @@ class Connection:
                 hint="check DIGEST_FROM and what the provider allows",
             )
         raise _Permanent(message)
+
+    def _forget(self, smtp: smtplib.SMTP) -> None:
+        """Forget the transaction in progress, keeping the connection if it still answers."""
+        try:
+            smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+            self.smtp = None
 
     def _scrub(self, text: str) -> str:
         password = self.config.password
@@ -459,11 +477,14 @@ def write_outbox(
     composer: Composer, recipients: Sequence[tuple[str, str]], directory: Path
 ) -> list[Path]:
     """Write each recipient's copy as an .eml file in ``directory``; nothing is sent."""
-    directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for n, (recipient, msgid) in enumerate(recipients, 1):
-        name = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)
-        path = directory / f"{n:04d}-{name}.eml"
-        path.write_bytes(composer.compose(recipient, msgid))
-        paths.append(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for n, (recipient, msgid) in enumerate(recipients, 1):
+            name = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)
+            path = directory / f"{n:04d}-{name}.eml"
+            path.write_bytes(composer.compose(recipient, msgid))
+            paths.append(path)
+    except OSError as exc:
+        raise InputError(str(directory), f"cannot write the outbox: {exc.strerror or exc}") from exc
     return paths

@@ -7,14 +7,21 @@
      ├── NoArticlesError        exit 5   no source gave a usable article
      ├── AllSourcesFailedError  exit 6   every source failed (network, feed, page errors)
      ├── LintError              exit 7   the digest failed lint: it is not sent
-     ├── AlreadyRunningError    exit 8   another `digest run` or `digest send` holds the lock
-     └── SendError              exit 9   some recipients did not get the issue (yet)
+     ├── AlreadyRunningError    exit 8   another `digest run` or `send` (or a build) holds a lock
+     ├── SendError              exit 9   some recipients did not get the issue (yet)
+     ├── StateError             exit 1   the state store cannot be opened or is damaged
+     └── TemplateError          exit 1   a template cannot be loaded or rendered
 
 Exit code 2 is for usage errors, as argparse uses it for bad command-line arguments.
 Catch ``DigestError`` to handle them all.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from digest.models import Problem
 
 
 class DigestError(Exception):
@@ -53,6 +60,10 @@ class NoArticlesError(DigestError):
     exit_code = 5
     hint = "add articles to the content directory or check the warnings above"
 
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems  # the files and sources skipped, for the warnings
+
 
 class AllSourcesFailedError(DigestError):
     """Every configured source failed; one failing source alone is only a warning."""
@@ -71,13 +82,16 @@ class LintError(DigestError):
     exit_code = 7
     hint = "fix the findings above (see `digest lint --sending`), then run again"
 
-    def __init__(self, message: str, findings: tuple[object, ...] = ()) -> None:
+    def __init__(
+        self, message: str, findings: tuple[object, ...] = (), problems: tuple[Problem, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.findings = findings
+        self.problems = problems  # the files and sources skipped, for the warnings
 
 
 class AlreadyRunningError(DigestError):
-    """Another run holds the run lock; this one does nothing."""
+    """Another run holds the run lock, or another build the store's; this one does nothing."""
 
     exit_code = 8
 
@@ -87,3 +101,13 @@ class SendError(DigestError):
 
     exit_code = 9
     hint = "the next `digest run` or `digest send` retries those not yet sent"
+
+
+class StateError(DigestError):
+    """The state store cannot be opened or is damaged (another holder is AlreadyRunningError)."""
+
+    hint = "check the state directory (state_dir in digest.toml or DIGEST_STATE_DIR)"
+
+
+class TemplateError(DigestError):
+    hint = "check your templates directory; built-in templates are in templates/email/"

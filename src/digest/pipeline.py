@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from digest.config import Config, Source, html_lang
-from digest.errors import AllSourcesFailedError, DigestError, LintError, NoArticlesError
+from digest.deliver import Composer, Letter
+from digest.errors import (
+    AllSourcesFailedError,
+    ConfigError,
+    DigestError,
+    LintError,
+    NoArticlesError,
+)
 from digest.ingest import collect_articles, newest_first
 from digest.ingest.dedup import merge_duplicates
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
@@ -95,7 +102,7 @@ def build(
             record("empty")
             where = ", ".join(s.location for s in config.sources)
             new = "new " if web or sending else ""
-            raise NoArticlesError(f"no {new}usable article found in {where}")
+            raise NoArticlesError(f"no {new}usable article found in {where}", tuple(found.problems))
         articles = newest_first(merge_duplicates(found.articles))
         if len(articles) > config.max_items:
             log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
@@ -113,7 +120,9 @@ def build(
         if sending and findings:
             # Nothing recorded: the stories stay new for the run after the fix.
             raise LintError(
-                f"{files[0].parent}: the digest failed lint and was not sent", tuple(findings)
+                f"{files[0].parent}: the digest failed lint and was not sent",
+                tuple(findings),
+                tuple(found.problems),
             )
         issue = None
         if sending:
@@ -125,6 +134,9 @@ def build(
                 email.text,
                 config.send.subject,
             )
+            # Headers checked before anything is recorded: a bad one must not leave an
+            # issue in the store that every later run would fail on.
+            Composer(letter(issue, config))
         used = tuple(key for article in articles for key in article.ids)
         record("ok", finished=datetime.now(UTC), used=used, issue=issue)
     return BuildResult(
@@ -219,6 +231,20 @@ def make_issue(
     content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
     issue_id = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
     return Issue(issue_id, title, day, subject, html, text, stories)
+
+
+def letter(issue: Issue, config: Config) -> Letter:
+    """What every copy of ``issue`` shares, from the configuration."""
+    sender = config.send.sender
+    if not sender:
+        raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
+    return Letter(
+        issue,
+        sender,
+        list_id=config.send.list_id,
+        unsubscribe_url=config.unsubscribe_url,
+        unsubscribe_mailto=config.send.unsubscribe_mailto,
+    )
 
 
 def _unsent(articles: list[Article], store: Store) -> tuple[list[Article], tuple[SeenItem, ...]]:

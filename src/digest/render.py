@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 import mjml
 
-from digest.errors import DigestError
+from digest.errors import TemplateError
 from digest.models import Brief, Digest, RenderedEmail
 
 HTML_TEMPLATE = "digest.mjml.j2"
@@ -34,10 +34,6 @@ def builtin_templates() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "templates" / "email"
-
-
-class TemplateError(DigestError):
-    hint = "check your templates directory; built-in templates are in templates/email/"
 
 
 @dataclass(frozen=True)

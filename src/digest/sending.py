@@ -18,20 +18,20 @@ from pathlib import Path
 from digest.config import Config
 from digest.deliver import (
     Composer,
-    Letter,
     Outcome,
     check_address,
+    check_headers,
     deliver,
     fresh_message_id,
     message_id,
     read_recipients,
     write_outbox,
 )
-from digest.errors import ConfigError, InputError, NoArticlesError
+from digest.errors import ConfigError, InputError, LintError, NoArticlesError
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
-from digest.lint import Finding
+from digest.lint import lint_directory
 from digest.models import Issue, Problem
-from digest.pipeline import build, make_issue
+from digest.pipeline import build, letter, make_issue
 from digest.state import Store, lock_run, open_store
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ class SendResult:
 class RunResult:
     sends: tuple[SendResult, ...] = ()
     problems: tuple[Problem, ...] = ()  # bad recipients, sources that failed
-    findings: tuple[Finding, ...] = ()
     nothing_new: bool = False
 
 
@@ -81,19 +80,6 @@ def load_issue(out_dir: Path, subject: str) -> Issue:
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(str(out_dir / "digest.json"), f"not a digest: {exc}") from exc
     return make_issue(title, day, len(items), parts["digest.html"], parts["digest.txt"], subject)
-
-
-def letter(issue: Issue, config: Config) -> Letter:
-    sender = config.send.sender
-    if not sender:
-        raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
-    return Letter(
-        issue,
-        sender,
-        list_id=config.send.list_id,
-        unsubscribe_url=config.unsubscribe_url,
-        unsubscribe_mailto=config.send.unsubscribe_mailto,
-    )
 
 
 def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
@@ -177,19 +163,43 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
     return result
 
 
-def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple[Problem, ...]]:
-    """Send the digest built in ``out_dir`` to those who do not have it yet."""
+def check_lint(config: Config, out_dir: Path) -> None:
+    """Raise LintError, with the findings, when the digest in ``out_dir`` is not fit to send."""
+    findings = lint_directory(
+        out_dir, require_unsubscribe=True, unsubscribe_url=config.unsubscribe_url
+    )
+    if findings:
+        raise LintError(f"{out_dir}: the digest failed lint and was not sent", tuple(findings))
+
+
+def send(
+    config: Config, out_dir: Path | None = None, *, lint: bool = True
+) -> tuple[SendResult, tuple[Problem, ...]]:
+    """Send the digest built in ``out_dir`` to those who do not have it yet.
+
+    It must pass lint (``digest lint --sending``) unless ``lint`` is False.
+    """
     out_dir = out_dir or config.out_dir
+    if lint:
+        check_lint(config, out_dir)
     addresses, problems = recipients(config)
     issue = load_issue(out_dir, config.send.subject)
     with closing(lock_run(config.state_dir)), open_store(config.state_dir) as store:
         return send_issue(issue, config, store, addresses), problems
 
 
-def send_test(config: Config, address: str, out_dir: Path | None = None) -> SendResult:
-    """One copy of the built digest to ``address``, with a fresh Message-ID; records nothing."""
+def send_test(
+    config: Config, address: str, out_dir: Path | None = None, *, lint: bool = True
+) -> SendResult:
+    """One copy of the built digest to ``address``, with a fresh Message-ID; records nothing.
+
+    Like ``send``, it must pass lint unless ``lint`` is False.
+    """
     address = check_address(address, "--to")
-    issue = load_issue(out_dir or config.out_dir, config.send.subject)
+    out_dir = out_dir or config.out_dir
+    if lint:
+        check_lint(config, out_dir)
+    issue = load_issue(out_dir, config.send.subject)
     composer = Composer(letter(issue, config))
     report = deliver(composer, [(address, fresh_message_id(composer.sender))], config.send)
     return SendResult(
@@ -229,6 +239,14 @@ def run(
     sends: list[SendResult] = []
     with closing(lock_run(config.state_dir)), open_store(config.state_dir) as store:
         for issue in store.unfinished_issues():
+            try:
+                check_headers(issue)
+            except ConfigError as exc:
+                # The stored issue itself can never be sent (an older digest kept it
+                # unchecked): give it up, or every later run would fail on it.
+                store.finish_issue(issue.id)
+                problems += (Problem(f"the issue of {issue.date}", f"abandoned: {exc}"),)
+                continue
             log.info("finishing the issue of %s (%s)", issue.date, issue.id)
             sends.append(send_issue(issue, config, store, addresses))
             if sends[-1].stopped:  # the server is out of reach: build nothing new
@@ -243,8 +261,9 @@ def run(
                 store=store,
                 sending=True,
             )
-        except NoArticlesError:
-            return RunResult(tuple(sends), problems, nothing_new=True)
+        except NoArticlesError as exc:
+            # Quiet, but the skipped files and missing directories are still warnings.
+            return RunResult(tuple(sends), (*problems, *exc.problems), nothing_new=True)
         assert built.issue is not None
         sends.append(send_issue(built.issue, config, store, addresses))
-        return RunResult(tuple(sends), (*problems, *built.problems), built.findings)
+        return RunResult(tuple(sends), (*problems, *built.problems))

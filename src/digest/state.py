@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from digest.config import WINDOW
-from digest.errors import AlreadyRunningError, DigestError
+from digest.errors import AlreadyRunningError, StateError
 from digest.models import Issue
 
 DB_NAME = "state.sqlite3"
@@ -96,12 +96,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 RUN_LOCK_NAME = "run.lock"
-
-
-class StateError(DigestError):
-    """The state store cannot be opened, is locked by another run, or is damaged."""
-
-    hint = "check the state directory (state_dir in digest.toml or DIGEST_STATE_DIR)"
 
 
 @dataclass(frozen=True)
@@ -305,13 +299,6 @@ class Store:
         )
         return cursor.rowcount == 1
 
-    def issue(self, issue_id: str) -> Issue | None:
-        row = self.db.execute(
-            "SELECT id, title, date, subject, html, text, stories FROM issues WHERE id = ?",
-            (issue_id,),
-        ).fetchone()
-        return _issue(row) if row else None
-
     def unfinished_issues(self) -> list[Issue]:
         """Issues whose sending began but did not end, oldest first."""
         rows = self.db.execute(
@@ -397,15 +384,14 @@ class Store:
 def open_store(state_dir: Path, *, preview: bool = False) -> Store:
     """Open (creating it if need be) the store in ``state_dir``.
 
-    A preview neither creates nor locks nor writes anything: without a store yet, it
-    reads an empty one in memory.
+    A preview neither creates nor locks nor writes anything: it opens the store read
+    only, and reads a store that is missing or at an older schema (which only a build
+    may migrate) as an empty one in memory.
     """
     path = state_dir / DB_NAME
     try:
         if preview:
-            db = sqlite3.connect(path if path.is_file() else ":memory:")
-            _migrate(db)
-            return Store(db, path)
+            return Store(_read_only(path), path)
         state_dir.mkdir(parents=True, exist_ok=True)
         lock = _lock(state_dir / LOCK_NAME)
         db = sqlite3.connect(path)
@@ -424,13 +410,34 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
         raise StateError(f"{state_dir}: cannot open the state store: {exc.strerror}") from exc
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The store at ``path`` opened read only, or an empty one in memory (see open_store)."""
+    if path.is_file():
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                _migrate(db)  # refuses it, saying why
+            if version == len(MIGRATIONS):
+                return db
+        except BaseException:
+            db.close()
+            raise
+        db.close()
+    db = sqlite3.connect(":memory:")
+    _migrate(db)
+    return db
+
+
 def _lock(path: Path) -> IO[bytes]:
     lock = path.open("ab")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
         lock.close()
-        raise StateError(f"{path}: another digest build is running (it holds the lock)") from exc
+        raise AlreadyRunningError(
+            f"{path}: another digest build is running (it holds the lock); this one did nothing"
+        ) from exc
     return lock
 
 
