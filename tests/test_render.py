@@ -254,3 +254,16 @@ def test_a_template_added_or_edited_between_renders_is_used(tmp_path: Path):
     stat = override.stat()
     os.utime(override, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert render_email(digest_of(brief(1)), templates_dir=tmp_path).text == "second Weekly\n"
+
+
+def test_the_configured_subject_is_the_html_title_too(tmp_path, articles_dir):
+    from digest.config import SendConfig
+
+    config = Config(
+        title="Weekly",
+        sources=(Source(articles_dir),),
+        send=SendConfig(subject="{title} no. {iso_date} ({count} stories)"),
+    )
+    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    assert result.email.subject == "Weekly no. 2026-03-03 (3 stories)"
+    assert "<title>Weekly no. 2026-03-03 (3 stories)</title>" in result.email.html

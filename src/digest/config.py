@@ -205,7 +205,7 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
         subject = _typed(raw["subject"], str, f"{where}: send.subject")
         try:
             subject.format(**SUBJECT_FIELDS)
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
             raise ConfigError(
                 f"{where}: send.subject {subject!r} is not a valid template ({exc}); "
                 "placeholders: {title}, {date}, {iso_date}, {count}"

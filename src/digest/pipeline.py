@@ -108,7 +108,10 @@ def build(
             log.info("keeping the %d newest of %d articles", config.max_items, len(articles))
             articles = articles[: config.max_items]
         digest = compose_digest(config, articles, today or date.today())
-        email = render_email(digest, config.templates_dir, lang=html_lang(config.language))
+        subject = make_subject(config.send.subject, digest.title, digest.date, len(digest.briefs))
+        email = render_email(
+            digest, config.templates_dir, lang=html_lang(config.language), subject=subject
+        )
         files = write_outputs(digest, email, out_dir or config.out_dir)
         findings = lint_email(
             email.html,
@@ -127,12 +130,7 @@ def build(
         issue = None
         if sending:
             issue = make_issue(
-                digest.title,
-                digest.date,
-                len(digest.briefs),
-                email.html,
-                email.text,
-                config.send.subject,
+                digest.title, digest.date, len(digest.briefs), email.html, email.text, subject
             )
             # Headers checked before anything is recorded: a bad one must not leave an
             # issue in the store that every later run would fail on.
@@ -220,13 +218,15 @@ def compose_digest(config: Config, articles: Sequence[Article], issued: date) ->
     )
 
 
-def make_issue(
-    title: str, day: date, stories: int, html: str, text: str, subject_template: str
-) -> Issue:
-    """The issue of a built digest; the subject comes from ``subject_template``."""
-    subject = subject_template.format(
+def make_subject(template: str, title: str, day: date, stories: int) -> str:
+    """The subject line from the configured ``[send] subject`` template."""
+    return template.format(
         title=title, date=long_date(day), iso_date=day.isoformat(), count=stories
     )
+
+
+def make_issue(title: str, day: date, stories: int, html: str, text: str, subject: str) -> Issue:
+    """The issue of a built digest, ready to send."""
     # The id is the content's: the same build is the same issue, however it is loaded.
     content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
     issue_id = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]

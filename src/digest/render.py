@@ -45,10 +45,13 @@ class Section:
 
 
 def render_email(
-    digest: Digest, templates_dir: Path | None = None, lang: str = "en"
+    digest: Digest, templates_dir: Path | None = None, lang: str = "en", subject: str | None = None
 ) -> RenderedEmail:
-    """The HTML and plain-text parts of ``digest``, its subject and its web version."""
-    subject = f"{digest.title} · {long_date(digest.date)}"
+    """The HTML and plain-text parts of ``digest``, its subject and its web version.
+
+    ``subject`` is the email's subject, also the HTML title; by default title and date.
+    """
+    subject = subject or f"{digest.title} · {long_date(digest.date)}"
     context: dict[str, Any] = {
         "digest": digest,
         "subject": subject,

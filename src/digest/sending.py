@@ -31,7 +31,7 @@ from digest.errors import ConfigError, InputError, LintError, NoArticlesError
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
 from digest.lint import lint_directory
 from digest.models import Issue, Problem
-from digest.pipeline import build, letter, make_issue
+from digest.pipeline import build, letter, make_issue, make_subject
 from digest.state import Store, lock_run, open_store
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class RunResult:
 # The issue
 
 
-def load_issue(out_dir: Path, subject: str) -> Issue:
+def load_issue(out_dir: Path, subject_template: str) -> Issue:
     """The issue built in ``out_dir`` (digest.json, digest.html and digest.txt)."""
     parts = {}
     for name in ("digest.json", "digest.html", "digest.txt"):
@@ -79,6 +79,7 @@ def load_issue(out_dir: Path, subject: str) -> Issue:
         title, day, items = str(data["title"]), date.fromisoformat(data["date"]), data["items"]
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(str(out_dir / "digest.json"), f"not a digest: {exc}") from exc
+    subject = make_subject(subject_template, title, day, len(items))
     return make_issue(title, day, len(items), parts["digest.html"], parts["digest.txt"], subject)
 
 

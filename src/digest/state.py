@@ -501,8 +501,6 @@ class Candidate:
     published: datetime | None = None
 
 
-
-
 def window_start(window: str, now: datetime, last_success: datetime | None) -> datetime | None:
     """The earliest time a build looks back to; None means no bound."""
     match = WINDOW.match(window)
