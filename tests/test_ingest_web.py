@@ -253,26 +253,58 @@ def test_a_bogus_html_declaration_is_dropped_as_a_browser_does():
     assert html_blocks("<p>One <![ cut") == ["One"]
 
 
-def test_an_unexpected_error_in_one_feed_is_one_problem_and_the_others_go_on(web, caplog):
-    # urljoin raises ValueError on this link: no check in the reader foresees it.
-    item = {"id": "x", "title": "Odd", "content_text": "Text.", "url": "http://[oops/"}
+def test_a_malformed_item_link_loses_the_link_not_the_feed(web):
+    item = {"id": "x", "title": "Odd", "content_text": "Text of it.", "url": "http://[oops/"}
     (web.root / "odd.json").write_text(json_feed(item))
+    result = read(web, Source(feed=web.url("odd.json")))
+    assert result.failed == () and result.problems == ()
+    (odd,) = result.items
+    assert odd.article.title == "Odd" and odd.article.url is None
+
+
+def test_an_unexpected_error_in_one_feed_is_one_problem_and_the_others_go_on(
+    web, caplog, monkeypatch
+):
+    # A bug no check foresees, planted in the parser for one feed only.
+    import digest.ingest.web as web_module
+
+    def parse(body, content_type, charset):
+        if b"odd-feed" in body:
+            raise ValueError("planted bug")
+        return parse_feed(body, content_type, charset)
+
+    monkeypatch.setattr(web_module, "parse_feed", parse)
+    (web.root / "odd.json").write_text(json_feed({"id": "odd-feed", "content_text": "x"}))
     with caplog.at_level("DEBUG", logger="digest.ingest.web"):
         result = read(web, Source(feed=web.url("odd.json")), Source(feed=web.url("rss20.xml")))
     assert result.failed == (web.url("odd.json"),) and len(result.problems) == 1
     message = result.problems[0].message
-    assert "ValueError" in message and "IPv6" in message and "\n" not in message
+    assert "ValueError" in message and "planted bug" in message and "\n" not in message
     assert result.ok == (web.url("rss20.xml"),) and len(result.items) == 3
     assert "Traceback" not in message and caplog.records[0].exc_info is not None
 
 
-def test_an_unexpected_error_on_a_teasers_page_keeps_the_teaser(web):
+def test_a_malformed_canonical_link_is_ignored_and_the_page_kept(web):
     page = (web.root / "pages" / "sourdough.html").read_text()
     odd = page.replace("<head>", '<head><link rel="canonical" href="http://[oops/">', 1)
     assert odd != page
     (web.root / "pages" / "sourdough.html").write_text(odd)
     result = read(web, Source(feed=web.url("rss091.xml")))
     articles, problems = complete_items(result.items, FAST)
-    assert len(articles) == 2
-    assert len(problems) == 1 and problems[0].origin == web.url("pages/sourdough.html")
-    assert "ValueError" in problems[0].message and "teaser is used" in problems[0].message
+    assert len(articles) == 2 and problems == []
+    page_article = next(a for a in articles if "sourdough" in (a.url or ""))
+    assert page_article.url == web.url("pages/sourdough.html")
+
+
+def test_an_unexpected_error_on_a_teasers_page_keeps_the_teaser(web, monkeypatch):
+    import digest.ingest.web as web_module
+
+    def extract(page, url=None, **options):
+        raise ValueError("planted bug")
+
+    monkeypatch.setattr(web_module, "extract_html", extract)
+    result = read(web, Source(feed=web.url("rss091.xml")))
+    articles, problems = complete_items(result.items, FAST)
+    assert len(articles) == len(result.items)  # every teaser kept
+    assert problems and all("ValueError" in p.message for p in problems)
+    assert all("teaser is used" in p.message for p in problems)

@@ -243,19 +243,27 @@ def _canonical(tree: etree._Element, url: str | None) -> str | None:
     for found in _CANONICAL(tree):
         href = str(found).strip()
         if href and not href.startswith(("javascript:", "data:", "#")):
-            return urljoin(url, href) if url else href
+            return _join(url, href)
     return None
+
+
+def _join(base: str | None, href: str) -> str | None:
+    """``href`` made absolute against ``base``; None when it is malformed."""
+    try:
+        return urljoin(base, href) if base else href
+    except ValueError:  # "http://[oops/": an IPv6 bracket left open
+        return None
 
 
 def _with_metadata(
     text: str, doc, url: str | None, method: str, canonical: str | None = None
 ) -> Extracted:
     if not canonical and doc is not None and doc.url:
-        canonical = urljoin(url, doc.url) if url else doc.url
+        canonical = _join(url, doc.url)
     canonical = canonical or url
     image = doc.image if doc is not None else None
     if image and canonical:
-        image = urljoin(canonical, image)
+        image = _join(canonical, image)
     return Extracted(
         text=text,
         title=(doc.title if doc is not None else None) or None,

@@ -144,9 +144,8 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
     name = source.name or feed.title or urlsplit(response.final_url).hostname
     items = []
     for entry in feed.entries:
-        link = urljoin(response.final_url, entry.link) if entry.link else None
-        if link and not is_fetchable(link):
-            link = None  # javascript:, data:, file: ... never followed, never shown
+        # javascript:, data:, file: and malformed links are never followed, never shown.
+        link = _absolute(response.final_url, entry.link)
         blocks = clean_blocks(entry.blocks)
         title = entry.title or (blocks[0][:90] if blocks else "")
         if not title or not (blocks or link):
@@ -331,7 +330,11 @@ def _age(article: Article) -> tuple[int, float]:
 
 
 def _absolute(base: str, url: str | None) -> str | None:
+    """``url`` made absolute against ``base``, if it is a well-formed http(s) URL."""
     if not url:
         return None
-    absolute = urljoin(base, url)
+    try:
+        absolute = urljoin(base, url)
+    except ValueError:  # "http://[oops/": an IPv6 bracket left open
+        return None
     return absolute if is_fetchable(absolute) else None
