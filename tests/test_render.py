@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.config import Config, Source
+from digest.errors import DigestError
 from digest.models import Brief, Digest
 from digest.pipeline import build
 from digest.render import render_email
@@ -267,3 +268,14 @@ def test_the_configured_subject_is_the_html_title_too(tmp_path, articles_dir):
     result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
     assert result.email.subject == "Weekly no. 2026-03-03 (3 stories)"
     assert "<title>Weekly no. 2026-03-03 (3 stories)</title>" in result.email.html
+
+
+def test_a_failed_write_leaves_the_last_digest_whole(tmp_path, articles_dir):
+    config = Config(title="The Test Digest", sources=(Source(articles_dir),))
+    build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("digest.*")}
+    (tmp_path / "web" / "2026-03-04.html").mkdir()  # next issue's web version cannot land
+    with pytest.raises(DigestError, match="cannot write the digest"):
+        build(config, today=date(2026, 3, 4), out_dir=tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("digest.*")} == before
+    assert not [p for p in tmp_path.rglob("*.tmp")]

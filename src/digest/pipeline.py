@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -353,37 +353,51 @@ def section_order(config: Config) -> tuple[str, ...]:
 def write_outputs(digest: Digest, email: RenderedEmail, out_dir: Path) -> tuple[Path, ...]:
     """Write the HTML, text and JSON forms of the digest and its web version.
 
-    Each file appears whole or not at all. The web version goes to ``web/YYYY-MM-DD.html``
-    so that past issues stay, ready to publish at ``web_url``.
+    Each file appears whole or not at all, and all are written before any replaces its
+    old version, so a failure leaves the last digest as it was. The web version goes to
+    ``web/YYYY-MM-DD.html`` so that past issues stay, ready to publish at ``web_url``.
     """
-    outputs = {
-        "digest.html": email.html,
-        "digest.txt": email.text,
-        "digest.json": json.dumps(digest.to_dict(), ensure_ascii=False, indent=2) + "\n",
-    }
-    if email.web_html is not None:
+    outputs = {}
+    if email.web_html is not None:  # first: a new path, the likeliest to fail
         outputs[f"web/{digest.date.isoformat()}.html"] = email.web_html
+    outputs["digest.html"] = email.html
+    outputs["digest.txt"] = email.text
+    outputs["digest.json"] = json.dumps(digest.to_dict(), ensure_ascii=False, indent=2) + "\n"
     try:
-        for name, content in outputs.items():
+        for name in outputs:
             (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(out_dir / name, content)
+        write_atomic_all({out_dir / name: content for name, content in outputs.items()})
     except OSError as exc:
         raise DigestError(f"{out_dir}: cannot write the digest: {exc.strerror or exc}") from exc
-    return tuple(out_dir / name for name in outputs)
+    return tuple(out_dir / name for name in sorted(outputs, key=lambda n: n.startswith("web/")))
 
 
 def write_atomic(path: Path, content: str) -> None:
     """Write to a temporary file beside ``path``, flush it to disk, then rename it over."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    write_atomic_all({path: content})
+
+
+def write_atomic_all(files: Mapping[Path, str]) -> None:
+    """Write every file to a temporary beside it, flushed to disk; then rename them all.
+
+    Nothing is replaced until everything is written: the renames are the only window
+    in which old and new files stand side by side.
+    """
+    staged: dict[Path, str] = {}
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), 0o666 & ~_UMASK)  # mkstemp makes files private
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
+        for path, content in files.items():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged[path] = tmp
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                os.fchmod(file.fileno(), 0o666 & ~_UMASK)  # mkstemp makes files private
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+        for path, tmp in staged.items():
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp in staged.values():
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
