@@ -429,15 +429,16 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _lock(path: Path) -> IO[bytes]:
+def _lock(
+    path: Path, holder: str = "another digest build is running (it holds the lock)"
+) -> IO[bytes]:
+    """``path`` opened and locked until closed; AlreadyRunningError when someone holds it."""
     lock = path.open("ab")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
         lock.close()
-        raise AlreadyRunningError(
-            f"{path}: another digest build is running (it holds the lock); this one did nothing"
-        ) from exc
+        raise AlreadyRunningError(f"{path}: {holder}; this one did nothing") from exc
     return lock
 
 
@@ -449,18 +450,9 @@ def lock_run(state_dir: Path) -> IO[bytes]:
     """
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        lock = (state_dir / RUN_LOCK_NAME).open("ab")
+        return _lock(state_dir / RUN_LOCK_NAME, "another digest run or send is in progress")
     except OSError as exc:
         raise StateError(f"{state_dir}: cannot take the run lock: {exc.strerror}") from exc
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        lock.close()
-        raise AlreadyRunningError(
-            f"{state_dir / RUN_LOCK_NAME}: another digest run or send is in progress; "
-            "this one did nothing"
-        ) from exc
-    return lock
 
 
 def _issue(row: Sequence[object]) -> Issue:
