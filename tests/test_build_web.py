@@ -14,7 +14,8 @@ import pytest
 from digest.config import Config, Source
 from digest.errors import AllSourcesFailedError, NoArticlesError
 from digest.ingest.fetch import FetchOptions
-from digest.pipeline import build
+from digest.runs import build
+from digest.runs import run as digest_run
 from tests.conftest import run_digest
 
 FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024)
@@ -62,12 +63,17 @@ def config_for(tmp_path: Path, *sources: Source, **settings) -> Config:
     )
 
 
-def run(config: Config, now: datetime = NOW, **kwargs):
-    return build(config, now=now, fetch_options=FAST, **kwargs)
+def run(config: Config, now: datetime = NOW):
+    """A run that sends nothing: it makes the issue and records what it used."""
+    return digest_run(config, send=False, now=now, fetch_options=FAST)
+
+
+def briefs(result):
+    return result.issue.digest.briefs
 
 
 def headlines(result) -> list[str]:
-    return [brief.title for brief in result.digest.briefs]
+    return [brief.title for brief in briefs(result)]
 
 
 def test_a_build_reads_every_feed_kind_and_merges_the_syndicated_story(web, tmp_path):
@@ -80,9 +86,7 @@ def test_a_build_reads_every_feed_kind_and_merges_the_syndicated_story(web, tmp_
     # bench map (RSS 2.0 and JSON Feed) and the school garden (RSS 0.91 and JSON Feed)
     # each ran twice, under other URLs, titles or paragraph orders.
     assert len(titles) == 6, titles
-    merged = sorted(
-        " · ".join(b.source_names) for b in result.digest.briefs if len(b.source_names) > 1
-    )
+    merged = sorted(" · ".join(b.source_names) for b in briefs(result) if len(b.source_names) > 1)
     assert merged == [
         "Lindholt Weekly · Open Data Desk",
         "The Coastal Courier · Open Data Desk",
@@ -96,13 +100,12 @@ def test_a_second_run_adds_nothing_already_used(web, tmp_path):
     write_feed(web.root, "harbour", [0, 1, 2], NOW - timedelta(hours=1))
     config = config_for(tmp_path, Source(feed=web.url("harbour.xml")))
     first = run(config)
-    assert len(first.digest.briefs) == 3
-    with pytest.raises(NoArticlesError, match="no new usable article"):
-        run(config, NOW + timedelta(hours=1))
+    assert len(briefs(first)) == 3
+    assert run(config, NOW + timedelta(hours=1)).nothing_new
     write_feed(web.root, "harbour", [3, 0, 1, 2], NOW + timedelta(hours=2))  # one new on top
     third = run(config, NOW + timedelta(hours=3))
     assert headlines(third) == ["Harbour story 3"]
-    assert third.digest.briefs[0].sentences  # the new one is really briefed
+    assert briefs(third)[0].sentences  # the new one is really briefed
     runs = sqlite3.connect(tmp_path / "state" / "state.sqlite3").execute(
         "SELECT status, items FROM runs ORDER BY id"
     )
@@ -119,8 +122,7 @@ def test_a_new_feed_does_not_flood_the_digest(web, tmp_path):
     second = run(later, NOW + timedelta(hours=2))
     assert headlines(second) == ["Archive story 0", "Archive story 1", "Archive story 2"]
     # Its back catalogue stays out next time too.
-    with pytest.raises(NoArticlesError):
-        run(replace(later, window="7d"), NOW + timedelta(hours=3))
+    assert run(replace(later, window="7d"), NOW + timedelta(hours=3)).nothing_new
 
 
 def test_a_feed_that_was_down_loses_nothing_when_it_comes_back(web, tmp_path):
@@ -152,20 +154,21 @@ def test_teaser_links_to_non_public_addresses_are_not_fetched_by_default(web, tm
     config = config_for(tmp_path, Source(feed=web.url("rss091.xml")), fetch_private=False)
     result = run(config)
     assert web.hits("rss091.xml") == 1 and web.hits("pages/sourdough.html") == 0
-    assert len(result.digest.briefs) == 2  # from the feed's teasers
+    assert len(briefs(result)) == 2  # from the feed's teasers
     assert len(result.problems) == 2
     assert all("127.0.0.1 is a non-public address" in p.message for p in result.problems)
 
 
-def test_a_preview_records_nothing(web, tmp_path):
+def test_a_build_records_nothing_and_the_next_run_uses_the_same_stories(web, tmp_path):
     write_feed(web.root, "harbour", [0, 1], NOW - timedelta(hours=1))
     config = config_for(tmp_path, Source(feed=web.url("harbour.xml")))
-    assert len(run(config, preview=True).digest.briefs) == 2
+    built = [build(config, now=NOW, fetch_options=FAST) for _ in range(2)]
+    assert [len(b.issue.digest.briefs) for b in built] == [2, 2]
     assert not (tmp_path / "state").exists()
-    run(config)
+    assert headlines(run(config)) == [b.title for b in built[0].issue.digest.briefs]
     before = {p.name: p.read_bytes() for p in (tmp_path / "state").iterdir()}
     with pytest.raises(NoArticlesError):
-        run(config, NOW + timedelta(hours=1), preview=True)
+        build(config, now=NOW + timedelta(hours=1), fetch_options=FAST)
     after = {p.name: p.read_bytes() for p in (tmp_path / "state").iterdir()}
     # A read-only reader of a WAL store leaves SQLite's shared-memory index and an empty
     # log behind (only a writer may delete them); the store itself is untouched.
@@ -223,7 +226,7 @@ def test_cli_warns_in_one_line_per_failing_source_and_summarises(web, tmp_path):
         f"digest: warning: {web.url('status/410')}: HTTP 410 Gone"
     ]
     assert "1 of 2 sources failed" in result.stdout
-    assert (tmp_path / ".digest-state" / "state.sqlite3").is_file()
+    assert not (tmp_path / ".digest-state").exists()  # a build records nothing
 
 
 def test_cli_exits_6_when_every_source_fails(web, tmp_path):
@@ -231,7 +234,7 @@ def test_cli_exits_6_when_every_source_fails(web, tmp_path):
         f'[[sources]]\nfeed = "{web.url("malformed-missing.xml")}"\n\n'
         f'[[sources]]\nfeed = "{web.url("entity-bomb.xml")}"\n'
     )
-    result = run_digest("build", "--preview", cwd=tmp_path)
+    result = run_digest("build", cwd=tmp_path)
     assert result.returncode == 6, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3 and lines[-1].startswith("digest: error: all 2 sources failed")

@@ -10,8 +10,8 @@ import pytest
 from digest.config import load_config
 from digest.deliver import Composer, Letter, check_address, deliver, read_recipients
 from digest.errors import ConfigError, LintError
-from digest.pipeline import build
-from digest.sending import dry_run, load_issue, send, send_test
+from digest.outputs import load_issue
+from digest.runs import build, dry_run, send, send_test
 from tests.smtp_server import PASSWORD, USERNAME, Mailbox, start
 
 RECIPIENTS = ("ann@example.com", "bob@example.net", "cy@example.org")
@@ -59,7 +59,7 @@ def test_each_recipient_gets_one_message_that_carries_the_headers_a_sender_needs
     assert result.sent == RECIPIENTS and not problems and result.complete
     assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
     assert len({m.peer for m in smtp.mailbox.received}) == 1  # one connection for all
-    issue = load_issue(config.out_dir, config.send.subject)
+    issue = load_issue(config.out_dir)
     ids = set()
     for received in smtp.mailbox.received:
         message = received.message
@@ -191,14 +191,14 @@ def test_a_wrong_password_is_never_shown(smtp, config_for):
 
 def test_dry_run_writes_eml_files_and_sends_and_records_nothing(smtp, config_for, tmp_path):
     config = config_for(smtp)
-    files, _ = dry_run(config)
+    files, _, _ = dry_run(config)
     assert [f.name for f in files] == [
         "0001-ann@example.com.eml",
         "0002-bob@example.net.eml",
         "0003-cy@example.org.eml",
     ]
     assert smtp.mailbox.received == [] and not (config.state_dir / "state.sqlite3").exists()
-    again, _ = dry_run(config, outbox=tmp_path / "again")
+    again, _, _ = dry_run(config, outbox=tmp_path / "again")
     # The Message-ID is the same every time it is made: a resend carries the same one.
     for first, second in zip(files, again, strict=True):
         header = [ln for ln in first.read_bytes().splitlines() if ln.startswith(b"Message-ID")]
@@ -237,7 +237,7 @@ def test_addresses_are_validated_and_line_breaks_refused(tmp_path):
 
 def test_a_subject_with_a_line_break_is_refused(smtp, config_for):
     config = config_for(smtp)
-    issue = load_issue(config.out_dir, "{title}\nBcc: everyone@example.com")
+    issue = replace(load_issue(config.out_dir), subject="The Weekly\nBcc: everyone@example.com")
     with pytest.raises(ConfigError, match="line break"):
         Composer(Letter(issue, "news@example.org"))
 
@@ -253,7 +253,7 @@ def test_an_internationalised_domain_is_sent_to_in_its_ascii_form(smtp, config_f
 
 def test_an_address_smtp_cannot_encode_fails_alone_and_the_others_go_on(smtp, config_for):
     config = config_for(smtp)
-    issue = load_issue(config.out_dir, config.send.subject)
+    issue = load_issue(config.out_dir)
     composer = Composer(Letter(issue, "news@example.org"))
     todo = [(a, f"<{n}@example.org>") for n, a in enumerate(["ann@example.com", "ü@bücher.de"])]
     todo.append(("cy@example.org", "<3@example.org>"))
@@ -276,8 +276,17 @@ def test_send_and_a_test_copy_refuse_a_digest_that_fails_lint(smtp, config_for):
         assert caught.value.findings
     assert smtp.mailbox.received == []
     assert not (config.state_dir / "state.sqlite3").exists()
-    result, _ = send(config, lint=False)  # a caller may decide otherwise, on purpose
-    assert result.sent == RECIPIENTS
+
+
+def test_editing_the_subject_between_two_sends_sends_nobody_twice(smtp, config_for):
+    config = config_for(smtp, recipients=RECIPIENTS[:2])
+    first, _ = send(config)
+    edited = replace(config, send=replace(config.send, subject="New subject {date}", to=RECIPIENTS))
+    again, _ = send(edited)
+    # The issue in out/ is sent as it was built, subject and all; only the new reader gets it.
+    assert again.sent == RECIPIENTS[2:] and again.before == 2
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    assert {r.message["Subject"] for r in smtp.mailbox.received} == {first.issue.subject}
 
 
 def test_a_change_of_case_in_the_recipient_list_does_not_send_twice(smtp, config_for):

@@ -38,7 +38,7 @@ def start_run(site: Path, server, *args: str, **env: str) -> subprocess.Popen[st
         **env,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "digest", *args, "run"],
+        [sys.executable, "-m", "digest", "run", *args],
         cwd=site,
         env=environment,
         stdout=subprocess.PIPE,
@@ -69,12 +69,7 @@ def test_a_run_is_quiet_on_success_and_a_second_run_sends_nothing(site, smtp):
 
 
 def test_local_files_go_out_once_and_a_new_file_goes_out_alone(site, smtp, articles_dir):
-    content = site / "content"
-    content.mkdir()
-    for article in articles_dir.iterdir():
-        (content / article.name).write_bytes(article.read_bytes())
-    config = (site / "digest.toml").read_text().replace(str(articles_dir), "content")
-    (site / "digest.toml").write_text(config)
+    content = copy_articles(site, articles_dir)
     assert finish(start_run(site, smtp))[0] == 0
     assert len(smtp.mailbox.received) == len(RECIPIENTS)
     # The same files again: nothing new, nothing sent.
@@ -88,6 +83,62 @@ def test_local_files_go_out_once_and_a_new_file_goes_out_alone(site, smtp, artic
     assert len(smtp.mailbox.received) == 2 * len(RECIPIENTS)
     latest = smtp.mailbox.received[-1].message.get_body(("plain",)).get_content()
     assert "Harbour crane" in latest and "Island ferry" not in latest
+
+
+def copy_articles(site: Path, articles_dir: Path) -> Path:
+    """The fixture articles in ``site/content``, which the configuration then reads."""
+    content = site / "content"
+    content.mkdir()
+    for article in articles_dir.iterdir():
+        (content / article.name).write_bytes(article.read_bytes())
+    config = (site / "digest.toml").read_text().replace(str(articles_dir), "content")
+    (site / "digest.toml").write_text(config)
+    return content
+
+
+def test_a_story_that_fails_its_check_is_left_out_and_the_others_go_out(site, smtp, articles_dir):
+    content = copy_articles(site, articles_dir)
+    ad = "http://ads.example.net/serve?slot=7"
+    # Every sentence carries the ad server's address, so the brief does too: its text part
+    # would hold a link the HTML part lacks.
+    (content / "ad-riddled.txt").write_text(
+        "Ferry timetable changes announced\n\n"
+        + " ".join(
+            f"The ferry company said on Tuesday that crossing {n} would move ({ad}) to "
+            f"a later slot because of the tides and the harbour works."
+            for n in range(1, 6)
+        )
+        + "\n"
+    )
+    code, out, err = finish(start_run(site, smtp))
+    assert code == 0 and out == "", err
+    warnings = err.splitlines()
+    assert len(warnings) == 1 and "left out" in warnings[0] and "ad-riddled.txt" in warnings[0]
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    text = smtp.mailbox.received[0].message.get_body(("plain",)).get_content()
+    assert ad not in text and "Island ferry" in text
+
+
+def test_building_twice_then_running_sends_those_stories(site, smtp):
+    for _ in range(2):
+        built = subprocess.run(
+            [sys.executable, "-m", "digest", "build"], cwd=site, capture_output=True, text=True
+        )
+        assert built.returncode == 0 and built.stdout.startswith("Built 3 stories"), built.stderr
+    assert not (site / ".digest-state").exists()  # building is free
+    code, _, err = finish(start_run(site, smtp))
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    text = smtp.mailbox.received[0].message.get_body(("plain",)).get_content()
+    assert "Island ferry" in text
+
+
+def test_run_no_send_marks_the_stories_used_and_sends_nothing(site, smtp):
+    code, out, err = finish(start_run(site, smtp, "--no-send"))
+    assert code == 0 and out == "Marked 3 stories as used; nothing sent\n", err
+    assert smtp.mailbox.received == []
+    code, out, _ = finish(start_run(site, smtp, "-v"))
+    assert code == 0 and "Nothing new" in out and smtp.mailbox.received == []
 
 
 def test_a_run_killed_mid_send_is_completed_by_the_next_with_no_duplicate(site, smtp):
@@ -273,7 +324,7 @@ def test_a_run_that_fails_lint_still_warns_of_the_skipped_sources(site, smtp):
 def test_a_run_while_a_build_holds_the_store_exits_8_with_one_line(site, smtp):
     from digest.state import open_store
 
-    with open_store(site / ".digest-state"):  # as a manual `digest build` does
+    with open_store(site / ".digest-state"):  # as any writer of the store does
         code, out, err = finish(start_run(site, smtp))
     assert (code, out) == (8, "") and len(err.strip().splitlines()) == 1
     assert err.startswith("digest: error:") and "another digest build" in err

@@ -7,19 +7,10 @@ import pytest
 
 from digest.errors import AlreadyRunningError
 from digest.ingest.dedup import merge_duplicates, similar_groups
+from digest.ingest.fresh import Candidate, select_fresh, window_start
 from digest.ingest.identity import canonical_url, item_id, stable_guids
-from digest.models import Article
-from digest.state import (
-    MIGRATIONS,
-    Candidate,
-    ItemRecord,
-    RunRecord,
-    SeenItem,
-    StateError,
-    open_store,
-    select_fresh,
-    window_start,
-)
+from digest.models import Article, Item, ItemRecord
+from digest.state import MIGRATIONS, RunRecord, StateError, open_store
 
 NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)
 
@@ -37,8 +28,8 @@ def test_a_run_is_recorded_whole(tmp_path):
                 NOW,
                 NOW,
                 "ok",
-                seen=(SeenItem("a", "f", "http://x/a"), SeenItem("b", "f")),
-                used=("a",),
+                seen=(Item("a", "f", "http://x/a"), Item("b", "f")),
+                used=(Item("a", "f"),),
                 feeds_ok=("f",),
             )
         )
@@ -58,7 +49,9 @@ def test_a_run_that_fails_midway_leaves_nothing_behind(tmp_path):
         )
         with pytest.raises(sqlite3.IntegrityError):
             store.record_run(
-                RunRecord(NOW, NOW, "ok", seen=(SeenItem("a", "f"),), used=("a",), feeds_ok=("f",))
+                RunRecord(
+                    NOW, NOW, "ok", seen=(Item("a", "f"),), used=(Item("a", "f"),), feeds_ok=("f",)
+                )
             )
         assert store.runs() == [] and store.items(["a"]) == {} and store.known_feeds() == {}
 
@@ -110,18 +103,18 @@ def test_selection_keeps_new_items_in_the_window_and_drops_used_ones():
     fresh, skipped = select_fresh(
         candidates, records, {"http://x/1"}, {"f": days_ago(1)}, days_ago(1), 5
     )
-    assert [candidates[i].id for i in fresh] == ["new", "undated", "left-over"]
+    assert [c.id for c in fresh] == ["new", "undated", "left-over"]
     assert skipped == []
 
 
 def test_a_new_feed_gives_only_its_newest_items():
     candidates = [Candidate(f"i{n}", "new-feed", None, days_ago(n)) for n in range(10)]
     fresh, skipped = select_fresh(candidates, {}, set(), {}, None, 3)
-    assert [candidates[i].id for i in fresh] == ["i0", "i1", "i2"]
+    assert [c.id for c in fresh] == ["i0", "i1", "i2"]
     assert skipped == [f"i{n}" for n in range(3, 10)]
     # Outside the window or not, the rest of a new feed is skipped for good.
     fresh, skipped = select_fresh(candidates, {}, set(), {}, days_ago(1.5), 3)
-    assert [candidates[i].id for i in fresh] == ["i0", "i1"]
+    assert [c.id for c in fresh] == ["i0", "i1"]
     assert sorted(skipped) == [f"i{n}" for n in range(2, 10)]
 
 
@@ -134,7 +127,7 @@ def test_a_known_feeds_never_seen_items_are_not_lost_to_the_window():
     ]
     records = {"old-seen": ItemRecord(days_ago(3), "new")}
     fresh, skipped = select_fresh(candidates, records, set(), {"f": days_ago(3)}, days_ago(1), 2)
-    assert [candidates[i].id for i in fresh] == ["while-down", "back0", "back1"]
+    assert [c.id for c in fresh] == ["while-down", "back0", "back1"]
     # The rest of the back-dated ones (a feed that changed every id) never come.
     assert skipped == ["back2", "back3"]
 
@@ -189,7 +182,7 @@ def test_a_syndicated_story_is_merged_and_lists_every_source():
 
 def test_a_preview_reads_the_store_without_writing_to_it(tmp_path):
     with open_store(tmp_path) as store:
-        store.record_run(RunRecord(NOW, NOW, "ok", seen=(SeenItem("a", "f"),), used=("a",)))
+        store.record_run(RunRecord(NOW, NOW, "ok", seen=(Item("a", "f"),), used=(Item("a", "f"),)))
     db_file = tmp_path / "state.sqlite3"
     before = db_file.read_bytes()
     with open_store(tmp_path, preview=True) as store:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from digest import __version__
 from digest.config import ALGORITHMS, load_config
@@ -27,14 +27,12 @@ from digest.errors import (
     SendError,
     UsageError,
 )
-from digest.ingest import load_file
-from digest.lint import lint_directory
-from digest.models import Article, Brief
-from digest.pipeline import build, write_atomic
-from digest.summarize import stock_sentences, summarize
 
+# Each command imports the stages it needs when it runs: `digest --help` and the
+# commands that do not summarize never pay for sumy, trafilatura or numpy.
 if TYPE_CHECKING:
-    from digest.sending import SendResult
+    from digest.models import Article, Brief
+    from digest.runs import SendResult
 
 log = logging.getLogger("digest")
 
@@ -42,10 +40,13 @@ log = logging.getLogger("digest")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    # -v: our own details and tracebacks; -vv: the libraries' too (HTTP and all).
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
+        level=logging.DEBUG if args.verbose > 1 else logging.WARNING,
         format="digest: %(levelname)s: %(message)s",
     )
+    if args.verbose:
+        logging.getLogger("digest").setLevel(logging.DEBUG)
     try:
         return int(args.command(args) or 0)
     except DigestError as exc:
@@ -73,28 +74,25 @@ def make_parser() -> argparse.ArgumentParser:
         prog="digest", description="Turn articles into a newsletter digest email."
     )
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show details and tracebacks")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
-    p = commands.add_parser(
+    p = _add_command(
+        commands,
         "build",
-        help="build the digest from the configured sources",
-        description="Build digest.html, digest.txt and digest.json from the configured sources.",
+        help="build the next issue from the configured sources; records nothing",
+        description="Build the next issue (digest.html, digest.txt, digest.json) from the "
+        "configured sources. Nothing is recorded: stories are used when an issue is sent.",
     )
     _add_config(p)
     p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: out)")
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
-    p.add_argument(
-        "--preview",
-        "--dry-run",
-        action="store_true",
-        help="build the digest but record nothing: no item is marked as used",
-    )
     p.set_defaults(command=run_build)
 
-    p = commands.add_parser(
+    p = _add_command(
+        commands,
         "brief",
         help="print the brief of one article file",
         description="Print the headline and summary sentences of one .md, .html or .txt file.",
@@ -111,7 +109,8 @@ def make_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.set_defaults(command=run_brief)
 
-    p = commands.add_parser(
+    p = _add_command(
+        commands,
         "lint",
         help="check a built digest before it goes out",
         description="Check the digest built in PATH: size under Gmail's clip budget, image alt "
@@ -128,7 +127,8 @@ def make_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.set_defaults(command=run_lint)
 
-    p = commands.add_parser(
+    p = _add_command(
+        commands,
         "preview",
         help="serve the digest on localhost and rebuild it on every change",
         description="Serve the current digest at desktop and mobile widths, as plain text and "
@@ -150,9 +150,25 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+VERBOSE_HELP = "show details and tracebacks (-vv: the libraries' details too)"
+
+
+def _add_command(
+    group: argparse._SubParsersAction, name: str, **kwargs: Any
+) -> argparse.ArgumentParser:
+    """A command's parser; ``-v`` is accepted after the command's name as well as before."""
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help=VERBOSE_HELP
+    )
+    parser: argparse.ArgumentParser = group.add_parser(name, parents=[verbose], **kwargs)
+    return parser
+
+
 def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The ``digest eval`` group; each stage adds its own ``digest eval STAGE`` here."""
-    group = commands.add_parser(
+    group = _add_command(
+        commands,
         "eval",
         help="score a stage of the pipeline on a labelled set",
         description="Score a stage of the pipeline on a labelled evaluation set.",
@@ -161,7 +177,8 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
         title="stages", required=True, metavar="STAGE", help="the stage to score"
     )
 
-    p = stages.add_parser(
+    p = _add_command(
+        stages,
         "extraction",
         help="score the HTML extractor on a set of pages",
         description=(
@@ -190,7 +207,8 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
 
 
 def _add_sending(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser(
+    p = _add_command(
+        commands,
         "send",
         help="send the built digest to the recipients who do not have it yet",
         description="Send the digest built in PATH (default: out_dir) over SMTP to every "
@@ -214,7 +232,8 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
     _add_config(p)
     p.set_defaults(command=run_send)
 
-    p = commands.add_parser(
+    p = _add_command(
+        commands,
         "run",
         help="build, lint and send: the one command for cron",
         description="Take the run lock, finish an issue a crash left half sent, build a new "
@@ -226,11 +245,17 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
+    p.add_argument(
+        "--no-send",
+        action="store_true",
+        help="make the issue and mark its stories used, but send nothing (a first run over "
+        "a long feed list)",
+    )
     p.set_defaults(command=run_run)
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from digest import sending
+    from digest import runs
 
     config = load_config(args.config)
     path = args.path or config.out_dir
@@ -239,21 +264,18 @@ def run_send(args: argparse.Namespace) -> int:
     if args.dry_run and args.to:
         raise UsageError("--dry-run and --to do not go together")
     if args.dry_run:  # the messages to look at, lint findings or not
-        findings = lint_directory(
-            path, require_unsubscribe=True, unsubscribe_url=config.unsubscribe_url
-        )
+        files, problems, findings = runs.dry_run(config, path, args.outbox)
+        _warn(problems)
         for finding in findings:
             print(f"digest: warning: lint: {finding}", file=sys.stderr)
-        files, problems = sending.dry_run(config, path, args.outbox)
-        _warn(problems)
         where = files[0].parent if files else args.outbox
         print(f"Wrote {len(files)} messages to {where} (dry run: nothing sent or recorded)")
         return 0
     try:
         if args.to:
-            result = sending.send_test(config, args.to, path)
+            result = runs.send_test(config, args.to, path)
         else:
-            result, problems = sending.send(config, path)
+            result, problems = runs.send(config, path)
             _warn(problems)
     except LintError as exc:
         for found in exc.findings:
@@ -263,11 +285,11 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from digest import sending
+    from digest import runs
 
     config = load_config(args.config)
     try:
-        result = sending.run(config, args.date)
+        result = runs.run(config, args.date, send=not args.no_send)
     except LintError as exc:
         _warn(exc.problems)
         for finding in exc.findings:
@@ -279,6 +301,8 @@ def run_run(args: argparse.Namespace) -> int:
     _warn(result.problems)  # even when quiet: cron mails stderr
     if result.nothing_new and args.verbose:
         print("Nothing new since the last digest: nothing sent")
+    if args.no_send and result.issue is not None:
+        print(f"Marked {result.issue.stories} stories as used; nothing sent")
     code = 0
     for send in result.sends:
         code = max(code, _report_send(send, quiet=not args.verbose))
@@ -319,7 +343,8 @@ def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
         ("summaries", run_eval_summaries, "briefs", "reference"),
         ("headlines", run_eval_headlines, "headlines made from the article text", "headline"),
     ):
-        p = evaluations.add_parser(
+        p = _add_command(
+            evaluations,
             name,
             help=f"ROUGE of the {what} against the rows' {reference!r}",
             description=f"ROUGE F1 (rouge-score, stemmed) of the {what} against each row's "
@@ -360,13 +385,13 @@ def _positive(value: str) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from digest.runs import build
+
     config = load_config(args.config)
     progress = FetchProgress(sys.stderr)
     try:
-        result = build(
-            config, today=args.date, out_dir=args.out, preview=args.preview, progress=progress
-        )
-    except (AllSourcesFailedError, NoArticlesError, LintError) as exc:
+        result = build(config, today=args.date, out_dir=args.out, progress=progress)
+    except (AllSourcesFailedError, NoArticlesError) as exc:
         progress.finish()
         _warn(exc.problems)
         raise
@@ -378,9 +403,8 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"digest: warning: lint: {finding}", file=sys.stderr)
     skipped = f", {len(result.problems)} skipped" if result.problems else ""
     failed = f", {len(result.failed)} of {result.sources} sources failed" if result.failed else ""
-    preview = " (preview: nothing recorded)" if args.preview else ""
     print(
-        f"Built {len(result.digest.briefs)} stories{skipped}{failed}{preview}: "
+        f"Built {result.issue.stories} stories{skipped}{failed}: "
         + ", ".join(str(path) for path in result.files)
     )
     return 0
@@ -388,6 +412,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_eval_summaries(args: argparse.Namespace) -> int:
     from digest.evaluate.summaries import evaluate_summaries, load_rows  # rouge: eval only
+    from digest.models import Brief
+    from digest.summarize import stock_sentences, summarize
 
     config = load_config(args.config)
     algorithm = args.algorithm or config.algorithm
@@ -422,6 +448,8 @@ def run_eval_summaries(args: argparse.Namespace) -> int:
 
 def run_eval_headlines(args: argparse.Namespace) -> int:
     from digest.evaluate.summaries import evaluate_headlines, load_rows
+    from digest.models import Article
+    from digest.summarize import summarize
 
     config = load_config(args.config)
     rows = load_rows(args.file, "headline", args.limit)
@@ -474,6 +502,7 @@ class FetchProgress:
 
 def run_eval_extraction(args: argparse.Namespace) -> int:
     from digest.evaluate.extraction import evaluate, prediction_row
+    from digest.outputs import write_atomic
 
     report = evaluate(args.directory, extractor=args.extractor)
     if args.predictions:
@@ -496,6 +525,9 @@ def run_eval_extraction(args: argparse.Namespace) -> int:
 
 
 def run_brief(args: argparse.Namespace) -> int:
+    from digest.ingest import load_file
+    from digest.summarize import summarize
+
     config = load_config(args.config)
     article = load_file(args.path)
     brief = summarize(
@@ -515,6 +547,8 @@ def run_brief(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
+    from digest.lint import lint_directory
+
     config = load_config(args.config)
     path = args.path or config.out_dir
     findings = lint_directory(

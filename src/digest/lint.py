@@ -27,17 +27,49 @@ _TRAILING = ".,;:!?'\")]"  # punctuation after a URL in running text
 _UNSUBSCRIBE = re.compile(r"unsubscribe|opt[ -]?out|abmelden|désinscri|darse de baja", re.I)
 
 CHECKS = ("size", "image-alt", "image-url", "link", "unsubscribe", "parity", "lang", "title")
+# Checks on the issue as a whole: when one fails, the issue cannot go out. The others are
+# about one story's link, image or text, and leaving that story out fixes them.
+ISSUE_WIDE = frozenset({"size", "unsubscribe", "lang", "title"})
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One failed check: which check and what is wrong, in a line."""
+    """One failed check: which check and what is wrong, in a line.
+
+    ``ref`` is the link, image address or headline the finding is about, when it is
+    about one: what ``blame`` looks for in the stories.
+    """
 
     check: str
     message: str
+    ref: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.check}: {self.message}"
+
+
+def blame(findings: Iterable[Finding], items: Sequence[Mapping[str, Any]]) -> dict[int, Finding]:
+    """The stories at fault: item index -> the first finding about that story.
+
+    A finding is a story's when it is not an issue-wide check and its ``ref`` is the
+    story's link, image or headline, or appears in its sentences.
+    """
+    found: dict[int, Finding] = {}
+    for finding in findings:
+        if finding.check in ISSUE_WIDE or not finding.ref:
+            continue
+        for n, item in enumerate(items):
+            if n not in found and _mentions(item, finding.ref):
+                found[n] = finding
+                break
+    return found
+
+
+def _mentions(item: Mapping[str, Any], ref: str) -> bool:
+    ref = " ".join(ref.split())
+    if ref in (item.get("url"), item.get("image"), " ".join(str(item.get("headline")).split())):
+        return True
+    return any(ref in " ".join(str(s).split()) for s in item.get("sentences") or ())
 
 
 @dataclass
@@ -180,15 +212,17 @@ def _check_images(page: _Page) -> Iterable[Finding]:
     for image in page.images:
         src = (image.get("src") or "").strip()
         if not (image.get("alt") or "").strip():
-            yield Finding("image-alt", f"image {src or '(no src)'} has no alt text")
+            yield Finding("image-alt", f"image {src or '(no src)'} has no alt text", src)
         if not src.lower().startswith("https://"):
-            yield Finding("image-url", f"image {src or '(no src)'!r} is not an absolute https URL")
+            message = f"image {src or '(no src)'!r} is not an absolute https URL"
+            yield Finding("image-url", message, src)
 
 
 def _check_links(page: _Page) -> Iterable[Finding]:
     for href, label in page.links:
         if not href.lower().startswith(LINK_SCHEMES):
-            yield Finding("link", f"link {href!r} ({label or 'no text'}) is not an absolute URL")
+            message = f"link {href!r} ({label or 'no text'}) is not an absolute URL"
+            yield Finding("link", message, href)
 
 
 def _check_unsubscribe(page: _Page, required: bool, expected: str | None) -> Iterable[Finding]:
@@ -207,9 +241,9 @@ def _check_parity(page: _Page, text: str, items: Sequence[Mapping[str, Any]]) ->
         url if url in html_links else url.rstrip(_TRAILING) for url in _TEXT_URL.findall(text)
     }
     for href in sorted(html_links - text_links):
-        yield Finding("parity", f"link {href} is in the HTML part but not in the text part")
+        yield Finding("parity", f"link {href} is in the HTML part but not in the text part", href)
     for href in sorted(text_links - html_links):
-        yield Finding("parity", f"link {href} is in the text part but not in the HTML part")
+        yield Finding("parity", f"link {href} is in the text part but not in the HTML part", href)
     linked = " ".join(label for _, label in page.links)
     shown = " ".join("".join(page.text).split())
     flat_text = " ".join(text.split())
@@ -218,7 +252,9 @@ def _check_parity(page: _Page, text: str, items: Sequence[Mapping[str, Any]]) ->
         if not headline:
             continue
         if headline not in flat_text:
-            yield Finding("parity", f"item {n} ({headline!r}) is missing from the text part")
+            message = f"item {n} ({headline!r}) is missing from the text part"
+            yield Finding("parity", message, headline)
         if headline not in (linked if item.get("url") else shown):
             where = "linked headline" if item.get("url") else "headline"
-            yield Finding("parity", f"item {n} ({headline!r}) has no {where} in the HTML part")
+            message = f"item {n} ({headline!r}) has no {where} in the HTML part"
+            yield Finding("parity", message, headline)

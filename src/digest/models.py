@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 WORDS_PER_MINUTE = 230
+
+
+class ItemStatus(StrEnum):
+    """What the store knows of a feed item or local file."""
+
+    NEW = "new"  # seen, not yet in a sent issue
+    USED = "used"  # went out in an issue
+    SKIPPED = "skipped"  # never to be shown (a new feed's back catalogue)
+
+
+class RunStatus(StrEnum):
+    OK = "ok"
+    EMPTY = "empty"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    """One recipient's row in the send ledger."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # the end of the data may have reached the server
+    SENT = "sent"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -27,7 +51,8 @@ class Article:
     image: str | None = None
     section: str | None = None  # the section its source is listed under, if any
     sources: tuple[str, ...] = ()  # every outlet that ran the story, when merged from several
-    ids: tuple[str, ...] = ()  # the state store's keys of the items it stands for (web items)
+    ids: tuple[str, ...] = ()  # the state store's keys of the items it stands for
+    feed: str | None = None  # the feed or page source it came from (web items)
 
 
 @dataclass(frozen=True)
@@ -132,8 +157,29 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class ItemRecord:
+    """What the store remembers of an item: when it was first seen, and its status."""
+
+    first_seen: datetime
+    status: ItemStatus
+
+
+@dataclass(frozen=True)
+class Item:
+    """A feed item or local file as the store remembers it, by its identity ``id``."""
+
+    id: str
+    feed: str  # the feed, page or directory it came from
+    url: str | None = None
+    title: str = ""
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Issue:
-    """A built digest ready to send: what every recipient gets, kept until all have it.
+    """One issue of the newsletter, built and ready to send: the one artifact between
+    building and sending. ``out/`` and the store keep it whole; sending never re-derives
+    any of it from the configuration.
 
     ``id`` is a hash of the content, so the same build always has the same id and a
     resumed send carries on with the very issue that was interrupted.
@@ -146,3 +192,7 @@ class Issue:
     html: str = field(repr=False)
     text: str = field(repr=False)
     stories: int = 0
+    web_html: str | None = field(default=None, repr=False)
+    digest: Digest | None = field(default=None, repr=False)  # None when loaded for sending
+    items: tuple[Item, ...] = ()  # what it uses: marked used when it is sent
+    dropped: tuple[Problem, ...] = ()  # stories left out by a per-story check, and why

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from digest.config import DEFAULT_CONFIG, Config, load_config
 from digest.errors import DigestError
-from digest.pipeline import build
 from digest.render import builtin_templates
+from digest.runs import build
 
 POLL_SECONDS = 0.3
 HEARTBEAT_SECONDS = 15.0
@@ -60,7 +60,7 @@ class Previewer:
         try:
             config = load_config(self.config_path)
             self._watched = stamp_paths(watched_paths(config, self.config_path))
-            result = build(config, today=self.today, out_dir=self.out_dir, preview=True)
+            result = build(config, today=self.today, out_dir=self.out_dir)
         except DigestError as exc:
             if not self._watched:  # at least notice when the configuration is fixed
                 self._watched = stamp_paths([self.config_path or DEFAULT_CONFIG])
@@ -71,12 +71,12 @@ class Previewer:
         else:
             warnings = [str(p) for p in result.problems]
             warnings += [f"lint: {f}" for f in result.findings]
-            email = result.email
+            issue = result.issue
             snapshot = Snapshot(
                 last.version + 1,
-                email.html,
-                email.web_html or email.html,
-                email.text,
+                issue.html,
+                issue.web_html or issue.html,
+                issue.text,
                 warnings=tuple(warnings),
             )
         with self._changed:

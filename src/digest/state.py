@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
-from digest.config import WINDOW
 from digest.errors import AlreadyRunningError, StateError
-from digest.models import Issue
+from digest.models import DeliveryStatus, Issue, Item, ItemRecord, ItemStatus, RunStatus
 
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "lock"
@@ -99,12 +98,6 @@ RUN_LOCK_NAME = "run.lock"
 
 
 @dataclass(frozen=True)
-class ItemRecord:
-    first_seen: datetime
-    status: str  # new (seen, not yet in a digest), used, or skipped (never to be shown)
-
-
-@dataclass(frozen=True)
 class CachedResponse:
     """What a conditional GET needs, and the body to reuse on a 304."""
 
@@ -118,23 +111,14 @@ class CachedResponse:
 
 
 @dataclass(frozen=True)
-class SeenItem:
-    id: str
-    feed: str
-    url: str | None = None
-    title: str = ""
-    published: datetime | None = None
-
-
-@dataclass(frozen=True)
 class RunRecord:
     """Everything one build learned; written in one transaction."""
 
     started: datetime
     finished: datetime
-    status: str
-    seen: tuple[SeenItem, ...] = ()
-    used: tuple[str, ...] = ()  # item ids that went into the digest
+    status: RunStatus
+    seen: tuple[Item, ...] = ()
+    used: tuple[Item, ...] = ()  # the items that went into the issue
     skipped: tuple[str, ...] = ()  # item ids never to show (a new feed's back catalogue)
     feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
     responses: tuple[CachedResponse, ...] = ()
@@ -148,7 +132,7 @@ class Delivery:
 
     recipient: str
     message_id: str
-    status: str  # pending, sending (the end of data may have reached the server), sent, failed
+    status: DeliveryStatus
     attempts: int = 0
     last_error: str | None = None
 
@@ -202,7 +186,7 @@ class Store:
                 "SELECT first_seen, status FROM items WHERE id = ?", (item_id,)
             ).fetchone()
             if row:
-                found[item_id] = ItemRecord(_time(row[0]) or _now(), row[1])
+                found[item_id] = ItemRecord(_time(row[0]) or _now(), ItemStatus(row[1]))
         return found
 
     def used_urls(self, urls: Iterable[str]) -> set[str]:
@@ -238,10 +222,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 [(s.id, s.url, s.feed, s.title, _iso(s.published), started) for s in run.seen],
             )
-            self.db.executemany(
-                "UPDATE items SET status = 'used', run_id = ? WHERE id = ?",
-                [(run_id, item_id) for item_id in run.used],
-            )
+            self._mark_used(run.used, run_id, started)
             self.db.executemany(
                 "UPDATE items SET status = 'skipped' WHERE id = ? AND status = 'new'",
                 [(item_id,) for item_id in run.skipped],
@@ -277,10 +258,28 @@ class Store:
     # the next step on the wire, so a crash loses at most the step in flight.
 
     def add_issue(self, issue: Issue) -> bool:
-        """Keep ``issue`` for sending; False if it was already there (the same build)."""
+        """Keep ``issue`` for sending, and its items as used, in one transaction.
+
+        False if it was already there (the same issue, sent before or half sent).
+        """
         self._writable()
         with self.db:
-            return self._insert_issue(issue)
+            added = self._insert_issue(issue)
+            if added:
+                self._mark_used(issue.items, None, _iso(_now()))
+            return added
+
+    def _mark_used(self, items: Iterable[Item], run_id: int | None, now: str | None) -> None:
+        items = list(items)
+        self.db.executemany(
+            "INSERT INTO items (id, url, feed, title, published, first_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            [(i.id, i.url, i.feed, i.title, _iso(i.published), now) for i in items],
+        )
+        self.db.executemany(
+            "UPDATE items SET status = 'used', run_id = coalesce(?, run_id) WHERE id = ?",
+            [(run_id, i.id) for i in items],
+        )
 
     def _insert_issue(self, issue: Issue) -> bool:
         cursor = self.db.execute(
@@ -324,7 +323,10 @@ class Store:
             " WHERE issue_id = ? ORDER BY rowid",
             (issue_id,),
         )
-        return {row[0]: Delivery(*row) for row in rows}
+        return {
+            recipient: Delivery(recipient, msgid, DeliveryStatus(status), attempts, error)
+            for recipient, msgid, status, attempts, error in rows
+        }
 
     def mark_sending(self, issue_id: str, recipient: str) -> None:
         """The end of the message is about to go: from here the server may accept it."""
@@ -478,102 +480,6 @@ def _migrate(db: sqlite3.Connection) -> None:
         # executescript commits first; the migration and its version bump go together.
         with closing(db.cursor()) as cursor:
             cursor.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
-
-
-# Choosing what is new
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """What selection needs to know of an item."""
-
-    id: str
-    feed: str
-    url: str | None = None
-    published: datetime | None = None
-
-
-def window_start(window: str, now: datetime, last_success: datetime | None) -> datetime | None:
-    """The earliest time a build looks back to; None means no bound."""
-    match = WINDOW.match(window)
-    if match:
-        amount, unit = int(match[1]), match[2]
-        return now - (timedelta(hours=amount) if unit == "h" else timedelta(days=amount))
-    return last_success  # "since-last-run"
-
-
-def select_fresh(
-    candidates: Sequence[Candidate],
-    records: dict[str, ItemRecord],
-    used_urls: set[str],
-    known_feeds: Mapping[str, datetime | None],
-    start: datetime | None,
-    new_feed_items: int,
-) -> tuple[list[int], list[str]]:
-    """The indexes of the candidates a build may use, and the ids to skip for good.
-
-    An item is fresh when no digest used it (by id or by canonical URL) and:
-
-    - seen before: it falls in the window, published since ``start`` (first seen, when
-      undated), or it was first seen in the last run and not used then (so a cut by
-      ``max_items`` does not lose it);
-    - never seen, from a feed read before (``known_feeds``: feed -> its last good read):
-      it is undated, or published since ``start`` or since that read (a post made
-      while the feed was down). One dated earlier, that the feed did not list then, is
-      late: back-dated, or the feed changed its ids. The newest ``new_feed_items`` late
-      items of a feed are fresh, the rest skipped for good, so new ids do not flood;
-    - never seen, from a feed seen for the first time: its newest ``new_feed_items``
-      fresh items; the rest of its back catalogue is skipped for good, whatever the
-      window later.
-    """
-    fresh: list[int] = []
-    late: dict[str, list[int]] = {}  # known feed -> its never-seen items dated before
-    for i, c in enumerate(candidates):
-        record = records.get(c.id)
-        if (record and record.status != "new") or (c.url and c.url in used_urls):
-            continue
-        first_seen = record.first_seen if record else None
-        when = c.published or first_seen
-        if (
-            start is None
-            or when is None
-            or when >= start
-            or (first_seen is not None and first_seen >= start)
-        ):
-            fresh.append(i)
-        elif record is None and c.feed in known_feeds:
-            read = known_feeds[c.feed]
-            if read is not None and when >= read:
-                fresh.append(i)  # posted while the feed could not be read
-            else:
-                late.setdefault(c.feed, []).append(i)
-    # A feed seen for the first time: its newest few fresh items, and nothing else ever.
-    kept = set(fresh)
-    by_feed: dict[str, list[int]] = {}
-    for i, c in enumerate(candidates):
-        if c.feed not in known_feeds:
-            by_feed.setdefault(c.feed, []).append(i)
-    skipped: list[str] = []
-    for members in by_feed.values():
-        newest = sorted(
-            (i for i in members if i in kept), key=lambda i: _newest_first(candidates[i])
-        )
-        admitted = set(newest[:new_feed_items])
-        for i in members:
-            if i not in admitted:
-                kept.discard(i)
-                skipped.append(candidates[i].id)
-    # Late items of a known feed: its newest few, and the rest never (a feed that changed
-    # every id would otherwise send its whole back catalogue again).
-    for members in late.values():
-        members.sort(key=lambda i: _newest_first(candidates[i]))
-        kept.update(members[:new_feed_items])
-        skipped.extend(candidates[i].id for i in members[new_feed_items:])
-    return sorted(kept), skipped
-
-
-def _newest_first(c: Candidate) -> tuple[int, float]:
-    return (0, -c.published.timestamp()) if c.published else (1, 0.0)
 
 
 def _now() -> datetime:

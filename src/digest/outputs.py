@@ -1,0 +1,144 @@
+"""The output directory: an issue written whole, and read back for sending exactly as built.
+
+``digest.html`` and ``digest.txt`` are the email's parts; ``digest.json`` is the digest as
+data plus what sending needs (the issue's id and subject, the items it uses); the web
+version goes to ``web/YYYY-MM-DD.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from digest.errors import DigestError, InputError
+from digest.models import Issue, Item
+
+PARTS = ("digest.json", "digest.html", "digest.txt")
+
+
+def write_issue(issue: Issue, out_dir: Path) -> tuple[Path, ...]:
+    """Write the issue's parts, its data and its web version to ``out_dir``.
+
+    Each file appears whole or not at all, and all are written before any replaces its
+    old version, so a failure leaves the last issue as it was.
+    """
+    outputs = {}
+    if issue.web_html is not None:  # first: a new path, the likeliest to fail
+        outputs[f"web/{issue.date.isoformat()}.html"] = issue.web_html
+    outputs["digest.html"] = issue.html
+    outputs["digest.txt"] = issue.text
+    outputs["digest.json"] = json.dumps(issue_data(issue), ensure_ascii=False, indent=2) + "\n"
+    try:
+        for name in outputs:
+            (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic_all({out_dir / name: content for name, content in outputs.items()})
+    except OSError as exc:
+        raise DigestError(f"{out_dir}: cannot write the digest: {exc.strerror or exc}") from exc
+    return tuple(out_dir / name for name in sorted(outputs, key=lambda n: n.startswith("web/")))
+
+
+def issue_data(issue: Issue) -> dict[str, Any]:
+    """digest.json: the digest's own data, then what sending needs."""
+    data = issue.digest.to_dict() if issue.digest else {"title": issue.title}
+    return {
+        **data,
+        "date": issue.date.isoformat(),
+        "id": issue.id,
+        "subject": issue.subject,
+        "used": [_item_data(item) for item in issue.items],
+    }
+
+
+def load_issue(out_dir: Path) -> Issue:
+    """The issue built in ``out_dir``, exactly as built: its id, subject, parts and items."""
+    parts = {}
+    for name in PARTS:
+        try:
+            parts[name] = (out_dir / name).read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise InputError(str(out_dir / name), "not found; run `digest build` first") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(str(out_dir / name), f"cannot be read: {exc}") from exc
+    where = str(out_dir / "digest.json")
+    try:
+        data = json.loads(parts["digest.json"])
+        return Issue(
+            id=str(data["id"]),
+            title=str(data["title"]),
+            date=date.fromisoformat(data["date"]),
+            subject=str(data["subject"]),
+            html=parts["digest.html"],
+            text=parts["digest.txt"],
+            stories=len(data.get("items") or ()),
+            items=tuple(_item(row) for row in data.get("used") or ()),
+        )
+    except KeyError as exc:
+        raise InputError(where, f"no {exc} in it; run `digest build` again") from exc
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InputError(where, f"not a digest: {exc}") from exc
+
+
+def _item_data(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "feed": item.feed,
+        "url": item.url,
+        "title": item.title,
+        "published": item.published.isoformat() if item.published else None,
+    }
+
+
+def _item(row: Mapping[str, Any]) -> Item:
+    published = row.get("published")
+    return Item(
+        id=str(row["id"]),
+        feed=str(row["feed"]),
+        url=row.get("url"),
+        title=str(row.get("title") or ""),
+        published=datetime.fromisoformat(published) if published else None,
+    )
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename it over."""
+    write_atomic_all({path: content})
+
+
+def write_atomic_all(files: Mapping[Path, str]) -> None:
+    """Write every file to a temporary beside it, flushed to disk; then rename them all.
+
+    Nothing is replaced until everything is written: the renames are the only window
+    in which old and new files stand side by side.
+    """
+    staged: dict[Path, str] = {}
+    try:
+        for path, content in files.items():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged[path] = tmp
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                os.fchmod(file.fileno(), 0o666 & ~_UMASK)  # mkstemp makes files private
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+        for path, tmp in staged.items():
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp in staged.values():
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_umask() -> int:
+    # Setting the umask is the only way to read it; done once, at import, before any
+    # thread (the preview server's) can create files meanwhile.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()

@@ -1,0 +1,478 @@
+"""The runs: everything with side effects, around the pure ``make_issue``.
+
+- ``build``: the next issue, written to ``out/``; records nothing (building is free).
+- ``run``: what cron calls: lock, finish a half-sent issue, collect, make the issue,
+  write it, record it with what it used, send it.
+- ``send``: the issue built in ``out/``, exactly as built, to those who lack it.
+- ``send_test`` and ``dry_run``: one copy to one address, or .eml files; record nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from digest.config import Config, Source
+from digest.deliver import (
+    Composer,
+    Letter,
+    Outcome,
+    check_address,
+    check_headers,
+    deliver,
+    fresh_message_id,
+    message_id,
+    read_recipients,
+    write_outbox,
+)
+from digest.errors import AllSourcesFailedError, ConfigError, LintError, NoArticlesError
+from digest.ingest import collect_articles
+from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
+from digest.ingest.fresh import Candidate, select_fresh, window_start
+from digest.ingest.web import complete_items, newest_per_source, read_sources
+from digest.lint import Finding
+from digest.models import (
+    Article,
+    DeliveryStatus,
+    Issue,
+    Item,
+    ItemStatus,
+    Problem,
+    RunStatus,
+)
+from digest.outputs import load_issue, write_issue
+from digest.pipeline import issue_findings, items_of, make_issue
+from digest.state import CachedResponse, RunRecord, Store, lock_run, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What the sources gave: articles, problems, and what the store should learn."""
+
+    articles: list[Article]
+    problems: list[Problem]
+    failed: list[str]  # the sources that failed
+    sources: int  # feeds, pages and directories read
+    run: RunRecord
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    issue: Issue
+    problems: tuple[Problem, ...]  # skipped inputs and stories left out
+    files: tuple[Path, ...]
+    sources: int = 0  # feeds, pages and directories read (an OPML file counts its feeds)
+    failed: tuple[str, ...] = ()  # those that failed
+    findings: tuple[Finding, ...] = ()  # what would stop the issue from being sent
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """One issue's sending in this run; ``stopped`` says why it ended early, if it did."""
+
+    issue: Issue
+    recipients: int  # the recipients configured now
+    sent: tuple[str, ...] = ()  # sent in this run
+    before: int = 0  # already sent by an earlier run
+    failed: tuple[Outcome, ...] = ()  # refused for good (5xx), in this run
+    deferred: tuple[Outcome, ...] = ()  # temporary failures: left for the next run
+    stopped: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None and not self.deferred
+
+
+@dataclass(frozen=True)
+class RunResult:
+    sends: tuple[SendResult, ...] = ()
+    problems: tuple[Problem, ...] = ()  # bad recipients, sources that failed, stories left out
+    nothing_new: bool = False
+    issue: Issue | None = None  # the issue this run made, if it made one
+    sources: int = 0  # feeds, pages and directories read
+    failed: tuple[str, ...] = ()  # those that failed
+
+
+# The runs
+
+
+def build(
+    config: Config,
+    today: date | None = None,
+    out_dir: Path | None = None,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    fetch_options: FetchOptions = DEFAULT_OPTIONS,
+) -> BuildResult:
+    """The next issue, written to ``out_dir``; the store is only read, never written."""
+    now = now or datetime.now(UTC)
+    with open_store(config.state_dir, preview=True) as store:
+        found = collect(config, store, now, progress, fetch_options)
+    _check_found(config, found)
+    issue = make_issue(config, found.articles, today or date.today())
+    files = write_issue(issue, out_dir or config.out_dir)
+    return BuildResult(
+        issue,
+        (*found.problems, *issue.dropped),
+        files,
+        found.sources,
+        tuple(found.failed),
+        tuple(issue_findings(config, issue)),
+    )
+
+
+def run(
+    config: Config,
+    today: date | None = None,
+    *,
+    send: bool = True,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    fetch_options: FetchOptions = DEFAULT_OPTIONS,
+) -> RunResult:
+    """Finish any half-sent issue, then make, record and send a new one.
+
+    With ``send`` False (``digest run --no-send``) the issue is written and its stories
+    recorded as used, and nothing is sent: a first run over a long feed list.
+    """
+    addresses: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    if send:
+        if not config.send.host:
+            raise ConfigError("SMTP_HOST is not set: no server to send through")
+        addresses, problems = recipients(config)
+    now = now or datetime.now(UTC)
+    sends: list[SendResult] = []
+    with closing(lock_run(config.state_dir)), open_store(config.state_dir) as store:
+        if send:
+            sends, abandoned = _finish_unsent(config, store, addresses)
+            problems += abandoned
+            if sends and sends[-1].stopped:  # the server is out of reach: make nothing new
+                return RunResult(tuple(sends), problems)
+        found = collect(config, store, now, progress, fetch_options)
+        problems += tuple(found.problems)
+        try:
+            _check_found(config, found)
+        except AllSourcesFailedError:
+            store.record_run(replace(found.run, status=RunStatus.FAILED, problems=len(problems)))
+            raise
+        except NoArticlesError:
+            store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
+            return RunResult(tuple(sends), problems, True, None, found.sources, (*found.failed,))
+        try:
+            issue = make_issue(config, found.articles, today or date.today())
+        except NoArticlesError as exc:  # every story failed a check
+            store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
+            problems += exc.problems
+            return RunResult(tuple(sends), problems, True, None, found.sources, (*found.failed,))
+        problems += issue.dropped
+        if send:
+            if findings := issue_findings(config, issue):
+                # Nothing recorded: the stories stay new for the run after the fix.
+                raise LintError("the issue failed lint and was not sent", tuple(findings), problems)
+            # Headers checked before anything is recorded: a bad one must not leave an
+            # issue in the store that every later run would fail on.
+            Composer(letter(issue, config))
+        write_issue(issue, config.out_dir)
+        store.record_run(
+            replace(
+                found.run,
+                status=RunStatus.OK,
+                finished=datetime.now(UTC),
+                problems=len(problems),
+                used=issue.items,
+                issue=issue if send else None,
+            )
+        )
+        if send:
+            sends.append(send_issue(issue, config, store, addresses))
+        return RunResult(tuple(sends), problems, False, issue, found.sources, (*found.failed,))
+
+
+def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple[Problem, ...]]:
+    """Send the issue built in ``out_dir``, exactly as built, to those who lack it."""
+    issue = _sendable(config, out_dir or config.out_dir)
+    addresses, problems = recipients(config)
+    with closing(lock_run(config.state_dir)), open_store(config.state_dir) as store:
+        return send_issue(issue, config, store, addresses), problems
+
+
+def send_test(config: Config, address: str, out_dir: Path | None = None) -> SendResult:
+    """One copy of the built issue to ``address``, with a fresh Message-ID; records nothing."""
+    address = check_address(address, "--to")
+    issue = _sendable(config, out_dir or config.out_dir)
+    composer = Composer(letter(issue, config))
+    report = deliver(composer, [(address, fresh_message_id(composer.sender))], config.send)
+    return SendResult(
+        issue,
+        1,
+        tuple(o.recipient for o in report.with_status("sent")),
+        failed=report.with_status("failed"),
+        deferred=report.with_status("deferred"),
+        stopped=report.stopped,
+    )
+
+
+def dry_run(
+    config: Config, out_dir: Path | None = None, outbox: Path | None = None
+) -> tuple[list[Path], tuple[Problem, ...], tuple[Finding, ...]]:
+    """Write each recipient's message as an .eml file; send and record nothing."""
+    out_dir = out_dir or config.out_dir
+    issue = load_issue(out_dir)
+    addresses, problems = recipients(config)
+    composer = Composer(letter(issue, config))
+    planned = [(a, message_id(issue, a, composer.sender)) for a in addresses]
+    files = write_outbox(composer, planned, outbox or out_dir / "outbox")
+    return files, problems, tuple(issue_findings(config, issue))
+
+
+# Collecting
+
+
+def collect(
+    config: Config,
+    store: Store,
+    now: datetime,
+    progress: Progress | None = None,
+    fetch_options: FetchOptions = DEFAULT_OPTIONS,
+) -> Collected:
+    """Articles from every source that no sent issue used; feed and page items only when
+    the freshness rule says they are new."""
+    local_sources = [s for s in config.sources if s.path is not None]
+    web_sources = [s for s in config.sources if s.path is None]
+    ingested = collect_articles(local_sources)
+    articles, problems = _unused(list(ingested.articles), store), list(ingested.problems)
+    failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
+    seen = tuple(item for article in articles for item in items_of(article))
+    run = RunRecord(started=now, finished=now, status=RunStatus.OK, seen=seen)
+    sources = len(local_sources)
+    if web_sources:
+        web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
+        run = replace(web_run, seen=seen + web_run.seen)
+        articles += web.articles
+        problems += web.problems
+        failed += web.failed
+        sources += web.sources
+    return Collected(articles, problems, failed, sources, run)
+
+
+def _check_found(config: Config, found: Collected) -> None:
+    web = any(source.path is None for source in config.sources)
+    if web and found.failed and len(found.failed) == found.sources:
+        raise AllSourcesFailedError(f"all {found.sources} sources failed", tuple(found.problems))
+    if not found.articles:
+        where = ", ".join(s.location for s in config.sources)
+        new = "new " if web else ""
+        raise NoArticlesError(f"no {new}usable article found in {where}", tuple(found.problems))
+
+
+def _unused(articles: list[Article], store: Store) -> list[Article]:
+    """The local articles no sent issue used: a file goes out once."""
+    records = store.items(key for a in articles for key in a.ids)
+    used = {key for key, record in records.items() if record.status == ItemStatus.USED}
+    return [a for a in articles if not used.intersection(a.ids)]
+
+
+@dataclass(frozen=True)
+class _Web:
+    articles: list[Article]
+    problems: list[Problem]
+    failed: tuple[str, ...]
+    sources: int
+
+
+def _collect_web(
+    config: Config,
+    sources: Sequence[Source],
+    store: Store,
+    now: datetime,
+    progress: Progress | None,
+    options: FetchOptions,
+) -> tuple[_Web, RunRecord]:
+    """Fetch the feeds and pages, keep what the store says is new, complete the teasers."""
+    read = read_sources(sources, lambda url: _response(store, url), options, progress)
+    by_id = {item.article.ids[0]: item for item in read.items}
+    candidates = [
+        Candidate(i.article.ids[0], i.location, i.article.url, i.article.published)
+        for i in read.items
+    ]
+    fresh, skipped = select_fresh(
+        candidates,
+        store.items(c.id for c in candidates),
+        store.used_urls(c.url for c in candidates if c.url),
+        store.known_feeds(),
+        window_start(config.window, now, store.last_success()),
+        config.new_feed_items,
+    )
+    chosen = newest_per_source([by_id[c.id] for c in fresh])
+    # The pages items link to are chosen by whoever writes the feed, not by the user.
+    page_options = replace(options, private=options.private and config.fetch_private)
+    articles, page_problems = complete_items(chosen, page_options, progress)
+    feeds = {item.article.ids[0]: item.location for item in chosen}
+    run = RunRecord(
+        started=now,
+        finished=now,
+        status=RunStatus.OK,
+        seen=tuple(
+            Item(c.id, c.feed, c.url, by_id[c.id].article.title, c.published) for c in candidates
+        ),
+        skipped=tuple(skipped),
+        feeds_ok=read.ok,
+        responses=tuple(
+            CachedResponse(
+                r.url, r.final_url, r.body, r.content_type, r.charset, r.etag, r.last_modified
+            )
+            for r in read.responses
+        ),
+    )
+    web = _Web(
+        [replace(a, feed=feeds.get(a.ids[0]) if a.ids else None) for a in articles],
+        [*read.problems, *page_problems],
+        read.failed,
+        len(read.ok) + len(read.failed),
+    )
+    return web, run
+
+
+def _response(store: Store, url: str) -> Response | None:
+    cached = store.cached([url]).get(url)
+    if cached is None:
+        return None
+    return Response(
+        url=cached.url,
+        final_url=cached.final_url,
+        status=200,
+        body=cached.body,
+        content_type=cached.content_type,
+        charset=cached.charset,
+        etag=cached.etag,
+        last_modified=cached.last_modified,
+    )
+
+
+# Sending
+
+
+def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """The valid recipients; ConfigError when there are none, or no sender."""
+    if not config.send.sender:
+        raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
+    check_address(config.send.sender, "DIGEST_FROM")
+    found, problems = read_recipients(config.send)
+    if not found:
+        where = " and ".join(
+            name
+            for name, value in (
+                ("DIGEST_TO", config.send.to),
+                ("DIGEST_RECIPIENTS_FILE", config.send.recipients_file),
+            )
+            if value
+        )
+        raise ConfigError(
+            f"no valid recipient in {where}"
+            if where
+            else "no recipients: set DIGEST_TO or DIGEST_RECIPIENTS_FILE"
+        )
+    return found, problems
+
+
+def letter(issue: Issue, config: Config) -> Letter:
+    """What every copy of ``issue`` shares, from the configuration."""
+    sender = config.send.sender
+    if not sender:
+        raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
+    return Letter(
+        issue,
+        sender,
+        list_id=config.send.list_id,
+        unsubscribe_url=config.unsubscribe_url,
+        unsubscribe_mailto=config.send.unsubscribe_mailto,
+    )
+
+
+class _Ledger:
+    """The deliverer's journal, written to the send ledger as each step happens."""
+
+    def __init__(self, store: Store, issue_id: str) -> None:
+        self.store = store
+        self.issue_id = issue_id
+
+    def sending(self, recipient: str) -> None:
+        self.store.mark_sending(self.issue_id, recipient)
+
+    def done(self, outcome: Outcome) -> None:
+        issue, who, tries, error = self.issue_id, outcome.recipient, outcome.attempts, outcome.error
+        if outcome.status == "sent":
+            self.store.mark_sent(issue, who, tries)
+        elif outcome.status == "failed":
+            self.store.mark_failed(issue, who, error or "", tries)
+        else:
+            self.store.mark_deferred(issue, who, error or "", tries)
+
+
+def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[str]) -> SendResult:
+    """Send ``issue`` to each of ``addresses`` the ledger does not show as sent or failed.
+
+    The issue and its items (as used) are recorded first; a recipient left "sending" by a
+    crash is sent again, with the same Message-ID.
+    """
+    composer = Composer(letter(issue, config))
+    store.add_issue(issue)
+    store.plan_deliveries(issue.id, [(a, message_id(issue, a, composer.sender)) for a in addresses])
+    ledger = store.deliveries(issue.id)
+    open_rows = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    todo = [(a, ledger[a].message_id) for a in addresses if ledger[a].status in open_rows]
+    before = sum(1 for a in addresses if ledger[a].status == DeliveryStatus.SENT)
+    if not todo:
+        result = SendResult(issue, len(addresses), before=before)
+    else:
+        report = deliver(composer, todo, config.send, _Ledger(store, issue.id))
+        result = SendResult(
+            issue,
+            len(addresses),
+            tuple(o.recipient for o in report.with_status("sent")),
+            before,
+            report.with_status("failed"),
+            report.with_status("deferred"),
+            report.stopped,
+        )
+    if result.complete:
+        store.finish_issue(issue.id)
+    return result
+
+
+def _finish_unsent(
+    config: Config, store: Store, addresses: Sequence[str]
+) -> tuple[list[SendResult], tuple[Problem, ...]]:
+    """Send the issues a crash or an unreachable server left half sent, oldest first."""
+    sends: list[SendResult] = []
+    problems: tuple[Problem, ...] = ()
+    for issue in store.unfinished_issues():
+        try:
+            check_headers(issue)
+        except ConfigError as exc:
+            # The stored issue itself can never be sent (an older digest kept it
+            # unchecked): give it up, or every later run would fail on it.
+            store.finish_issue(issue.id)
+            problems += (Problem(f"the issue of {issue.date}", f"abandoned: {exc}"),)
+            continue
+        log.info("finishing the issue of %s (%s)", issue.date, issue.id)
+        sends.append(send_issue(issue, config, store, addresses))
+        if sends[-1].stopped:
+            break
+    return sends, problems
+
+
+def _sendable(config: Config, out_dir: Path) -> Issue:
+    """The issue in ``out_dir``, if nothing issue-wide stops it from going out."""
+    issue = load_issue(out_dir)
+    if findings := issue_findings(config, issue):
+        raise LintError(f"{out_dir}: the digest failed lint and was not sent", tuple(findings))
+    return issue
