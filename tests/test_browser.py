@@ -255,12 +255,16 @@ def wait_for_text(page, frame_id: str, text: str, seconds: float = 15) -> None:
 
 def test_preview_shows_mobile_desktop_and_text_side_by_side(browser, preview):
     address, _ = preview
-    page = open_page(browser, 1900)
+    page = open_page(browser, 1440)  # a laptop: all three fit, none off screen
     page.goto(address)
     wait_for_text(page, "mobile", "The first story of the preview")
     wait_for_text(page, "desktop", "Footer version one")
-    assert page.locator("#mobile").bounding_box()["width"] == pytest.approx(377, abs=2)
-    assert page.locator("#desktop").bounding_box()["width"] == pytest.approx(1202, abs=2)
+    boxes = {
+        name: page.locator(f"#{name}").bounding_box() for name in ("mobile", "desktop", "text")
+    }
+    assert boxes["mobile"]["width"] == pytest.approx(377, abs=2)
+    assert boxes["desktop"]["width"] >= 600  # above the email's mobile breakpoint
+    assert all(box["x"] + box["width"] <= 1440 for box in boxes.values())
     mobile = page.frame_locator("#mobile").locator("html")
     assert mobile.evaluate("() => document.documentElement.scrollWidth") <= 375
     page.wait_for_function("document.getElementById('text').textContent.includes('1. The first')")
@@ -270,6 +274,8 @@ def test_preview_shows_mobile_desktop_and_text_side_by_side(browser, preview):
     assert page.locator("#text").is_visible() and not page.locator("#mobile").is_visible()
     page.get_by_role("button", name="Mobile 375").click()
     assert page.locator("#mobile").is_visible() and not page.locator("#desktop").is_visible()
+    page.get_by_role("button", name="Desktop 1200").click()
+    assert page.locator("#desktop").bounding_box()["width"] == pytest.approx(1202, abs=2)
     page.close()
 
 

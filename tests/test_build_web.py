@@ -240,3 +240,75 @@ def test_cli_exits_6_when_every_source_fails(web, tmp_path):
     assert len(lines) == 3 and lines[-1].startswith("digest: error: all 2 sources failed")
     assert all(line.startswith("digest: warning: http://127.0.0.1:") for line in lines[:2])
     assert "Traceback" not in result.stderr
+
+
+def test_a_failing_feed_is_reported_once_then_summed_up_and_digest_sources_has_its_error(
+    web, tmp_path
+):
+    now = datetime.now(UTC)  # the command runs today
+    write_feed(web.root, "harbour", [0, 1], now - timedelta(hours=3))
+    broken = web.url("status/500")
+    (tmp_path / "digest.toml").write_text(
+        '[digest]\nfetch_private = true\nwindow = "30d"\n\n'
+        f'[[sources]]\nfeed = "{broken}"\n\n'
+        f'[[sources]]\nfeed = "{web.url("harbour.xml")}"\nname = "Harbour"\n'
+    )
+    first = run_digest("run", "--no-send", "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["issue"]["stories"] == 2 and report["sent"] is False
+    assert report["failed"] == [broken] and report["sources"] == 2
+    # A failure already reported is summed up, not repeated, in the next cron mail.
+    write_feed(web.root, "harbour", [2, 0, 1], now - timedelta(hours=2))
+    second = run_digest("run", "--no-send", cwd=tmp_path)
+    assert second.returncode == 0
+    lines = second.stderr.splitlines()
+    assert (
+        "digest: warning: 1 of 2 sources still failing (see `digest sources`; -v shows each)"
+        in lines
+    )
+    assert not any(broken in line for line in lines)
+    assert f"{broken}: HTTP 500" in run_digest("run", "--no-send", "-v", cwd=tmp_path).stderr
+    listed = run_digest("sources", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    by_source = {row["source"]: row for row in json.loads(listed.stdout)}
+    assert by_source[broken]["last_error"] == "HTTP 500 Internal Server Error"
+    assert by_source[broken]["failures"] == 3 and by_source[broken]["last_ok"] is None
+    harbour = by_source[web.url("harbour.xml")]
+    assert harbour["last_error"] is None and harbour["last_ok"] is not None
+    assert (harbour["seen"], harbour["used"], harbour["name"]) == (3, 3, "Harbour")
+    table = run_digest("sources", cwd=tmp_path).stdout.splitlines()
+    assert table[0].split() == ["SOURCE", "LAST", "OK", "SEEN", "USED", "LAST", "ERROR"]
+    assert any(line.startswith(broken) and "(3 runs in a row)" in line for line in table)
+
+
+def test_build_json_says_what_was_built_and_what_failed(web, tmp_path):
+    (tmp_path / "digest.toml").write_text(
+        "[digest]\nfetch_private = true\n\n"
+        f'[[sources]]\nfeed = "{web.url("status/404")}"\n\n'
+        f'[[sources]]\nfeed = "{web.url("rss10.rdf")}"\n'
+    )
+    result = run_digest("build", "--json", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    report = json.loads(result.stdout)
+    assert report["issue"]["stories"] == 1 and len(report["issue"]["id"]) == 32
+    assert report["failed"] == [web.url("status/404")]
+    assert report["problems"] == [
+        {"origin": web.url("status/404"), "message": "HTTP 404 Not Found"}
+    ]
+    assert {"digest.html", "digest.json", "digest.txt"} <= {Path(f).name for f in report["files"]}
+
+
+def test_an_opml_list_can_be_a_url(web, tmp_path):
+    (tmp_path / "digest.toml").write_text(
+        "[digest]\nfetch_private = true\n\n"
+        f'[[sources]]\nopml = "{web.url("feeds.opml")}"\n\n'
+        f'[[sources]]\nopml = "{web.url("status/404")}"\n'
+    )
+    result = run_digest("build", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    # Two feeds of the list read, its dead feed and the missing list each one problem.
+    assert report["sources"] == 4
+    assert sorted(report["failed"]) == [web.url("status/404"), web.url("status/410")]
+    assert report["issue"]["stories"] >= 3

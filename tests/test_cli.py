@@ -2,7 +2,9 @@
 
 import argparse
 import json
+import signal
 import subprocess
+import sys
 
 import pytest
 
@@ -73,6 +75,14 @@ def test_build_with_no_usable_article_still_names_each_skipped_file(tmp_path):
     assert error.startswith("digest: error: no usable article")
     assert len(warnings) == 2 and all(w.startswith("digest: warning:") for w in warnings)
     assert "empty.md" in warnings[0] and "latin1.txt" in warnings[1]
+
+
+def test_a_missing_content_directory_is_a_configuration_error(tmp_path):
+    (tmp_path / "digest.toml").write_text('[[sources]]\npath = "contnet"\n')
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("digest: error:")
+    assert "contnet: content directory not found" in result.stderr
 
 
 def test_build_with_a_broken_configuration_exits_3(tmp_path):
@@ -146,3 +156,59 @@ def test_a_dotenv_that_is_not_utf8_is_a_configuration_error(tmp_path):
 
 def test_preview_on_an_impossible_port_is_one_line():
     assert_one_line_error(run("preview", "--port", "99999"), 1)
+
+
+def test_a_usage_error_shows_the_commands_own_usage():
+    result = run("build", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: digest build") and "--bogus" in result.stderr
+
+
+def test_verbose_is_accepted_after_the_command_and_keeps_to_our_own_lines(tmp_path):
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "empty.txt").write_text("")
+    for args in (("-v", "build"), ("build", "-v")):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 5 and "Traceback" in result.stderr  # -v shows it
+    assert "Traceback" not in run("build", cwd=tmp_path).stderr
+
+
+def test_an_unknown_setting_suggests_the_one_meant(tmp_path):
+    (tmp_path / "digest.toml").write_text('[digest]\ntitel = "Weekly"\n')
+    result = run("build", cwd=tmp_path)
+    assert_one_line_error(result, 3)
+    assert "unknown setting 'titel' (did you mean 'title'?)" in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly(articles_dir):
+    # `digest brief ... --json | head -c 1`: the reader goes away before the output ends.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "brief", str(articles_dir / "school-meals.txt"), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # nothing reads: the first write fails with EPIPE
+    assert process.wait(timeout=60) == 128 + signal.SIGPIPE
+    assert process.stderr.read() == b""
+
+
+def test_a_preview_stopped_with_sigterm_removes_its_temporary_build(tmp_path, articles_dir):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    (tmp_path / "digest.toml").write_text(f'[[sources]]\npath = "{articles_dir}"\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "preview", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(scratch)},
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("Previewing at http://127.0.0.1:")
+    assert next(p.name for p in scratch.iterdir()).startswith("digest-preview-")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert list(scratch.iterdir()) == []

@@ -1,6 +1,7 @@
 """`digest run` as cron runs it: a real process against a real SMTP server, killed and
 run again, run twice at once."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -29,6 +30,8 @@ def site(tmp_path, articles_dir):
 
 
 def start_run(site: Path, server, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`digest run ARGS` (or the command in COMMAND) in ``site``, sending to ``server``."""
+    command = env.pop("COMMAND", "run").split()
     environment = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(site),
@@ -38,7 +41,7 @@ def start_run(site: Path, server, *args: str, **env: str) -> subprocess.Popen[st
         **env,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "digest", "run", *args],
+        [sys.executable, "-m", "digest", *command, *args],
         cwd=site,
         env=environment,
         stdout=subprocess.PIPE,
@@ -254,6 +257,23 @@ def test_send_dry_run_and_send_from_the_command_line(site, smtp):
     sent = digest("send")
     assert sent.returncode == 0 and "to 1 of 1 recipients" in sent.stdout, sent.stderr
     assert smtp.mailbox.by_recipient() == {"a@example.com": 1}
+    env["DIGEST_TO"] = "a@example.com, b@example.com"
+    again = digest("send", "--json")
+    assert again.returncode == 0, again.stderr
+    (report,) = json.loads(again.stdout)["sends"]
+    assert report["sent"] == ["b@example.com"] and report["before"] == 1
+    assert report["recipients"] == 2 and report["failed"] == [] and report["stopped"] is None
+
+
+def test_a_test_copy_after_a_refused_login_says_so_and_claims_nothing(site, smtp):
+    env = {**smtp.env(), "SMTP_PASSWORD": "wrong"}
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "build"], cwd=site, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    code, out, err = finish(start_run(site, smtp, **env, COMMAND="send --to t@example.com"))
+    assert code == 9 and out == "" and "nobody" not in err, err
+    assert err.startswith("digest: error:") and smtp.mailbox.received == []
 
 
 def issue_rows(site: Path) -> list[tuple[str, str | None]]:
@@ -302,13 +322,16 @@ def test_an_issue_that_can_never_be_sent_is_abandoned_and_the_run_goes_on(site, 
     assert (code, err) == (0, "")
 
 
-def test_a_misspelled_source_directory_is_a_warning_on_every_run(site, smtp, articles_dir):
+def test_a_misspelled_source_directory_is_a_configuration_error_on_every_run(
+    site, smtp, articles_dir
+):
     config = site / "digest.toml"
     config.write_text(config.read_text().replace(str(articles_dir), str(site / "contnet")))
     for _ in range(2):
         code, out, err = finish(start_run(site, smtp))
-        assert (code, out) == (0, "")
-        assert err.startswith("digest: warning:") and "contnet" in err and "not found" in err
+        assert (code, out) == (3, "")
+        assert err.splitlines()[-1].startswith("digest: error:") and "contnet" in err
+        assert "not found" in err
     assert smtp.mailbox.received == []
 
 

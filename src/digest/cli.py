@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -31,15 +33,18 @@ from digest.errors import (
 # Each command imports the stages it needs when it runs: `digest --help` and the
 # commands that do not summarize never pay for sumy, trafilatura or numpy.
 if TYPE_CHECKING:
-    from digest.models import Article, Brief
-    from digest.runs import SendResult
+    from digest.lint import Finding
+    from digest.models import Article, Brief, Issue, Problem
+    from digest.runs import SendResult, SourceStatus
 
 log = logging.getLogger("digest")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's usage, not the top level's
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # -v: our own details and tracebacks; -vv: the libraries' too (HTTP and all).
     logging.basicConfig(
         level=logging.DEBUG if args.verbose > 1 else logging.WARNING,
@@ -48,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         logging.getLogger("digest").setLevel(logging.DEBUG)
     try:
-        return int(args.command(args) or 0)
+        code = int(args.command(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return code
     except DigestError as exc:
         if args.verbose:
             log.exception("details")
@@ -58,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`digest brief ... | head`): stop quietly, as Unix tools do.
+        # Python would complain again when it flushes stdout at exit; point it elsewhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except Exception as exc:
         # A bug, not a user's mistake: still one line for cron, the traceback with -v.
         if args.verbose:
@@ -89,6 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="issue date (default: today)"
     )
+    p.add_argument("--json", action="store_true", help="print what happened as JSON")
     p.set_defaults(command=run_build)
 
     p = _add_command(
@@ -145,6 +158,18 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(command=run_preview)
 
+    p = _add_command(
+        commands,
+        "sources",
+        help="list the sources with their last fetch, last error, items seen and used",
+        description="List every configured source (each feed of an OPML list) with what the "
+        "state store knows: when it was last read without error, its last error, and how "
+        "many of its items were seen and used. Only `digest run` and `digest send` record.",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_config(p)
+    p.set_defaults(command=run_sources)
+
     add_eval_commands(commands)
     _add_sending(commands)
     return parser
@@ -162,6 +187,7 @@ def _add_command(
         "-v", "--verbose", action="count", default=argparse.SUPPRESS, help=VERBOSE_HELP
     )
     parser: argparse.ArgumentParser = group.add_parser(name, parents=[verbose], **kwargs)
+    parser.set_defaults(parser=parser)
     return parser
 
 
@@ -230,6 +256,7 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
         help="send one test copy to ADDR only; record nothing (it must pass lint too)",
     )
     _add_config(p)
+    p.add_argument("--json", action="store_true", help="print what happened as JSON")
     p.set_defaults(command=run_send)
 
     p = _add_command(
@@ -251,6 +278,7 @@ def _add_sending(commands: argparse._SubParsersAction) -> None:
         help="make the issue and mark its stories used, but send nothing (a first run over "
         "a long feed list)",
     )
+    p.add_argument("--json", action="store_true", help="print what happened as JSON")
     p.set_defaults(command=run_run)
 
 
@@ -265,23 +293,36 @@ def run_send(args: argparse.Namespace) -> int:
         raise UsageError("--dry-run and --to do not go together")
     if args.dry_run:  # the messages to look at, lint findings or not
         files, problems, findings = runs.dry_run(config, path, args.outbox)
+        where = files[0].parent if files else args.outbox
+        if args.json:
+            _print_json(
+                {
+                    "outbox": str(where),
+                    "files": [str(f) for f in files],
+                    "problems": [_problem(p) for p in problems],
+                    "findings": [_finding(f) for f in findings],
+                }
+            )
+            return 0
         _warn(problems)
         for finding in findings:
             print(f"digest: warning: lint: {finding}", file=sys.stderr)
-        where = files[0].parent if files else args.outbox
         print(f"Wrote {len(files)} messages to {where} (dry run: nothing sent or recorded)")
         return 0
     try:
         if args.to:
-            result = runs.send_test(config, args.to, path)
+            result, problems = runs.send_test(config, args.to, path), ()
         else:
             result, problems = runs.send(config, path)
-            _warn(problems)
     except LintError as exc:
         for found in exc.findings:
             print(f"digest: warning: lint: {found}", file=sys.stderr)
         raise
-    return _report_send(result, quiet=False, test=bool(args.to))
+    if args.json:
+        _print_json({"sends": [_send_data(result)], "problems": [_problem(p) for p in problems]})
+    else:
+        _warn(problems)
+    return _report_send(result, quiet=args.json, test=bool(args.to))
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -298,20 +339,46 @@ def run_run(args: argparse.Namespace) -> int:
     except AllSourcesFailedError as exc:
         _warn(exc.problems)
         raise
-    _warn(result.problems)  # even when quiet: cron mails stderr
-    if result.nothing_new and args.verbose:
-        print("Nothing new since the last digest: nothing sent")
-    if args.no_send and result.issue is not None:
-        print(f"Marked {result.issue.stories} stories as used; nothing sent")
+    if args.json:
+        _print_json(
+            {
+                "issue": _issue_data(result.issue) if result.issue else None,
+                "nothing_new": result.nothing_new,
+                "sent": not args.no_send and result.issue is not None,
+                "sends": [_send_data(send) for send in result.sends],
+                **_sources_data(result.sources, result.failed, result.problems),
+            }
+        )
+    else:  # even when quiet: cron mails stderr
+        _warn_sources(result.problems, result.still_failing, result.sources, args.verbose)
+        if result.nothing_new and args.verbose:
+            print("Nothing new since the last digest: nothing sent")
+        if args.no_send and result.issue is not None:
+            print(f"Marked {result.issue.stories} stories as used; nothing sent")
     code = 0
     for send in result.sends:
-        code = max(code, _report_send(send, quiet=not args.verbose))
+        code = max(code, _report_send(send, quiet=args.json or not args.verbose))
     return code
 
 
 def _warn(problems: Sequence[object]) -> None:
     for problem in problems:
         print(f"digest: warning: {problem}", file=sys.stderr)
+
+
+def _warn_sources(
+    problems: Sequence[Problem], still_failing: Sequence[str], sources: int, verbose: int
+) -> None:
+    """A line per problem, but a source that failed before only with -v: a summary says
+    how many failed, so cron mail does not repeat the same lines every run."""
+    quiet = set() if verbose else set(still_failing)
+    _warn([p for p in problems if p.origin not in quiet])
+    if hidden := len({p.origin for p in problems if p.origin in quiet}):
+        print(
+            f"digest: warning: {hidden} of {sources} sources still failing "
+            "(see `digest sources`; -v shows each)",
+            file=sys.stderr,
+        )
 
 
 def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
@@ -326,9 +393,9 @@ def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
         )
     what = f"{result.issue.subject!r}"
     if not quiet:
-        if test:
-            print(f"Sent a test copy of {what} to {', '.join(result.sent) or 'nobody'}")
-        else:
+        if test and result.sent:
+            print(f"Sent a test copy of {what} to {', '.join(result.sent)}")
+        elif not test:
             before = f", {result.before} had it already" if result.before else ""
             print(f"Sent {what} to {len(result.sent)} of {result.recipients} recipients{before}")
     if result.stopped:
@@ -336,6 +403,54 @@ def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
     if result.failed or result.deferred:
         return SendError.exit_code
     return 0
+
+
+# --json output: plain data, the same names as the library's
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _problem(problem: Problem) -> dict[str, str]:
+    return {"origin": problem.origin, "message": problem.message}
+
+
+def _finding(finding: Finding) -> dict[str, str]:
+    return {"check": finding.check, "message": finding.message}
+
+
+def _issue_data(issue: Issue) -> dict[str, object]:
+    return {
+        "id": issue.id,
+        "subject": issue.subject,
+        "date": issue.date.isoformat(),
+        "stories": issue.stories,
+        "dropped": [_problem(p) for p in issue.dropped],
+    }
+
+
+def _send_data(result: SendResult) -> dict[str, object]:
+    return {
+        "issue": result.issue.id,
+        "subject": result.issue.subject,
+        "recipients": result.recipients,
+        "sent": list(result.sent),
+        "before": result.before,
+        "failed": [{"recipient": o.recipient, "error": o.error} for o in result.failed],
+        "deferred": [{"recipient": o.recipient, "error": o.error} for o in result.deferred],
+        "stopped": result.stopped,
+    }
+
+
+def _sources_data(
+    sources: int, failed: Sequence[str], problems: Sequence[Problem]
+) -> dict[str, object]:
+    return {
+        "sources": sources,
+        "failed": list(failed),
+        "problems": [_problem(p) for p in problems],
+    }
 
 
 def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
@@ -397,8 +512,17 @@ def run_build(args: argparse.Namespace) -> int:
         raise
     finally:
         progress.finish()
-    for problem in result.problems:
-        print(f"digest: warning: {problem}", file=sys.stderr)
+    if args.json:
+        _print_json(
+            {
+                "issue": _issue_data(result.issue),
+                "files": [str(path) for path in result.files],
+                "findings": [_finding(f) for f in result.findings],
+                **_sources_data(result.sources, result.failed, result.problems),
+            }
+        )
+        return 0
+    _warn_sources(result.problems, result.still_failing, result.sources, args.verbose)
     for finding in result.findings:
         print(f"digest: warning: lint: {finding}", file=sys.stderr)
     skipped = f", {len(result.problems)} skipped" if result.problems else ""
@@ -408,6 +532,43 @@ def run_build(args: argparse.Namespace) -> int:
         + ", ".join(str(path) for path in result.files)
     )
     return 0
+
+
+def run_sources(args: argparse.Namespace) -> int:
+    from digest.runs import source_statuses
+
+    statuses = source_statuses(load_config(args.config))
+    if args.json:
+        _print_json([_status_data(status) for status in statuses])
+        return 0
+    print(f"{'SOURCE':<48} {'LAST OK':<17} {'SEEN':>5} {'USED':>5}  LAST ERROR")
+    for status in statuses:
+        error = status.last_error or ""
+        if error and status.failures > 1:
+            error += f" ({status.failures} runs in a row)"
+        print(
+            f"{status.source:<48} {_when(status.last_ok):<17} {status.seen:>5} "
+            f"{status.used:>5}  {error}".rstrip()
+        )
+    return 0
+
+
+def _status_data(status: SourceStatus) -> dict[str, object]:
+    return {
+        "source": status.source,
+        "kind": status.kind,
+        "name": status.name,
+        "last_attempt": status.last_attempt.isoformat() if status.last_attempt else None,
+        "last_ok": status.last_ok.isoformat() if status.last_ok else None,
+        "last_error": status.last_error,
+        "failures": status.failures,
+        "seen": status.seen,
+        "used": status.used,
+    }
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment else "never"
 
 
 def run_eval_summaries(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ in whatever the environment does not set.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -78,7 +79,7 @@ class Source:
     name: str | None = None
     feed: str | None = None
     page: str | None = None
-    opml: Path | None = None
+    opml: Path | str | None = None  # a file, or an http(s) URL
     section: str | None = None
     include: tuple[str, ...] = ()  # keep only items that mention one of these
     exclude: tuple[str, ...] = ()  # drop items that mention one of these
@@ -335,10 +336,10 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
         kind = kinds[0]
         location = _typed(entry[kind], str, f"{label}: {kind}")
         values: dict[str, Any] = {}
-        if kind in ("path", "opml"):
+        if kind == "path" or (kind == "opml" and not _is_web_url(location)):
             values[kind] = base / location
         else:
-            if not re.match(r"^https?://[^/\s]+", location, re.IGNORECASE):
+            if not _is_web_url(location):
                 raise ConfigError(f"{label}: {kind} must be an http or https URL, not {location!r}")
             values[kind] = location
         for key in ("name", "section"):
@@ -361,12 +362,16 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
     return tuple(sources)
 
 
+def _is_web_url(value: str) -> bool:
+    return bool(re.match(r"^https?://[^/\s]+", value, re.IGNORECASE))
+
+
 def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
-        )
+        close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+        raise ConfigError(f"{where}: unknown setting {unknown[0]!r} ({hint})")
 
 
 _KIND_NAMES = {str: "a string", int: "a whole number"}

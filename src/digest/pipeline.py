@@ -12,7 +12,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError
@@ -131,7 +130,7 @@ def issue_id(title: str, day: date, subject: str, html: str, text: str) -> str:
 
 def items_of(article: Article) -> tuple[Item, ...]:
     """The store's items an article stands for (several, when merged from several)."""
-    feed = article.feed or str(Path(article.origin).parent)
+    feed = article.feed or article.origin
     return tuple(
         Item(key, feed, article.url, article.title, article.published) for key in article.ids
     )

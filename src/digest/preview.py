@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -146,23 +147,36 @@ def serve(
     today: date | None = None,
 ) -> None:
     """Serve the preview until interrupted, printing its address first."""
-    with tempfile.TemporaryDirectory(prefix="digest-preview-") as out_dir:
-        previewer = Previewer(config_path, today, Path(out_dir))
-        previewer.rebuild()
-        server = make_server(previewer, host, port)
-        watcher = threading.Thread(target=previewer.watch, name="watcher", daemon=True)
-        watcher.start()
+    # systemd and scripts stop with SIGTERM: end as on Ctrl-C, so the temporary build
+    # directory is removed on the way out.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with tempfile.TemporaryDirectory(prefix="digest-preview-") as out_dir:
+            _serve(Previewer(config_path, today, Path(out_dir)), host, port)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _serve(previewer: Previewer, host: str, port: int) -> None:
+    previewer.rebuild()
+    server = make_server(previewer, host, port)
+    watcher = threading.Thread(target=previewer.watch, name="watcher", daemon=True)
+    watcher.start()
+    try:
         address = f"http://{_url_host(host)}:{server.server_address[1]}/"
         print(f"Previewing at {address} (Ctrl-C to stop)", flush=True)
         if previewer.current.error:
             print(f"digest: error: {previewer.current.error}", file=sys.stderr, flush=True)
-        try:
-            server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            print("Preview stopped.", file=sys.stderr)
-        finally:
-            previewer.stop()
-            server.server_close()
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        print("Preview stopped.", file=sys.stderr)
+    finally:
+        previewer.stop()
+        server.server_close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _url_host(host: str) -> str:
@@ -277,14 +291,19 @@ PAGE = """<!doctype html>
            white-space: pre-wrap; font-family: ui-monospace, monospace; }
   #warnings { margin: 0; padding: 0 16px; color: #7a5b00; background: #fff4cc;
               white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; }
-  main { display: flex; gap: 16px; align-items: flex-start; padding: 16px; overflow-x: auto; }
-  figure { margin: 0; flex: none; }
+  /* Side by side fits a 1,440 px laptop: the desktop view shrinks towards 600 px (still
+     above the email's mobile breakpoint) and the text part towards 360 px. */
+  main { display: grid; gap: 16px; align-items: start; padding: 16px; overflow-x: auto;
+         grid-template-columns: 377px minmax(602px, 1202px) minmax(360px, 640px); }
+  body[data-view="desktop"] main { grid-template-columns: 1202px; }
+  body[data-view="mobile"] main { grid-template-columns: 377px; }
+  body[data-view="text"] main { grid-template-columns: 640px; }
+  figure { margin: 0; min-width: 0; }
   figcaption { color: #5c6670; font-size: 12px; margin-bottom: 4px; }
   iframe { display: block; border: 1px solid #ced4da; background: #fff;
            height: calc(100vh - 110px); }
-  #mobile { width: 377px; }
-  #desktop { width: 1202px; }
-  #text { width: 640px; height: calc(100vh - 110px); overflow: auto; margin: 0; padding: 16px;
+  #mobile, #desktop { width: 100%; }
+  #text { width: 100%; height: calc(100vh - 110px); overflow: auto; margin: 0; padding: 16px;
           background: #fff; border: 1px solid #ced4da; white-space: pre-wrap;
           font: 13px/1.5 ui-monospace, monospace; }
   body.dark #text { background: #1a1d21; color: #e8eaed; }
@@ -308,7 +327,7 @@ PAGE = """<!doctype html>
 <main>
   <figure class="mobile"><figcaption>Mobile, 375 px</figcaption>
     <iframe id="mobile" title="The email at 375 px"></iframe></figure>
-  <figure class="desktop"><figcaption>Desktop, 1200 px</figcaption>
+  <figure class="desktop"><figcaption>Desktop, <span id="desktop-width">1200</span> px</figcaption>
     <iframe id="desktop" title="The email at 1200 px"></iframe></figure>
   <figure class="text"><figcaption>Plain-text part</figcaption><pre id="text"></pre></figure>
 </main>
@@ -343,6 +362,10 @@ PAGE = """<!doctype html>
     });
   }
   document.getElementById("dark").addEventListener("change", load);
+  const desktop = document.getElementById("desktop");
+  new ResizeObserver(() => {
+    document.getElementById("desktop-width").textContent = desktop.clientWidth;
+  }).observe(desktop);
   const events = new EventSource("/events");
   events.onmessage = (event) => {
     const status = JSON.parse(event.data);

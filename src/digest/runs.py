@@ -60,6 +60,12 @@ class Collected:
     failed: list[str]  # the sources that failed
     sources: int  # feeds, pages and directories read
     run: RunRecord
+    failing: dict[str, int]  # sources that had failed before this run: attempts in a row
+
+    @property
+    def still_failing(self) -> tuple[str, ...]:
+        """The sources that failed again: their users were told on the first failure."""
+        return tuple(source for source in self.failed if source in self.failing)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class BuildResult:
     sources: int = 0  # feeds, pages and directories read (an OPML file counts its feeds)
     failed: tuple[str, ...] = ()  # those that failed
     findings: tuple[Finding, ...] = ()  # what would stop the issue from being sent
+    still_failing: tuple[str, ...] = ()  # failed sources that had failed before
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,7 @@ class RunResult:
     issue: Issue | None = None  # the issue this run made, if it made one
     sources: int = 0  # feeds, pages and directories read
     failed: tuple[str, ...] = ()  # those that failed
+    still_failing: tuple[str, ...] = ()  # failed sources that had failed before
 
 
 # The runs
@@ -125,6 +133,7 @@ def build(
         found.sources,
         tuple(found.failed),
         tuple(issue_findings(config, issue)),
+        found.still_failing,
     )
 
 
@@ -165,13 +174,13 @@ def run(
             raise
         except NoArticlesError:
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
-            return RunResult(tuple(sends), problems, True, None, found.sources, (*found.failed,))
+            return RunResult(tuple(sends), problems, True, None, *_sources(found))
         try:
             issue = make_issue(config, found.articles, today or date.today())
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems
-            return RunResult(tuple(sends), problems, True, None, found.sources, (*found.failed,))
+            return RunResult(tuple(sends), problems, True, None, *_sources(found))
         problems += issue.dropped
         if send:
             if findings := issue_findings(config, issue):
@@ -193,7 +202,7 @@ def run(
         )
         if send:
             sends.append(send_issue(issue, config, store, addresses))
-        return RunResult(tuple(sends), problems, False, issue, found.sources, (*found.failed,))
+        return RunResult(tuple(sends), problems, False, issue, *_sources(found))
 
 
 def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple[Problem, ...]]:
@@ -260,7 +269,11 @@ def collect(
         problems += web.problems
         failed += web.failed
         sources += web.sources
-    return Collected(articles, problems, failed, sources, run)
+    return Collected(articles, problems, failed, sources, run, store.failing())
+
+
+def _sources(found: Collected) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    return found.sources, tuple(found.failed), found.still_failing
 
 
 def _check_found(config: Config, found: Collected) -> None:
@@ -268,6 +281,12 @@ def _check_found(config: Config, found: Collected) -> None:
     if web and found.failed and len(found.failed) == found.sources:
         raise AllSourcesFailedError(f"all {found.sources} sources failed", tuple(found.problems))
     if not found.articles:
+        missing = [s.location for s in config.sources if s.path and not s.path.is_dir()]
+        if missing:  # nothing to build because of a typo: the user's to fix
+            raise ConfigError(
+                f"{missing[0]}: content directory not found, and no other source gave an article",
+                hint="check `path` in [[sources]] of the configuration file",
+            )
         where = ", ".join(s.location for s in config.sources)
         new = "new " if web else ""
         raise NoArticlesError(f"no {new}usable article found in {where}", tuple(found.problems))
@@ -316,6 +335,7 @@ def _collect_web(
     page_options = replace(options, private=options.private and config.fetch_private)
     articles, page_problems = complete_items(chosen, page_options, progress)
     feeds = {item.article.ids[0]: item.location for item in chosen}
+    failed = set(read.failed)
     run = RunRecord(
         started=now,
         finished=now,
@@ -325,6 +345,7 @@ def _collect_web(
         ),
         skipped=tuple(skipped),
         feeds_ok=read.ok,
+        feeds_failed=tuple((p.origin, p.message) for p in read.problems if p.origin in failed),
         responses=tuple(
             CachedResponse(
                 r.url, r.final_url, r.body, r.content_type, r.charset, r.etag, r.last_modified
@@ -476,3 +497,64 @@ def _sendable(config: Config, out_dir: Path) -> Issue:
     if findings := issue_findings(config, issue):
         raise LintError(f"{out_dir}: the digest failed lint and was not sent", tuple(findings))
     return issue
+
+
+# What the sources are doing
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One configured source as the store knows it, for `digest sources`."""
+
+    source: str  # the feed or page URL, or the directory
+    kind: str  # feed, page or directory
+    name: str | None = None
+    last_attempt: datetime | None = None
+    last_ok: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0  # attempts in a row that failed
+    seen: int = 0  # items seen
+    used: int = 0  # items that went out in an issue
+
+
+def source_statuses(config: Config) -> list[SourceStatus]:
+    """Every configured source (each feed of an OPML list) with what the store knows."""
+    with open_store(config.state_dir, preview=True) as store:
+        records = {record.url: record for record in store.sources()}
+        counts = store.item_counts()
+    statuses = []
+    for source, location, kind in _expand(config.sources):
+        seen, used = counts.get(location, (0, 0))
+        status = SourceStatus(location, kind, source.name, seen=seen, used=used)
+        if (record := records.get(location)) is not None:
+            status = replace(
+                status,
+                last_attempt=record.last_attempt,
+                last_ok=record.last_ok,
+                last_error=record.last_error,
+                failures=record.failures,
+            )
+        statuses.append(status)
+    return statuses
+
+
+def _expand(sources: Sequence[Source]) -> list[tuple[Source, str, str]]:
+    """(source, location, kind) of each source, an OPML list's feeds one by one."""
+    from digest.ingest.opml import OpmlError, read_opml
+
+    found = []
+    for source in sources:
+        if isinstance(source.opml, Path):
+            try:
+                outlines = read_opml(source.opml)
+            except OpmlError:
+                found.append((source, source.location, "opml"))
+                continue
+            found += [
+                (replace(source, name=source.name or o.title), o.url, "feed") for o in outlines
+            ]
+        else:
+            kind = "directory" if source.path else "page" if source.page else "feed"
+            kind = "opml" if source.opml else kind  # an OPML list at a URL, not yet read
+            found.append((source, source.location, kind))
+    return found

@@ -93,6 +93,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (issue_id, recipient)
     );
     """,
+    # 3: each source's last attempt and error, for `digest sources` and quiet cron mail.
+    """
+    ALTER TABLE feeds ADD COLUMN last_attempt TEXT;
+    ALTER TABLE feeds ADD COLUMN last_error TEXT;
+    ALTER TABLE feeds ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 RUN_LOCK_NAME = "run.lock"
 
@@ -121,9 +127,21 @@ class RunRecord:
     used: tuple[Item, ...] = ()  # the items that went into the issue
     skipped: tuple[str, ...] = ()  # item ids never to show (a new feed's back catalogue)
     feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
+    feeds_failed: tuple[tuple[str, str], ...] = ()  # (source, why) for those that failed
     responses: tuple[CachedResponse, ...] = ()
     problems: int = 0
     issue: Issue | None = None  # the issue built to be sent, kept with what it used
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What the store knows of one source (a feed, a page, an OPML file's feed)."""
+
+    url: str
+    last_attempt: datetime | None
+    last_ok: datetime | None
+    last_error: str | None
+    failures: int  # attempts in a row that failed
 
 
 @dataclass(frozen=True)
@@ -172,7 +190,29 @@ class Store:
 
     def known_feeds(self) -> dict[str, datetime | None]:
         """Every feed read without error before, and when it last was."""
-        return {url: _time(last) for url, last in self.db.execute("SELECT url, last_ok FROM feeds")}
+        rows = self.db.execute("SELECT url, last_ok FROM feeds WHERE last_ok IS NOT NULL")
+        return {url: _time(last) for url, last in rows}
+
+    def failing(self) -> dict[str, int]:
+        """The sources whose last attempt failed, with how many attempts in a row did."""
+        return dict(self.db.execute("SELECT url, failures FROM feeds WHERE failures > 0"))
+
+    def sources(self) -> list[SourceRecord]:
+        """What the store knows of every source it has read, or tried to."""
+        rows = self.db.execute(
+            "SELECT url, last_attempt, last_ok, last_error, failures FROM feeds ORDER BY url"
+        )
+        return [
+            SourceRecord(url, _time(attempt), _time(ok), error, failures)
+            for url, attempt, ok, error, failures in rows
+        ]
+
+    def item_counts(self) -> dict[str, tuple[int, int]]:
+        """Items seen and used, per feed, page or directory they came from."""
+        rows = self.db.execute(
+            "SELECT feed, count(*), sum(status = 'used') FROM items GROUP BY feed"
+        )
+        return {feed: (seen, used or 0) for feed, seen, used in rows}
 
     def last_success(self) -> datetime | None:
         """When the last build that produced a digest started."""
@@ -228,9 +268,17 @@ class Store:
                 [(item_id,) for item_id in run.skipped],
             )
             self.db.executemany(
-                "INSERT INTO feeds (url, first_seen, last_ok) VALUES (?, ?, ?)"
-                " ON CONFLICT (url) DO UPDATE SET last_ok = excluded.last_ok",
-                [(url, started, started) for url in run.feeds_ok],
+                "INSERT INTO feeds (url, first_seen, last_ok, last_attempt) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET last_ok = excluded.last_ok,"
+                " last_attempt = excluded.last_attempt, last_error = NULL, failures = 0",
+                [(url, started, started, started) for url in run.feeds_ok],
+            )
+            self.db.executemany(
+                "INSERT INTO feeds (url, first_seen, last_attempt, last_error, failures)"
+                " VALUES (?, ?, ?, ?, 1) ON CONFLICT (url) DO UPDATE SET"
+                " last_attempt = excluded.last_attempt, last_error = excluded.last_error,"
+                " failures = failures + 1",
+                [(url, started, started, error) for url, error in run.feeds_failed],
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO http_cache (url, final_url, etag, last_modified,"

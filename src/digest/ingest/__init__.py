@@ -34,9 +34,11 @@ def collect_articles(sources: Iterable[Source]) -> IngestResult:
         if source.path is None:
             continue
         result = load_directory(source.path, source=source.name)
-        found = [a for a in result.articles if wanted(a, source)]
-        if source.section:
-            found = [replace(a, section=source.section) for a in found]
+        found = [
+            replace(a, section=source.section or a.section, feed=source.location)
+            for a in result.articles
+            if wanted(a, source)
+        ]
         if source.max_items is not None:
             found = newest_first(found)[: source.max_items]
         articles.extend(found)

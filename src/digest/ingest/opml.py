@@ -20,12 +20,17 @@ class Outline:
 
 
 def read_opml(path: Path) -> list[Outline]:
-    """Every outline with an ``xmlUrl``, nested ones included, each URL once."""
+    """Every feed the OPML file at ``path`` lists; see ``parse_opml``."""
     try:
         with path.open("rb") as file:
             data = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise OpmlError(f"cannot be read: {exc.strerror or exc}") from exc
+    return parse_opml(data)
+
+
+def parse_opml(data: bytes) -> list[Outline]:
+    """Every outline with an ``xmlUrl``, nested ones included, each URL once."""
     if len(data) > MAX_BYTES:
         raise OpmlError("larger than 5 MB")
     try:

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from digest.config import Source
@@ -30,7 +31,7 @@ from digest.ingest.fetch import (
 )
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.local import parse_datetime
-from digest.ingest.opml import OpmlError, read_opml
+from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.models import Article, Problem
 from digest.text import count_words
 
@@ -86,7 +87,7 @@ def read_sources(
     for source in sources:
         if source.opml:
             try:
-                outlines = read_opml(source.opml)
+                outlines = _opml_outlines(source.opml, options)
             except OpmlError as exc:
                 problems.append(Problem(str(source.opml), str(exc)))
                 failed.append(str(source.opml))
@@ -133,6 +134,16 @@ def read_sources(
         ok.append(url)
         items.extend(i for i in found if wanted(i.article, source))
     return WebSources(tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed))
+
+
+def _opml_outlines(location: Path | str, options: FetchOptions) -> list[Outline]:
+    """The feeds an OPML file or URL lists."""
+    if isinstance(location, Path):
+        return read_opml(location)
+    (outcome,) = fetch_all([Request(location)], options)
+    if isinstance(outcome, Failure):
+        raise OpmlError(outcome.reason)
+    return parse_opml(outcome.body)
 
 
 def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str | None]:
