@@ -9,6 +9,7 @@ version goes to ``web/``, the archive: the issue's own page, ``YYYY-MM-DD-xxxxxx
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -191,6 +192,9 @@ def write_atomic_all(files: Mapping[Path, str]) -> None:
                 file.write(content)
                 file.flush()
                 os.fsync(file.fileno())
+        for path in staged:  # the one way a rename fails here: checked before any is done
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a directory is in the way", str(path))
         for path, tmp in staged.items():
             os.replace(tmp, path)
     except BaseException:
