@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.smtp_server
 
+from digest.sending import letter, send_issue
 from render_20 import make_digest
 from tests.smtp_server import start
 
@@ -26,7 +27,6 @@ from digest.config import load_config
 from digest.deliver import Composer, deliver, message_id
 from digest.pipeline import make_issue
 from digest.render import render_email
-from digest.sending import letter, send_issue
 from digest.state import open_store
 
 

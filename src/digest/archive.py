@@ -122,21 +122,20 @@ def set_navigation(page: str, previous: Entry | None, following: Entry | None) -
     """``page`` with its previous/next links (in ``<nav class="archive-nav">``) filled in."""
     links = []
     if previous:
-        links.append(_link(previous.page, "prev", f"← {_day(previous.date)}"))
+        links.append(_link(previous.page, "prev", "← Previous issue", previous))
     links.append(_link(INDEX, "index", "All issues"))
     if following:
-        links.append(_link(following.page, "next", f"{_day(following.date)} →"))
+        links.append(_link(following.page, "next", "Next issue →", following))
     inner = " · ".join(links)
     return _NAV.sub(lambda m: m.group(1) + inner + m.group(2), page)
 
 
-def _day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
-
-
-def _link(href: str, rel: str, label: str) -> str:
+def _link(href: str, rel: str, label: str, entry: Entry | None = None) -> str:
     style = "color:inherit;text-decoration:underline"
-    return f'<a href="{html.escape(href)}" rel="{rel}" style="{style}">{html.escape(label)}</a>'
+    title = f' title="{html.escape(entry.subject)}"' if entry else ""
+    return (
+        f'<a href="{html.escape(href)}" rel="{rel}"{title} style="{style}">{html.escape(label)}</a>'
+    )
 
 
 def redirect_page(target: str, title: str) -> str:
@@ -161,7 +160,11 @@ def atom_feed(entries: Sequence[Entry]) -> str:
     ET.SubElement(feed, "updated").text = _stamp(max((e.updated for e in newest), default=None))
     ET.SubElement(feed, "link", rel="self", href=urljoin(base, FEED) if base else FEED)
     ET.SubElement(
-        feed, "link", rel="alternate", type="text/html", href=urljoin(base, INDEX) if base else INDEX
+        feed,
+        "link",
+        rel="alternate",
+        type="text/html",
+        href=urljoin(base, INDEX) if base else INDEX,
     )
     ET.SubElement(ET.SubElement(feed, "author"), "name").text = title
     for entry in newest[:FEED_ENTRIES]:

@@ -111,7 +111,8 @@ def group_sections(digest: Digest) -> tuple[Section, ...]:
 def render_archive(entries: Sequence[Entry], lang: str = "en") -> str:
     """The archive's index page: every issue in ``entries``, newest first."""
     newest = list(reversed(entries))
-    context = {"entries": newest, "title": newest[0].title if newest else "Digest", "lang": lang}
+    title = newest[0].title if newest else "Digest"
+    context: dict[str, object] = {"entries": newest, "title": title, "lang": lang}
     html_env, _ = _environments(None)
     return _render(html_env, ARCHIVE_TEMPLATE, context)
 
