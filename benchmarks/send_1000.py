@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.smtp_server
 
-from digest.sending import letter, send_issue
 from render_20 import make_digest
 from tests.smtp_server import start
 
@@ -27,6 +26,7 @@ from digest.config import load_config
 from digest.deliver import Composer, deliver, message_id
 from digest.pipeline import make_issue
 from digest.render import render_email
+from digest.sending import letter, send_issue
 from digest.state import open_store
 
 
