@@ -359,3 +359,16 @@ def test_a_failed_write_leaves_the_last_digest_whole(tmp_path, articles_dir):
         build(config, today=date(2026, 3, 4), out_dir=tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.glob("digest.*")} == before
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_reading_time_setting_shows_minutes_in_a_built_issue(tmp_path, articles_dir):
+    from digest.config import parse_config
+    from digest.errors import ConfigError
+
+    assert parse_config({"digest": {"reading_time": True}}, base=tmp_path).reading_time
+    assert not parse_config({}, base=tmp_path).reading_time
+    with pytest.raises(ConfigError, match="digest.reading_time must be true or false"):
+        parse_config({"digest": {"reading_time": "yes"}}, base=tmp_path)
+    config = Config(reading_time=True, sources=(Source(articles_dir),))
+    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    assert "1 min read" in result.issue.text and "1 min read" in result.issue.html
