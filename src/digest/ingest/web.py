@@ -165,10 +165,10 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
             section=source.section,
             ids=(item_id(response.url, entry.guid, link, title, text, entry.guid in stable),),
         )
-        teaser = bool(link) and _is_teaser(text, entry.full)
-        if _is_teaser(text, entry.full):  # shown as it is if its page cannot be read
+        partial = _is_teaser(text, entry.full)
+        if partial:  # shown as it is if its page cannot be read: end it cleanly
             article = replace(article, text=end_teaser(text))
-        items.append(WebItem(article, source, response.url, teaser))
+        items.append(WebItem(article, source, response.url, bool(link) and partial))
     return items, feed.warning
 
 
