@@ -367,7 +367,7 @@ def test_reading_time_setting_shows_minutes_in_a_built_issue(tmp_path, articles_
 
     assert parse_config({"digest": {"reading_time": True}}, base=tmp_path).reading_time
     assert not parse_config({}, base=tmp_path).reading_time
-    with pytest.raises(ConfigError, match="digest.reading_time must be true or false"):
+    with pytest.raises(ConfigError, match=r"digest\.reading_time must be true or false"):
         parse_config({"digest": {"reading_time": "yes"}}, base=tmp_path)
     config = Config(reading_time=True, sources=(Source(articles_dir),))
     result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
