@@ -129,7 +129,7 @@ def test_desktop_layout_is_one_centred_column_of_600px(browser, email_file):
 def test_sections_appear_in_configured_order_with_unnamed_last(browser, email_file):
     page = open_page(browser, 1200)
     page.goto(email_file.as_uri())
-    assert page.locator("h2").all_inner_texts() == ["LOCAL", "WORLD", "MORE STORIES"]
+    assert page.locator(".section h2").all_inner_texts() == ["LOCAL", "WORLD", "MORE STORIES"]
     page.close()
 
 
@@ -166,8 +166,9 @@ def test_styling_survives_a_client_that_strips_style_blocks(browser, email_file)
     page = open_page(browser, 1200)
     page.goto(email_file.as_uri())
     page.evaluate("document.querySelectorAll('style').forEach(s => s.remove())")
-    heading = page.locator("h3 a").first
+    top, heading = page.locator("h3 a").nth(0), page.locator("h3 a").nth(1)
     assert heading.evaluate("a => getComputedStyle(a).textDecorationLine") == "none"
+    assert top.evaluate("a => getComputedStyle(a).fontSize") == "26px"  # the top story
     assert heading.evaluate("a => getComputedStyle(a).fontSize") == "21px"
     summary = page.get_by_text("The first sentence of story 1").first
     assert summary.evaluate("e => getComputedStyle(e).fontSize") == "16px"
@@ -176,15 +177,43 @@ def test_styling_survives_a_client_that_strips_style_blocks(browser, email_file)
     page.close()
 
 
-def test_images_without_network_show_their_alt_text_within_the_column(browser, email_file):
-    page = open_page(browser, 375)
+@pytest.mark.parametrize("width", [375, 1200])
+def test_a_blocked_image_shows_styled_alt_text_within_the_column(browser, email_file, width):
+    page = open_page(browser, width)
     page.goto(email_file.as_uri())
     images = page.locator("img")
-    assert images.count() == 3
-    for i in range(images.count()):
-        assert images.nth(i).get_attribute("alt")
-        box = images.nth(i).bounding_box()
-        assert box and box["x"] + box["width"] <= 375
+    assert images.count() == 1  # the top story's image; the others' are left out
+    image = images.first
+    assert image.get_attribute("alt") == "Story 1"
+    box = image.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    font = image.evaluate("e => getComputedStyle(e).fontFamily")
+    assert "Helvetica" in font and "serif" not in font.replace("sans-serif", "")
+    assert image.evaluate("e => getComputedStyle(e).fontSize") == "14px"
+    assert luminance(image.evaluate("e => getComputedStyle(e).color")) < 0.5
+    page.close()
+
+
+def test_in_this_issue_links_lead_to_their_stories(browser, email_file):
+    page = open_page(browser, 375)
+    page.goto(email_file.as_uri())
+    links = page.locator(".contents a")
+    assert links.count() == len(HEADLINES)
+    shown = []
+    for i in range(links.count()):
+        link = links.nth(i)
+        target = link.get_attribute("href")
+        assert target and target.startswith("#story-")
+        link.click()
+        page.wait_for_function(f"location.hash === '{target}'")
+        heading = page.locator(target)
+        assert heading.evaluate("e => e.tagName") == "H3"
+        assert heading.inner_text() == link.inner_text()  # the story the list names
+        box = heading.bounding_box()
+        assert box and -2 <= box["y"] < 900  # scrolled into view
+        shown.append(heading.inner_text())
+        page.evaluate("window.scrollTo(0, 0)")
+    assert sorted(shown) == sorted(HEADLINES)
     page.close()
 
 
@@ -337,4 +366,93 @@ def test_preview_keeps_the_last_good_build_and_shows_the_error(browser, preview)
     write_footer(folder, "Footer version three")
     wait_for_text(page, "desktop", "Footer version three")
     assert not page.locator("#error").is_visible()
+    page.close()
+
+
+# --- the archive in out/web, as a reader browses it -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> list[Path]:
+    """Three issues, two of them on the same day; yields their pages, oldest first."""
+    from digest.config import Config, Source
+    from digest.runs import build
+
+    root = tmp_path_factory.mktemp("archive")
+    config = Config(
+        title="Archive Weekly",
+        sources=(Source(root / "content"),),
+        out_dir=root / "out",
+        state_dir=root / "state",
+        web_url="https://news.example.org/{slug}.html",
+    )
+    (root / "content").mkdir()
+    stories = {
+        "ferry": "The island ferry adds a late sailing on Fridays from April, after a petition.",
+        "market": "The old market hall reopens with thirty food stalls and a community kitchen.",
+        "school": "Every primary pupil in Westvale will get free school meals from September.",
+    }
+    pages = []
+    for day, name in ((3, "ferry"), (3, "market"), (4, "school")):
+        (root / "content" / f"{name}.md").write_text(
+            f"---\ntitle: The {name} story\nurl: https://example.org/{name}\n---\n\n"
+            f"{stories[name]} Residents of the town had asked for it for {day + 3} years.\n"
+        )
+        result = build(config, today=date(2026, 3, day))
+        pages.append(result.files[3])
+    return pages
+
+
+def test_two_issues_on_one_day_both_keep_their_web_pages(browser, archive):
+    page = open_page(browser, 1200)
+    first, second = archive[0], archive[1]
+    assert first.name.startswith("2026-03-03-") and second.name.startswith("2026-03-03-")
+    page.goto(first.as_uri())
+    assert page.locator("h3").all_inner_texts() == ["The ferry story"]
+    page.goto(second.as_uri())
+    assert sorted(page.locator("h3").all_inner_texts()) == ["The ferry story", "The market story"]
+    assert page.locator("nav a[rel=prev]").get_attribute("href") == first.name
+    assert "You are receiving" not in page.locator("body").inner_text()
+    page.close()
+
+
+def test_the_index_lists_every_issue_newest_first_and_its_links_open_them(browser, archive):
+    page = open_page(browser, 375)
+    index = archive[0].parent / "index.html"
+    page.goto(index.as_uri())
+    links = page.locator("article h2 a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == [p.name for p in reversed(archive)]
+    assert page.locator("article time").all_inner_texts() == [
+        "Wednesday, 4 March 2026",
+        "Tuesday, 3 March 2026",
+        "Tuesday, 3 March 2026",
+    ]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for i, expected in enumerate(reversed(archive)):
+        page.goto(index.as_uri())
+        subject = links.nth(i).inner_text()
+        links.nth(i).click()
+        page.wait_for_load_state()
+        assert page.url == expected.as_uri()
+        assert page.title() == subject
+        page.get_by_role("link", name="All issues").first.click()  # and back to the index
+        page.wait_for_load_state()
+        assert page.url == index.as_uri()
+    page.close()
+
+
+def test_previous_and_next_links_walk_the_archive(browser, archive):
+    page = open_page(browser, 1200)
+    page.goto(archive[0].as_uri())
+    assert page.locator("a[rel=prev]").count() == 0
+    for expected in archive[1:]:
+        page.locator("a[rel=next]").click()
+        page.wait_for_load_state()
+        assert page.url == expected.as_uri()
+    assert page.locator("a[rel=next]").count() == 0
+    for expected in reversed(archive[:-1]):
+        page.locator("a[rel=prev]").click()
+        page.wait_for_load_state()
+        assert page.url == expected.as_uri()
     page.close()

@@ -29,11 +29,20 @@ def check_golden(name: str, actual: str, update: bool) -> None:
 
 def test_sample_digest_matches_the_golden_files(tmp_path, articles_dir, update_golden):
     config = Config(title="The Test Digest", sources=(Source(articles_dir, name="Fixtures"),))
-    build(config, today=ISSUE_DATE, out_dir=tmp_path)
-    for name in ("digest.html", "digest.txt", "digest.json", "web/2026-03-03.html"):
+    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    page = result.files[3]  # the issue's own page, named by its stories' hash
+    assert page.parent.name == "web" and page.name.startswith("2026-03-03-")
+    golden = {
+        "digest.html": "digest.html",
+        "digest.txt": "digest.txt",
+        "digest.json": "digest.json",
+        f"web/{page.name}": "web/issue.html",
+        "web/index.html": "web/index.html",
+    }
+    for name, golden_name in golden.items():
         # digest.json names the files the issue uses; where the checkout is varies.
         actual = (tmp_path / name).read_text(encoding="utf-8")
-        check_golden(name, actual.replace(str(articles_dir), "ARTICLES"), update_golden)
+        check_golden(golden_name, actual.replace(str(articles_dir), "ARTICLES"), update_golden)
 
 
 def brief(n: int, **changes) -> Brief:
@@ -143,11 +152,11 @@ def test_briefs_are_grouped_into_sections_in_configured_order():
     order = [email.html.index(f">Headline number {n}</a>") for n in (3, 5, 4, 1, 2)]
     assert order == sorted(order)
     headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", email.html)
-    assert headings == ["World", "Local", "Sport", "More stories"]
-    text = email.text
+    assert headings == ["In this issue", "World", "Local", "Sport", "More stories"]
+    text = email.text.split("\n\n\n", 1)[1]  # after the "In this issue" list
     assert text.index("WORLD") < text.index("1. Headline number 3") < text.index("LOCAL")
-    assert "5. Headline number 2" in text and text.index("MORE STORIES") < text.index(
-        "5. Headline number 2"
+    assert "\n5. Headline number 2" in text and text.index("MORE STORIES") < text.index(
+        "\n5. Headline number 2"
     )
 
 
@@ -156,10 +165,64 @@ def test_a_digest_without_sections_has_no_section_heading():
     assert "<h2" not in email.html and "More stories" not in email.text
 
 
-def test_card_shows_every_source_and_the_reading_time():
-    email = render_email(digest_of(brief(1, words=1000, sources=("Outlet A", "Outlet B"))))
+def test_card_shows_every_source_and_the_reading_time_when_configured():
+    digest = digest_of(brief(1, words=1000, sources=("Outlet A", "Outlet B")))
+    email = render_email(digest, reading_time=True)
     assert "Outlet A, Outlet B · 5 min read · 1 Mar 2026" in email.html
     assert "Outlet A, Outlet B · 5 min read · 1 Mar 2026" in email.text
+
+
+def test_reading_time_is_left_out_by_default():
+    email = render_email(digest_of(brief(1, words=1000), brief(2, words=200)))
+    assert "min read" not in email.html and "min read" not in email.text
+    assert "Source 1 · 1 Mar 2026" in email.html and "Source 1 · 1 Mar 2026" in email.text
+
+
+def test_in_this_issue_lists_every_headline_linking_to_its_story():
+    briefs = (brief(1, section="World"), brief(2), brief(3, section="World"), brief(4))
+    email = render_email(digest_of(*briefs))
+    links = re.findall(r'<li[^>]*><a href="#(story-\d+)"[^>]*>([^<]+)</a></li>', email.html)
+    # Numbered in the order the stories appear: the section first.
+    assert links == [
+        ("story-1", "Headline number 1"),
+        ("story-2", "Headline number 3"),
+        ("story-3", "Headline number 2"),
+        ("story-4", "Headline number 4"),
+    ]
+    for anchor, headline in links:
+        assert re.search(rf'<h3 [^>]*id="{anchor}"[^>]*>(<a [^>]+>)?{headline}<', email.html)
+    contents = email.text.split("In this issue:\n", 1)[1].split("\n\n", 1)[0]
+    assert contents.splitlines() == [
+        " 1. Headline number 1",
+        " 2. Headline number 3",
+        " 3. Headline number 2",
+        " 4. Headline number 4",
+    ]
+    assert "\n3. Headline number 2\n" in email.text  # the story carries the same number
+
+
+def test_a_short_issue_has_no_contents_list():
+    email = render_email(digest_of(brief(1), brief(2)))
+    assert "In this issue" not in email.html and "In this issue" not in email.text
+
+
+def test_the_top_story_has_a_bigger_headline_and_the_only_image():
+    email = render_email(
+        digest_of(
+            brief(1, image="https://img.example.org/1.jpg"),
+            brief(2, image="https://img.example.org/2.jpg"),
+        )
+    )
+    sizes = re.findall(r'<h3 style="[^"]*font-size:(\d+)px', email.html)
+    assert sizes == ["26", "21"]
+    assert re.findall(r'<img [^>]*src="([^"]+)"', email.html) == ["https://img.example.org/1.jpg"]
+
+
+def test_alt_text_of_a_blocked_image_is_styled_on_the_img_itself():
+    email = render_email(digest_of(brief(1, image="https://img.example.org/1.jpg")))
+    style = re.search(r'<img [^>]*style="([^"]+)"', email.html).group(1)
+    for declaration in ("font-family:", "font-size:14px", "color:#5c6670"):
+        assert declaration in style
 
 
 def test_lead_image_needs_https_and_always_has_alt_text():
@@ -171,7 +234,7 @@ def test_lead_image_needs_https_and_always_has_alt_text():
         )
     )
     images = re.findall(r"<img [^>]*>", email.html)
-    assert len(images) == 1
+    assert len(images) == 1  # the top story's; the others have none to show anyway
     assert 'alt="The &#34;big&#34; &lt;day&gt;"' in images[0] or "&quot;big&quot;" in images[0]
     assert 'src="https://img.example.org/a.jpg"' in images[0]
     assert 'width="536"' in images[0]
@@ -200,7 +263,9 @@ def test_view_in_browser_link_at_the_top_and_footer_with_unsubscribe_and_address
     assert "Unsubscribe: https://news.example.org/unsubscribe?list=1&x=2" in email.text
     assert "1 Quay Street, Harbor City" in email.text
     assert email.web_html is not None and "View in browser" not in email.web_html
-    assert "Unsubscribe" in email.web_html
+    # The web page is not a letter to a subscriber: its own footer leads to the archive.
+    assert "You are receiving" not in email.web_html and "Unsubscribe" not in email.web_html
+    assert 'href="index.html"' in email.web_html and 'class="archive-nav"' in email.web_html
 
 
 def test_without_web_url_there_is_no_view_in_browser_link():
@@ -213,7 +278,7 @@ def test_essential_styles_are_on_the_elements_not_only_in_style_blocks():
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
     for tag in re.findall(r"<a [^>]*>", body):
         assert "color:" in tag, tag
-    assert re.search(r'<h3 style="[^"]*font-size:21px', body)
+    assert re.search(r'<h3 style="[^"]*font-size:26px', body)  # the top story
     assert re.search(r'<div style="[^"]*font-size:16px[^"]*color:#1b1f24', body)
 
 
@@ -243,9 +308,22 @@ def test_build_fills_reading_time_section_order_language_and_web_version(tmp_pat
     assert result.issue.digest.sections == ("Lokal",)
     assert result.issue.digest.web_url == "https://example.org/2026-03-03.html"
     assert '<html lang="de"' in result.issue.html
-    web = (tmp_path / "web" / "2026-03-03.html").read_text()
-    assert web == result.issue.web_html and "View in browser" not in web
+    page = result.files[3]
+    web = page.read_text()
+    assert "View in browser" not in web and "<title>Wochenblatt" in web
+    # {date} keeps working: the day's address sends the browser on to the issue's page.
+    day = (tmp_path / "web" / "2026-03-03.html").read_text()
+    assert f'url={page.name}"' in day
     assert result.findings == ()
+
+
+def test_slug_placeholder_gives_each_issue_its_own_address(tmp_path, articles_dir):
+    config = Config(web_url="https://example.org/news/{slug}.html", sources=(Source(articles_dir),))
+    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    page = result.files[3]
+    assert result.issue.digest.web_url == f"https://example.org/news/{page.name}"
+    assert f"View in browser: https://example.org/news/{page.name}" in result.issue.text
+    assert page.name.startswith("2026-03-03-") and page.exists()
 
 
 def test_a_template_added_or_edited_between_renders_is_used(tmp_path: Path):
@@ -281,3 +359,16 @@ def test_a_failed_write_leaves_the_last_digest_whole(tmp_path, articles_dir):
         build(config, today=date(2026, 3, 4), out_dir=tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.glob("digest.*")} == before
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_reading_time_setting_shows_minutes_in_a_built_issue(tmp_path, articles_dir):
+    from digest.config import parse_config
+    from digest.errors import ConfigError
+
+    assert parse_config({"digest": {"reading_time": True}}, base=tmp_path).reading_time
+    assert not parse_config({}, base=tmp_path).reading_time
+    with pytest.raises(ConfigError, match=r"digest\.reading_time must be true or false"):
+        parse_config({"digest": {"reading_time": "yes"}}, base=tmp_path)
+    config = Config(reading_time=True, sources=(Source(articles_dir),))
+    result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    assert "1 min read" in result.issue.text and "1 min read" in result.issue.html

@@ -101,7 +101,9 @@ class Config:
     algorithm: str = "digest"
     out_dir: Path = Path("out")
     templates_dir: Path | None = None
-    web_url: str | None = None  # the web version's address; "{date}" becomes YYYY-MM-DD
+    # The web version's address: "{slug}" becomes the issue's own page name, YYYY-MM-DD-xxxxxxxx;
+    # "{date}" becomes YYYY-MM-DD (that day's page shows its latest issue).
+    web_url: str | None = None
     unsubscribe_url: str | None = None
     sender_name: str | None = None
     postal_address: str | None = None
@@ -112,6 +114,7 @@ class Config:
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
     fetch_private: bool = False  # fetch feed items' pages from non-public addresses
+    reading_time: bool = False  # show "N min read" under each story
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
 
 
@@ -283,13 +286,13 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
                 'days such as "48h" or "7d"'
             )
         values["window"] = window.strip()
-    if "fetch_private" in settings:
-        if not isinstance(settings["fetch_private"], bool):
-            raise ConfigError(
-                f"{where}: digest.fetch_private must be true or false, "
-                f"not {settings['fetch_private']!r}"
-            )
-        values["fetch_private"] = settings["fetch_private"]
+    for name in ("fetch_private", "reading_time"):
+        if name in settings:
+            if not isinstance(settings[name], bool):
+                raise ConfigError(
+                    f"{where}: digest.{name} must be true or false, not {settings[name]!r}"
+                )
+            values[name] = settings[name]
     if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "

@@ -81,6 +81,7 @@ class _Page(HTMLParser):
     images: list[dict[str, str | None]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, link text)
     text: list[str] = field(default_factory=list)  # the text a reader can see
+    ids: set[str] = field(default_factory=set)  # where "#..." links can land
     _in_title: bool = False
     _hidden: int = 0  # depth inside <style>, <script> or <head>
     _link: list[str] | None = None  # text of the open <a>
@@ -90,6 +91,8 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(str(values["id"]))
         if tag == "html":
             self.lang = (values.get("lang") or "").strip() or None
         elif tag == "title":
@@ -220,6 +223,8 @@ def _check_images(page: _Page) -> Iterable[Finding]:
 
 def _check_links(page: _Page) -> Iterable[Finding]:
     for href, label in page.links:
+        if href.startswith("#") and href[1:] in page.ids:
+            continue  # a story further down ("In this issue")
         if not href.lower().startswith(LINK_SCHEMES):
             message = f"link {href!r} ({label or 'no text'}) is not an absolute URL"
             yield Finding("link", message, href)

@@ -1,22 +1,31 @@
 """The output directory: an issue written whole, and read back for sending exactly as built.
 
 ``digest.html`` and ``digest.txt`` are the email's parts; ``digest.json`` is the digest as
-data plus what sending needs (the issue's id and subject, the items it uses); the web
-version goes to ``web/YYYY-MM-DD.html``.
+data plus what sending needs (the issue's id and subject, the items it uses). The web
+version goes to ``web/``, the archive: the issue's own page, ``YYYY-MM-DD-xxxxxxxx.html``;
+``YYYY-MM-DD.html``, which sends the browser on to that day's latest issue; ``index.html``,
+``feed.xml`` (Atom) and ``issues.json``, the archive's manifest (see ``digest.archive``).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from digest import archive
 from digest.errors import DigestError, InputError
 from digest.models import Issue, Item
+from digest.render import render_archive
+
+log = logging.getLogger(__name__)
 
 PARTS = ("digest.json", "digest.html", "digest.txt")
 
@@ -28,8 +37,12 @@ def write_issue(issue: Issue, out_dir: Path) -> tuple[Path, ...]:
     old version, so a failure leaves the last issue as it was.
     """
     outputs = {}
-    if issue.web_html is not None:  # first: a new path, the likeliest to fail
-        outputs[f"web/{issue.date.isoformat()}.html"] = issue.web_html
+    shown: list[str] = []  # what the user is told of: the parts, the page, index and feed
+    if issue.web_html is not None and issue.digest is not None:
+        # First: new paths, the likeliest to fail.
+        web = archive_files(issue, out_dir / "web", datetime.now(UTC))
+        outputs.update({f"web/{name}": content for name, content in web.items()})
+        shown = [f"web/{name}" for name in (next(iter(web)), archive.INDEX, archive.FEED)]
     outputs["digest.html"] = issue.html
     outputs["digest.txt"] = issue.text
     outputs["digest.json"] = json.dumps(issue_data(issue), ensure_ascii=False, indent=2) + "\n"
@@ -39,7 +52,61 @@ def write_issue(issue: Issue, out_dir: Path) -> tuple[Path, ...]:
         write_atomic_all({out_dir / name: content for name, content in outputs.items()})
     except OSError as exc:
         raise DigestError(f"{out_dir}: cannot write the digest: {exc.strerror or exc}") from exc
-    return tuple(out_dir / name for name in sorted(outputs, key=lambda n: n.startswith("web/")))
+    return tuple(out_dir / name for name in ("digest.html", "digest.txt", "digest.json", *shown))
+
+
+def archive_files(issue: Issue, web_dir: Path, now: datetime) -> dict[str, str]:
+    """The files of ``web_dir`` that ``issue`` adds or changes: its page, its day's page, the
+    pages before and after it (their next/previous links), the index, the feed, the manifest.
+
+    The issue's own page comes first. ``issue.digest`` must be set. Writing the same issue
+    again changes nothing.
+    """
+    assert issue.digest is not None and issue.web_html is not None
+    slug = archive.issue_slug(issue.digest.date, issue.digest.briefs)
+    entries, broken = _read_manifest(web_dir)
+    entries = archive.add_entry(entries, archive.entry_of(issue, slug, now))
+    files = {
+        archive.page_name(slug): archive.set_navigation(
+            issue.web_html, *archive.neighbours(entries, slug)
+        ),
+        **broken,
+    }
+    for neighbour in archive.neighbours(entries, slug):
+        if neighbour is None:
+            continue
+        try:
+            page = (web_dir / neighbour.page).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # removed by hand: the archive lists it, its page is the user's to restore
+        linked = archive.set_navigation(page, *archive.neighbours(entries, neighbour.slug))
+        if linked != page:
+            files[neighbour.page] = linked
+    files[f"{issue.date.isoformat()}.html"] = archive.redirect_page(
+        archive.page_name(slug), issue.subject
+    )
+    lang = re.search(r'<html lang="([\w-]+)"', issue.web_html)
+    files[archive.INDEX] = render_archive(entries, lang.group(1) if lang else "en")
+    files[archive.FEED] = archive.atom_feed(entries)
+    files[archive.MANIFEST] = archive.dump_manifest(entries)
+    return files
+
+
+def _read_manifest(web_dir: Path) -> tuple[list[archive.Entry], dict[str, str]]:
+    """The archive's entries, and a file to keep aside when the manifest is broken."""
+    path = web_dir / archive.MANIFEST
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DigestError(f"{path}: cannot be read: {exc}") from exc
+    try:
+        return archive.load_manifest(text), {}
+    except ValueError as exc:
+        # The issue still goes out; the old manifest is kept for the user to mend.
+        log.warning("%s: not an archive manifest (%s); kept as %s.broken", path, exc, path.name)
+        return [], {f"{archive.MANIFEST}.broken": text}
 
 
 def issue_data(issue: Issue) -> dict[str, Any]:
@@ -125,6 +192,9 @@ def write_atomic_all(files: Mapping[Path, str]) -> None:
                 file.write(content)
                 file.flush()
                 os.fsync(file.fileno())
+        for path in staged:  # the one way a rename fails here: checked before any is done
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a directory is in the way", str(path))
         for path, tmp in staged.items():
             os.replace(tmp, path)
     except BaseException:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError
 from digest.ingest import newest_first
@@ -44,7 +45,11 @@ def make_issue(config: Config, articles: Sequence[Article], today: date) -> Issu
         digest = compose_digest(config, [brief for _, brief in stories], today)
         subject = make_subject(config.send.subject, digest.title, digest.date, len(stories))
         email = render_email(
-            digest, config.templates_dir, lang=html_lang(config.language), subject=subject
+            digest,
+            config.templates_dir,
+            lang=html_lang(config.language),
+            subject=subject,
+            reading_time=config.reading_time,
         )
         faults = blame(lint_issue(config, email.html, email.text, digest), _items(digest))
         if not faults:
@@ -108,7 +113,7 @@ def compose_digest(config: Config, briefs: Sequence[Brief], issued: date) -> Dig
         briefs=tuple(briefs),
         intro=config.intro,
         sections=section_order(config),
-        web_url=config.web_url.replace("{date}", issued.isoformat()) if config.web_url else None,
+        web_url=issue_url(config.web_url, issued, briefs),
         unsubscribe_url=config.unsubscribe_url,
         sender=config.sender_name,
         postal_address=config.postal_address,

@@ -1,7 +1,8 @@
 """Render: a Digest becomes an email (the only module that imports jinja2 and mjml).
 
 The HTML part is Jinja2 over MJML, compiled by mjml-python; the plain-text part comes
-from its own template over the same data, so both always carry the same items.
+from its own template over the same data, so both always carry the same items. The
+archive's index page (``render_archive``) is plain Jinja2 HTML.
 Templates in a user's directory win over the built-in ones, which stay reachable as
 ``builtin/NAME`` for ``{% extends %}``.
 """
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import functools
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import mjml
@@ -21,8 +23,13 @@ import mjml
 from digest.errors import TemplateError
 from digest.models import Brief, Digest, RenderedEmail
 
+if TYPE_CHECKING:
+    from digest.archive import Entry
+
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+ARCHIVE_TEMPLATE = "archive.html.j2"
+CONTENTS_MIN = 3  # an "In this issue" list from this many stories up
 PREHEADER_LIMIT = 140
 WEB = ("https://", "http://")
 MAILTO = (*WEB, "mailto:")
@@ -38,26 +45,45 @@ def builtin_templates() -> Path:
 
 @dataclass(frozen=True)
 class Section:
-    """The briefs shown under one heading; ``name`` is None for the unnamed section."""
+    """The briefs shown under one heading; ``name`` is None for the unnamed section.
+
+    ``first`` is the number of its first story in the issue (1 for the top story): the
+    stories' anchors (``#story-N``) and the plain text's list use these numbers.
+    """
 
     name: str | None
     briefs: tuple[Brief, ...]
+    first: int = 1
+
+    @property
+    def stories(self) -> tuple[tuple[int, Brief], ...]:
+        """The briefs with their numbers."""
+        return tuple(enumerate(self.briefs, self.first))
 
 
 def render_email(
-    digest: Digest, templates_dir: Path | None = None, lang: str = "en", subject: str | None = None
+    digest: Digest,
+    templates_dir: Path | None = None,
+    lang: str = "en",
+    subject: str | None = None,
+    reading_time: bool = False,
 ) -> RenderedEmail:
     """The HTML and plain-text parts of ``digest``, its subject and its web version.
 
     ``subject`` is the email's subject, also the HTML title; by default title and date.
+    ``reading_time`` adds "N min read" to each story.
     """
     subject = subject or f"{digest.title} · {long_date(digest.date)}"
+    sections = group_sections(digest)
+    stories = [story for section in sections for story in section.stories]
     context: dict[str, Any] = {
         "digest": digest,
         "subject": subject,
         "preheader": make_preheader(digest),
         "lang": lang,
-        "sections": group_sections(digest),
+        "sections": sections,
+        "contents": stories if len(stories) >= CONTENTS_MIN else [],
+        "reading_time": reading_time,
         "web_url": safe_url(digest.web_url),
         "unsubscribe_url": safe_url(digest.unsubscribe_url, MAILTO),
         "web": False,
@@ -74,7 +100,21 @@ def group_sections(digest: Digest) -> tuple[Section, ...]:
     order = dict.fromkeys([*digest.sections, *(b.section for b in digest.briefs if b.section)])
     groups = [Section(name, tuple(b for b in digest.briefs if b.section == name)) for name in order]
     groups.append(Section(None, tuple(b for b in digest.briefs if not b.section)))
-    return tuple(group for group in groups if group.briefs)
+    numbered, first = [], 1
+    for group in groups:
+        if group.briefs:
+            numbered.append(replace(group, first=first))
+            first += len(group.briefs)
+    return tuple(numbered)
+
+
+def render_archive(entries: Sequence[Entry], lang: str = "en") -> str:
+    """The archive's index page: every issue in ``entries``, newest first."""
+    newest = list(reversed(entries))
+    title = newest[0].title if newest else "Digest"
+    context: dict[str, object] = {"entries": newest, "title": title, "lang": lang}
+    html_env, _ = _environments(None)
+    return _render(html_env, ARCHIVE_TEMPLATE, context)
 
 
 def _compile(source: str) -> str:

@@ -33,13 +33,14 @@ from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.local import parse_datetime
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.models import Article, Problem
-from digest.text import count_words
+from digest.text import count_words, split_sentences
 
 # A feed summary shorter than this is a teaser: the article is fetched from its page.
 TEASER_WORDS = 150
 # Full content shorter than this is a teaser too (some feeds put one in content:encoded).
 FULL_TEXT_MIN_WORDS = 40
 _CUT_OFF = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\]|read more\W*|continue reading\W*)$", re.I)
+_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)\]]*$")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_PAGE_CHARS = 200
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.-]+)", re.IGNORECASE)
@@ -175,8 +176,10 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
             section=source.section,
             ids=(item_id(response.url, entry.guid, link, title, text, entry.guid in stable),),
         )
-        teaser = bool(link) and _is_teaser(text, entry.full)
-        items.append(WebItem(article, source, response.url, teaser))
+        partial = _is_teaser(text, entry.full)
+        if partial:  # shown as it is if its page cannot be read: end it cleanly
+            article = replace(article, text=end_teaser(text))
+        items.append(WebItem(article, source, response.url, bool(link) and partial))
     return items, feed.warning
 
 
@@ -184,6 +187,26 @@ def _is_teaser(text: str, full: bool) -> bool:
     """Whether a feed gave only the start of the article: short, or visibly cut off."""
     limit = FULL_TEXT_MIN_WORDS if full else TEASER_WORDS
     return count_words(text) < limit or bool(_CUT_OFF.search(text))
+
+
+def end_teaser(text: str) -> str:
+    """A teaser that stops at a sentence end; else at a word boundary, with an ellipsis.
+
+    Feeds cut summaries at a length ("... have not always taken t[…]"); only the last
+    paragraph can be cut, and the cut-off marker goes with it.
+    """
+    *before, last = text.split("\n\n")
+    last = _CUT_OFF.sub("", last.rstrip()).rstrip()
+    if not _SENTENCE_END.search(last):
+        sentences = split_sentences(last)
+        whole = sentences[:-1]
+        if whole and _SENTENCE_END.search(whole[-1]):
+            last = " ".join(whole)
+        elif " " in last:
+            last = last.rsplit(" ", 1)[0].rstrip(" ,;:–—-") + "…"
+        elif last:
+            last += "…"
+    return "\n\n".join([*before, last] if last else before)
 
 
 def _page_item(response: Response, source: Source) -> WebItem:
