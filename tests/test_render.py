@@ -206,7 +206,7 @@ def test_a_short_issue_has_no_contents_list():
     assert "In this issue" not in email.html and "In this issue" not in email.text
 
 
-def test_the_top_story_has_a_bigger_headline_and_the_only_image():
+def test_the_top_story_has_a_bigger_headline_and_a_full_width_image():
     email = render_email(
         digest_of(
             brief(1, image="https://img.example.org/1.jpg"),
@@ -215,7 +215,11 @@ def test_the_top_story_has_a_bigger_headline_and_the_only_image():
     )
     sizes = re.findall(r'<h3 style="[^"]*font-size:(\d+)px', email.html)
     assert sizes == ["26", "21"]
-    assert re.findall(r'<img [^>]*src="([^"]+)"', email.html) == ["https://img.example.org/1.jpg"]
+    images = re.findall(r'<img [^>]*src="([^"]+)"[^>]*width="(\d+)"', email.html)
+    assert images == [
+        ("https://img.example.org/1.jpg", "536"),
+        ("https://img.example.org/2.jpg", "180"),
+    ]
 
 
 def test_alt_text_of_a_blocked_image_is_styled_on_the_img_itself():
