@@ -142,32 +142,66 @@ def average_link(similarity: np.ndarray, threshold: float) -> list[list[int]]:
 
 
 def _agglomerate(similarity: np.ndarray, threshold: float) -> list[list[int]]:
-    total = similarity.copy()  # summed similarity between clusters
+    """Average-link merges, best pair first, until no pair may merge.
+
+    A merge changes only the merged cluster's row and column of the score matrix, so each
+    row's best partner is kept and only rows that pointed at a merged cluster are searched
+    again: one pass costs a few vector operations, not a scan of the whole matrix.
+    """
+    n = len(similarity)
+    total = similarity.copy()  # summed similarity between clusters (-inf: never together)
     np.fill_diagonal(total, -np.inf)
-    size = np.ones(len(total))
-    members = [[i] for i in range(len(total))]
-    alive = np.ones(len(total), dtype=bool)
-    inner = np.zeros(len(total))  # summed similarity within each cluster
+    size = np.ones(n)
+    inner = np.zeros(n)  # summed similarity within each cluster
+    alive = np.ones(n, dtype=bool)
+    members = [[i] for i in range(n)]
+    score = total.copy()  # singletons: the mean is the similarity, no cohesion to keep
+    best = score.argmax(axis=1)
+    best_score = score[np.arange(n), best]
     while True:
-        mean = total / np.outer(size, size)
-        mean[~alive, :] = -np.inf
-        mean[:, ~alive] = -np.inf
-        # Two clusters merge only if they are nearly as close to each other as the looser
-        # of them is within: two events of one topic are each tighter than the pair.
-        pairs_within = size * (size - 1) / 2
-        cohesion = np.where(pairs_within > 0, inner / np.maximum(pairs_within, 1), -np.inf)
-        mean[mean < COHESION * np.minimum(cohesion[:, None], cohesion[None, :])] = -np.inf
-        i, j = np.unravel_index(int(np.argmax(mean)), mean.shape)
-        if not mean[i, j] >= threshold:
+        i = int(best_score.argmax())
+        j = int(best[i])
+        if not best_score[i] >= threshold:
             break
+        if j < i:
+            i, j = j, i
         inner[i] += inner[j] + total[i, j]
-        total[i, :] += total[j, :]
-        total[:, i] += total[:, j]
+        total[i] += total[j]
+        total[:, i] = total[i]
         total[i, i] = -np.inf
         size[i] += size[j]
         members[i] += members[j]
         alive[j] = False
+        score[j] = score[:, j] = -np.inf
+        best_score[j] = -np.inf
+        row = _scores(i, total, size, inner, alive)
+        score[i] = score[:, i] = row
+        # Rows that pointed at i or j look again; the rest only compare with the new i.
+        stale = np.flatnonzero(alive & ((best == i) | (best == j)))
+        stale = stale[stale != i]
+        better = alive & (row > best_score)
+        best[better], best_score[better] = i, row[better]
+        if len(stale):
+            best[stale] = score[stale].argmax(axis=1)
+            best_score[stale] = score[stale, best[stale]]
+        best[i] = int(row.argmax())
+        best_score[i] = row[best[i]]
     return [sorted(members[i]) for i in np.flatnonzero(alive)]
+
+
+def _scores(i: int, total: np.ndarray, size: np.ndarray, inner: np.ndarray, alive: np.ndarray):
+    """Cluster ``i``'s mean similarity to every cluster, -inf where they may not merge.
+
+    Two clusters merge only if they are nearly as close to each other as the looser of
+    them is within: two events of one topic are each tighter than the pair of them.
+    """
+    mean = total[i] / (size[i] * size)
+    pairs = size * (size - 1) / 2
+    cohesion = np.where(pairs > 0, inner / np.maximum(pairs, 1), -np.inf)
+    mean[mean < COHESION * np.minimum(cohesion[i], cohesion)] = -np.inf
+    mean[~alive] = -np.inf
+    mean[i] = -np.inf
+    return mean
 
 
 def _components(linked: np.ndarray) -> list[list[int]]:
