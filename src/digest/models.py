@@ -164,7 +164,7 @@ class Story:
     def published(self) -> datetime | None:
         """The newest member's date; None when no member is dated."""
         dates = [a.published for a in self.articles if a.published]
-        return max(dates, key=_utc) if dates else None
+        return max(dates, key=as_utc) if dates else None
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -188,6 +188,6 @@ def article_identities(article: Article) -> tuple[str, ...]:
     return article.ids or (article.url or article.origin,)
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """A naive date is taken as UTC, so naive and aware dates compare."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -17,12 +17,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
 from digest.ingest.dedup import merge_duplicates
-from digest.models import Article, Story, article_identities
+from digest.models import Article, Story, article_identities, as_utc
 
 THRESHOLD = 0.15  # least mean cosine between two clusters that merge
 WINDOW_HOURS = 36.0  # two dated articles further apart are never one story
@@ -117,7 +117,7 @@ def _stem(token: str) -> str:
 def too_far_apart(articles: Sequence[Article], window_hours: float) -> np.ndarray:
     """Pairs of dated articles published more than ``window_hours`` apart."""
     hours = np.array(
-        [_utc(a.published).timestamp() / 3600 if a.published else np.nan for a in articles]
+        [as_utc(a.published).timestamp() / 3600 if a.published else np.nan for a in articles]
     )
     with np.errstate(invalid="ignore"):
         return np.abs(hours[:, None] - hours[None, :]) > window_hours  # NaN compares False
@@ -189,7 +189,9 @@ def _agglomerate(similarity: np.ndarray, threshold: float) -> list[list[int]]:
     return [sorted(members[i]) for i in np.flatnonzero(alive)]
 
 
-def _scores(i: int, total: np.ndarray, size: np.ndarray, inner: np.ndarray, alive: np.ndarray):
+def _scores(
+    i: int, total: np.ndarray, size: np.ndarray, inner: np.ndarray, alive: np.ndarray
+) -> np.ndarray:
     """Cluster ``i``'s mean similarity to every cluster, -inf where they may not merge.
 
     Two clusters merge only if they are nearly as close to each other as the looser of
@@ -246,16 +248,12 @@ def rank_stories(
     if by not in RANKINGS:
         raise ValueError(f"unknown story ranking {by!r} (expected one of {', '.join(RANKINGS)})")
     listed = list(stories)
-    now = _utc(now)
+    now = as_utc(now)
 
     def age_hours(story: Story) -> float:
         published = story.published
-        return max(0.0, (now - _utc(published)).total_seconds() / 3600) if published else 0.0
+        return max(0.0, (now - as_utc(published)).total_seconds() / 3600) if published else 0.0
 
     if by == "newest":
         return sorted(listed, key=lambda s: (s.published is None, age_hours(s)))
     return sorted(listed, key=lambda s: -s.outlets * 0.5 ** (age_hours(s) / half_life_hours))
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -596,7 +596,10 @@ def summarize_story(
     return Brief(
         title=central.title,
         headline=headline,
-        sentences=tuple(_DATELINE.sub("", pool[n][2]) for n in sorted(chosen)),
+        # Leads before later sentences, so the brief opens with what happened.
+        sentences=tuple(
+            _DATELINE.sub("", pool[n][2]) for n in sorted(chosen, key=lambda n: pool[n][1::-1])
+        ),
         url=central.url,
         source=central.source,
         published=max(dates) if dates else None,
