@@ -567,7 +567,8 @@ def _add_story_evals(evaluations: argparse._SubParsersAction) -> None:
         "--window-hours",
         type=float,
         metavar="H",
-        help="dated articles further apart are never one story (default: the digest's)",
+        help="dated articles further apart are never one story (default: the digest's; "
+        "inf: dates never keep articles apart)",
     )
     p.set_defaults(command=run_eval_clusters)
 

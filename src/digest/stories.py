@@ -26,7 +26,7 @@ from digest.models import Article, Story, article_identities, as_utc
 
 THRESHOLD = 0.15  # least mean cosine between two clusters that merge
 WINDOW_HOURS = 36.0  # two dated articles further apart are never one story
-COHESION = 0.7  # two clusters merge only if as close as this share of the looser one's cohesion
+COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = 24.0  # ranking: a story's weight halves with each half-life of age
 RANKINGS = ("coverage", "newest")
@@ -200,7 +200,8 @@ def _scores(
     mean = total[i] / (size[i] * size)
     pairs = size * (size - 1) / 2
     cohesion = np.where(pairs > 0, inner / np.maximum(pairs, 1), -np.inf)
-    mean[mean < COHESION * np.minimum(cohesion[i], cohesion)] = -np.inf
+    floor = np.minimum(cohesion[i], cohesion)  # -inf where either is a single article
+    mean[(floor > -np.inf) & (mean < COHESION * floor)] = -np.inf
     mean[~alive] = -np.inf
     mean[i] = -np.inf
     return mean
