@@ -532,6 +532,9 @@ def _balance(text: str) -> str:
 STORY_BUDGET = 800  # characters of a story brief's sentences: three whole sentences, not two
 REDUNDANCY = 0.5  # a sentence this close (stem cosine) to a chosen one says the same thing
 STORY_WEIGHT = 1.0  # how much closeness to the whole story counts beside the article's rating
+# Each article's first sentences only: news says what happened at the top, and rating a
+# long article whole for each story would cost most of a build's time.
+STORY_TOP = 15
 _TRUNCATED = re.compile(r"(\.\.\.|…)[\"'”’)\]]*$")  # an excerpt cut off mid-sentence
 
 
@@ -554,7 +557,7 @@ def summarize_story(
     if language == "auto":
         language = detect_language(" ".join(a.text for a in articles))
     lang = _language(language)
-    per_article = [split_sentences(a.text) for a in articles]
+    per_article = [split_sentences(a.text)[:STORY_TOP] for a in articles]
     pool = [(k, i, s) for k, found in enumerate(per_article) for i, s in enumerate(found)]
     vectors = [_stem_counts(s, lang) for _, _, s in pool]
     centroid = _sum_counts(vectors)
@@ -584,7 +587,10 @@ def summarize_story(
         used += len(text)
         if len(chosen) == sentences:
             break
-    central = articles[central_title(articles, language)]
+    bodies: list[Counter[str]] = [Counter() for _ in articles]
+    for (k, _, _), vector in zip(pool, vectors, strict=True):
+        bodies[k].update(vector)
+    central = articles[_most_central([_stem_counts(a.title, lang) for a in articles], bodies)]
     titled = central.title.strip()
     headline = (
         make_headline(titled)
@@ -609,20 +615,16 @@ def summarize_story(
     )
 
 
-def central_title(articles: Sequence[Article], language: str = "english") -> int:
-    """The index of the article whose title is closest to all the others' titles and texts."""
-    lang = _language(language)
-    titles = [_stem_counts(a.title, lang) for a in articles]
-    whole = [
-        _sum_counts([_stem_counts(a.text, lang), t]) for a, t in zip(articles, titles, strict=True)
-    ]
+def _most_central(titles: Sequence[Counter[str]], bodies: Sequence[Counter[str]]) -> int:
+    """The index of the title closest to all the other articles (their titles and texts)."""
+    whole = [_sum_counts([t, b]) for t, b in zip(titles, bodies, strict=True)]
 
     def closeness(k: int) -> float:
         if not titles[k]:
             return -1.0
-        return sum(_cosine(titles[k], whole[j]) for j in range(len(articles)) if j != k)
+        return sum(_cosine(titles[k], whole[j]) for j in range(len(titles)) if j != k)
 
-    return max(range(len(articles)), key=lambda k: (closeness(k), -k))
+    return max(range(len(titles)), key=lambda k: (closeness(k), -k))
 
 
 def _stem_counts(text: str, lang: _Language) -> Counter[str]:
