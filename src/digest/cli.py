@@ -561,6 +561,7 @@ def _add_story_evals(evaluations: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threshold",
         type=float,
+        metavar="T",
         help="least mean cosine for two groups to merge (default: the digest's)",
     )
     p.add_argument(

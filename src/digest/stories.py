@@ -3,11 +3,13 @@
 Outlets covering one event share vocabulary, not phrases, so near-duplicate hashing cannot
 group them. Each article becomes a TF-IDF vector (title counted twice, sublinear term
 frequency); articles are clustered by average-link agglomeration while the mean cosine
-between two clusters stays at or above a threshold. Average link does not chain through a
-shared topic the way single link does, and a false merge tells the reader that two
-newsrooms agree when they do not, so the threshold favours precision. Two dated articles
-further apart than the time window never share a story. Everything is numpy: no model,
-no download, about a second for a thousand articles.
+between two clusters stays at or above a threshold, and near how close each cluster is
+within (two events of one topic are each tighter than the pair). Average link does not
+chain through a shared topic the way single link does, and a false merge tells the reader
+that two newsrooms agree when they do not, so the settings favour precision. Two dated
+articles further apart than the time window never share a story. Everything is numpy: no
+model, no download, well under a second for a thousand articles. The stop words and the
+light stemmer are English; other languages still group, on IDF alone.
 """
 
 from __future__ import annotations
