@@ -229,6 +229,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
     )
     p.set_defaults(command=run_eval_extraction)
     _add_summary_evals(stages)
+    _add_story_evals(stages)
     return stages
 
 
@@ -733,4 +734,113 @@ def run_preview(args: argparse.Namespace) -> int:
     from digest.preview import serve  # the server is only needed here
 
     serve(args.config, host=args.host, port=args.port, today=args.date)
+    return 0
+
+
+# --- digest eval clusters | stories ------------------------------------------------
+
+
+def _add_story_evals(evaluations: argparse._SubParsersAction) -> None:
+    p = evaluations.add_parser(
+        "clusters",
+        help="group articles into stories and score against labelled stories",
+        description="Group FILE's articles (JSON lines: id, title, text, published, source, "
+        "url) into stories as one pool, with the digest's own grouping; when every row has "
+        "a 'cluster' label, print BCubed and pairwise precision, recall and F1.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="JSON-lines data set")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--predictions", type=Path, metavar="OUT", help="write one JSON line per row: id, cluster"
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        metavar="T",
+        help="least mean cosine for two groups to merge (default: the digest's)",
+    )
+    p.add_argument(
+        "--window-hours",
+        type=float,
+        metavar="H",
+        help="dated articles further apart are never one story (default: the digest's; "
+        "inf: dates never keep articles apart)",
+    )
+    p.set_defaults(command=run_eval_clusters)
+
+    p = evaluations.add_parser(
+        "stories",
+        help="ROUGE of one brief per story against the rows' 'reference' and 'headline'",
+        description="Make one brief per story of FILE (JSON lines: cluster_id, articles "
+        "[{title, text, source, url}], reference?, headline?) and print ROUGE F1 of the "
+        "briefs and of the first article's lead against 'reference', and of the headlines "
+        "and the first article's title against 'headline'.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="JSON-lines data set")
+    p.add_argument(
+        "--sentences", type=_positive, default=3, metavar="N", help="sentences a brief (default: 3)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="OUT",
+        help="write one JSON line per story: cluster_id, headline, sentences",
+    )
+    p.set_defaults(command=run_eval_stories)
+
+
+def run_eval_clusters(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from digest.evaluate.clusters import evaluate_clusters, load_rows
+    from digest.stories import group_stories
+
+    given = {"threshold": args.threshold, "window_hours": args.window_hours}
+    group = partial(group_stories, **{k: v for k, v in given.items() if v is not None})
+    report = evaluate_clusters(load_rows(args.file), group, args.predictions)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    labelled = f" ({report['gold_stories']} labelled)" if "bcubed" in report else ""
+    print(
+        f"{args.file}: {report['articles']} articles -> {report['stories']} stories{labelled}, "
+        f"grouped in {report['cpu_seconds']} s CPU"
+    )
+    if "bcubed" in report:
+        print(f"{'':10}{'P':>8}{'R':>8}{'F1':>8}")
+        for name in ("bcubed", "pairwise"):
+            scores = report[name]
+            print(
+                f"{name:10}" + "".join(f"{scores[k]:8.2f}" for k in ("precision", "recall", "f1"))
+            )
+    return 0
+
+
+def run_eval_stories(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from digest.evaluate.stories import evaluate_stories, load_rows
+    from digest.summarize import summarize_story
+
+    summarize_one = partial(summarize_story, sentences=args.sentences)
+    report = evaluate_stories(load_rows(args.file), summarize_one, args.sentences, args.predictions)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"{args.file}: {report['stories']} stories, {report['articles']} articles, "
+        f"{report['cpu_ms_per_story']} ms CPU a story"
+    )
+    for systems, keys, header in (
+        (("briefs", "lead"), ("rouge1", "rouge2", "rougeLsum"), "R-Lsum"),
+        (("headlines", "first_title"), ("rouge1", "rouge2", "rougeL"), "R-L"),
+    ):
+        if systems[0] not in report:
+            continue
+        print(f"{'':20}{'R-1':>8}{'R-2':>8}{header:>8}")
+        for name in systems:
+            label = {"lead": f"first lead-{args.sentences}", "first_title": "first title"}
+            scores = report[name]
+            print(f"{label.get(name, name):20}" + "".join(f"{scores[k]:8.2f}" for k in keys))
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -196,3 +196,48 @@ class Issue:
     digest: Digest | None = field(default=None, repr=False)  # None when loaded for sending
     items: tuple[Item, ...] = ()  # what it uses: marked used when it is sent
     dropped: tuple[Problem, ...] = ()  # stories left out by a per-story check, and why
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles from one or more outlets about one event; wire copies are already one article.
+
+    ``articles`` come most representative first (the one closest to all the others).
+    ``key`` is a hash of the members' identities, so the same articles make the same key
+    in every run; ``ids`` lets a later run find a story it has sent by overlap.
+    """
+
+    key: str
+    articles: tuple[Article, ...]
+
+    @property
+    def published(self) -> datetime | None:
+        """The newest member's date; None when no member is dated."""
+        dates = [a.published for a in self.articles if a.published]
+        return max(dates, key=as_utc) if dates else None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every outlet that ran the story, wire copies included, in the members' order."""
+        names = (n for a in self.articles for n in (a.sources or ((a.source,) if a.source else ())))
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def outlets(self) -> int:
+        """How many independent outlets cover it: wire copies count once, so do repeats."""
+        return len({a.source or (a.sources[0] if a.sources else a.origin) for a in self.articles})
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The identities of every member and wire copy (store keys, else URL or origin)."""
+        return tuple(dict.fromkeys(i for a in self.articles for i in article_identities(a)))
+
+
+def article_identities(article: Article) -> tuple[str, ...]:
+    """What names ``article`` across runs: its store keys, else its URL, else its origin."""
+    return article.ids or (article.url or article.origin,)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A naive date is taken as UTC, so naive and aware dates compare."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
