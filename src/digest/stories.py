@@ -6,8 +6,8 @@ frequency); articles are clustered by average-link agglomeration while the mean 
 between two clusters stays at or above a threshold, and near how close each cluster is
 within (two events of one topic are each tighter than the pair). Average link does not
 chain through a shared topic the way single link does, and a false merge tells the reader
-that two newsrooms agree when they do not, so the settings favour precision. Two dated
-articles further apart than the time window never share a story. Everything is numpy: no
+that two newsrooms agree when they do not, so the settings favour precision. Past a time
+window, the similarity of two dated articles fades with the time between them. Everything is numpy: no
 model, no download, well under a second for a thousand articles. The stop words and the
 light stemmer are English; other languages still group, on IDF alone.
 """
@@ -27,7 +27,8 @@ from digest.ingest.dedup import merge_duplicates
 from digest.models import Article, Story, article_identities, as_utc
 
 THRESHOLD = 0.15  # least mean cosine between two clusters that merge
-WINDOW_HOURS = 36.0  # two dated articles further apart are never one story
+WINDOW_HOURS = 36.0  # two dated articles this close in time are compared on words alone
+FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every FADE_HOURS
 COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = 24.0  # ranking: a story's weight halves with each half-life of age
@@ -64,7 +65,7 @@ def group_stories(
         return []
     similarity = similarities(merged)
     if window_hours is not None:
-        similarity[too_far_apart(merged, window_hours)] = -np.inf
+        similarity *= time_fade(merged, window_hours)
     stories = []
     for members in sorted(average_link(similarity, threshold), key=min):
         centrality = similarity[np.ix_(members, members)].clip(0).sum(axis=1)
@@ -116,13 +117,23 @@ def _stem(token: str) -> str:
     return token
 
 
-def too_far_apart(articles: Sequence[Article], window_hours: float) -> np.ndarray:
-    """Pairs of dated articles published more than ``window_hours`` apart."""
+def time_fade(
+    articles: Sequence[Article], window_hours: float, fade_hours: float = FADE_HOURS
+) -> np.ndarray:
+    """Per pair, how much of their similarity counts, given the time between them.
+
+    Within ``window_hours`` all of it; beyond, it fades by a factor e every
+    ``fade_hours``: reports days apart must be far more alike to be one story (a new
+    earthquake in the same region is a new story), yet a long-running event whose
+    reports stay very close still holds together. Undated articles are never faded.
+    """
     hours = np.array(
         [as_utc(a.published).timestamp() / 3600 if a.published else np.nan for a in articles]
     )
-    with np.errstate(invalid="ignore"):
-        return np.abs(hours[:, None] - hours[None, :]) > window_hours  # NaN compares False
+    gap = np.nan_to_num(np.abs(hours[:, None] - hours[None, :]), nan=0.0)
+    if math.isinf(window_hours):
+        return np.ones_like(gap)
+    return np.exp(-np.maximum(0.0, gap - window_hours) / fade_hours)
 
 
 def average_link(similarity: np.ndarray, threshold: float) -> list[list[int]]:
