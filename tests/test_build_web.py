@@ -29,10 +29,15 @@ WORDS = (
 
 
 def story(n: int) -> str:
-    """Invented text, different for every ``n`` (near-duplicates would be merged)."""
+    """Invented text about an event of its own for every ``n``: its own names and places
+    (invented words), so that neither near-duplicate merging nor story grouping joins two."""
     rng = random.Random(n)
+    syllables = "ka lo mer tin vas ol dre pun sik ar bel tor".split()
+    names = ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(20)]
     sentences = [
-        "The " + " ".join(rng.choice(WORDS) for _ in range(12)) + " was discussed again."
+        f"The {rng.choice(WORDS)} "
+        + " ".join(rng.choice(names) for _ in range(12))
+        + " was discussed again."
         for _ in range(8)
     ]
     return " ".join(sentences)

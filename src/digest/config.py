@@ -68,6 +68,20 @@ class SendConfig:
         return self.port or DEFAULT_PORTS[self.security]
 
 
+RANKINGS = ("coverage", "newest")
+
+
+@dataclass(frozen=True)
+class StoriesConfig:
+    """How articles become stories and in what order they are read ([stories])."""
+
+    threshold: float = 0.15  # least mean similarity of two groups that become one story
+    window_hours: float = 36.0  # reports further apart must be ever more alike
+    rank: str = "coverage"  # or "newest": newest first, as before stories
+    half_life_hours: float = 24.0  # "coverage": a story's weight halves with this age
+    remember_days: float = 7.0  # a sent story that new reports join comes back as an update
+
+
 @dataclass(frozen=True)
 class Source:
     """A place articles come from: a local directory, a feed URL, a page URL or an OPML file.
@@ -116,6 +130,7 @@ class Config:
     fetch_private: bool = False  # fetch feed items' pages from non-public addresses
     reading_time: bool = False  # show "N min read" under each story
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
+    stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
 
 
 def load_environment(env_file: Path = Path(".env")) -> dict[str, str]:
@@ -243,11 +258,11 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
     """A Config from parsed TOML; paths are resolved against ``base``."""
     where = str(origin or "configuration")
-    _check_keys(data, {"digest", "sources", "send"}, where)
+    _check_keys(data, {"digest", "sources", "send", "stories"}, where)
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(Config)} - {"sources", "path", "send"}
+    known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories"}
     _check_keys(settings, known, f"{where} [digest]")
 
     values: dict[str, Any] = {}
@@ -302,7 +317,31 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
         values["sources"] = _parse_sources(data["sources"], base, where)
     if "send" in data:
         values["send"] = _parse_send(data["send"], f"{where} [send]")
+    if "stories" in data:
+        values["stories"] = _parse_stories(data["stories"], f"{where} [stories]")
     return Config(**values, path=origin)
+
+
+def _parse_stories(raw: Any, where: str) -> StoriesConfig:
+    """The [stories] table: threshold, window_hours, rank, half_life_hours, remember_days."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [stories] must be a table")
+    _check_keys(raw, {f.name for f in fields(StoriesConfig)}, where)
+    values: dict[str, Any] = {}
+    for name in ("threshold", "window_hours", "half_life_hours", "remember_days"):
+        if name in raw:
+            value = raw[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{where}: stories.{name} must be a number above 0")
+            values[name] = float(value)
+    if "rank" in raw:
+        rank = _typed(raw["rank"], str, f"{where}: stories.rank")
+        if rank not in RANKINGS:
+            raise ConfigError(
+                f"{where}: stories.rank {rank!r} must be one of {', '.join(RANKINGS)}"
+            )
+        values["rank"] = rank
+    return StoriesConfig(**values)
 
 
 def _no_control(value: str, where: str) -> None:

@@ -69,6 +69,9 @@ class Brief:
     section: str | None = None
     words: int | None = None  # the article's length, for the reading time
     sources: tuple[str, ...] = ()  # every outlet that carried the story, when more than one
+    links: tuple[tuple[str, str], ...] = ()  # (outlet, its article's URL), several outlets
+    key: str | None = None  # the story's key, when it was made from a story
+    update: bool = False  # a story sent in an earlier issue, back with new reports
 
     @property
     def reading_minutes(self) -> int | None:
@@ -126,6 +129,9 @@ def _item(brief: Brief) -> dict[str, Any]:
         "sources": list(brief.source_names),
         "image": brief.image,
         "reading_minutes": brief.reading_minutes,
+        "links": [{"source": name, "url": url} for name, url in brief.links],
+        "story": brief.key,
+        "update": brief.update,
     }
 
 
@@ -176,6 +182,16 @@ class Item:
 
 
 @dataclass(frozen=True)
+class SentStory:
+    """What the store remembers of a story that went out, to know it again later."""
+
+    key: str
+    headline: str
+    text: str  # its brief's sentences
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Issue:
     """One issue of the newsletter, built and ready to send: the one artifact between
     building and sending. ``out/`` and the store keep it whole; sending never re-derives
@@ -196,6 +212,7 @@ class Issue:
     digest: Digest | None = field(default=None, repr=False)  # None when loaded for sending
     items: tuple[Item, ...] = ()  # what it uses: marked used when it is sent
     dropped: tuple[Problem, ...] = ()  # stories left out by a per-story check, and why
+    sent_stories: tuple[SentStory, ...] = ()  # its stories, remembered when it is sent
 
 
 @dataclass(frozen=True)

@@ -11,35 +11,41 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, time
+from urllib.parse import urlsplit
 
 from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError
-from digest.ingest import newest_first
-from digest.ingest.dedup import merge_duplicates
 from digest.lint import Finding, blame, lint_email
-from digest.models import Article, Brief, Digest, Issue, Item, Problem
+from digest.models import Article, Brief, Digest, Issue, Item, Problem, SentStory, Story
 from digest.render import long_date, render_email
-from digest.summarize import summarize
+from digest.stories import group_stories, rank_stories, story_key
+from digest.summarize import summarize, summarize_story
 from digest.text import count_words
 
 log = logging.getLogger(__name__)
 
+SENT = "sent:"  # the ids of the stand-ins for stories earlier issues carried
 
-def make_issue(config: Config, articles: Sequence[Article], today: date) -> Issue:
-    """The issue made of ``articles``: merged, summarized, rendered and checked.
 
-    A story that fails a per-story check (a link or image of its own, text that differs
-    between the parts) is left out, and ``Issue.dropped`` says why; issue-wide findings
-    (size, unsubscribe link, language, title) are the caller's to act on, through
-    ``issue_findings``. NoArticlesError when no story is left.
+def make_issue(
+    config: Config, articles: Sequence[Article], today: date, sent: Sequence[SentStory] = ()
+) -> Issue:
+    """The issue made of ``articles``: grouped into stories, ranked, summarized, rendered
+    and checked.
+
+    ``sent`` are stories earlier issues carried: one that new articles join comes back
+    marked as an update. A story that fails a per-story check (a link or image of its
+    own, text that differs between the parts) is left out, and ``Issue.dropped`` says
+    why; issue-wide findings (size, unsubscribe link, language, title) are the caller's
+    to act on, through ``issue_findings``. NoArticlesError when no story is left.
     """
-    chosen = newest_first(merge_duplicates(articles))
-    if len(chosen) > config.max_items:
-        log.info("keeping the %d newest of %d articles", config.max_items, len(chosen))
-        chosen = chosen[: config.max_items]
-    stories = [(article, brief_of(config, article)) for article in chosen]
+    found = find_stories(config, articles, today, sent)
+    if len(found) > config.max_items:
+        log.info("keeping the first %d of %d stories", config.max_items, len(found))
+        found = found[: config.max_items]
+    stories = [(story, brief_of_story(config, story, update)) for story, update in found]
     dropped: list[Problem] = []
     while True:
         digest = compose_digest(config, [brief for _, brief in stories], today)
@@ -55,8 +61,8 @@ def make_issue(config: Config, articles: Sequence[Article], today: date) -> Issu
         if not faults:
             break
         for n, finding in sorted(faults.items(), reverse=True):
-            article, brief = stories.pop(n)
-            where = article.url or article.origin
+            story, brief = stories.pop(n)
+            where = story.articles[0].url or story.articles[0].origin
             dropped.append(Problem(where, f"story {brief.headline!r} left out: {finding}"))
         if not stories:
             raise NoArticlesError("every story failed a check", tuple(reversed(dropped)))
@@ -70,9 +76,69 @@ def make_issue(config: Config, articles: Sequence[Article], today: date) -> Issu
         stories=len(digest.briefs),
         web_html=email.web_html,
         digest=digest,
-        items=tuple(item for article, _ in stories for item in items_of(article)),
+        items=tuple(item for story, _ in stories for a in story.articles for item in items_of(a)),
         dropped=tuple(reversed(dropped)),
+        sent_stories=tuple(remembered(brief) for brief in digest.briefs),
     )
+
+
+def find_stories(
+    config: Config, articles: Sequence[Article], today: date, sent: Sequence[SentStory] = ()
+) -> list[tuple[Story, bool]]:
+    """The stories among ``articles`` in reading order, each with whether it updates one
+    of ``sent``.
+
+    The sent stories join the grouping as articles of their own (their headline and
+    brief); a story that takes one in is an update, and loses it again.
+    """
+    earlier = [
+        Article(s.headline, s.text, SENT + s.key, ids=(SENT + s.key,), published=s.published)
+        for s in sent
+    ]
+    settings = config.stories
+    grouped = group_stories(
+        [*articles, *earlier], threshold=settings.threshold, window_hours=settings.window_hours
+    )
+    found: dict[str, tuple[Story, bool]] = {}
+    for story in grouped:
+        new = tuple(_without_sent(a) for a in story.articles if not _only_sent(a))
+        if new:
+            update = any(i.startswith(SENT) for a in story.articles for i in a.ids)
+            found[story_key(new)] = (Story(story_key(new), new), update)
+    now = datetime.combine(today, time.max, tzinfo=UTC)
+    ranked = rank_stories(
+        (story for story, _ in found.values()),
+        now,
+        by=settings.rank,
+        half_life_hours=settings.half_life_hours,
+    )
+    return [found[story.key] for story in ranked]
+
+
+def brief_of_story(config: Config, story: Story, update: bool = False) -> Brief:
+    """One brief for a story: its article's own, or one across all its outlets' articles."""
+    if len(story.articles) == 1:
+        brief = brief_of(config, story.articles[0])
+    else:
+        lead = story.articles[0]
+        brief = summarize_story(
+            story.articles,
+            sentences=config.sentences,
+            algorithm=config.algorithm,
+            language=config.language,
+        )
+        brief = replace(brief, section=brief.section or lead.section)
+    links = tuple(
+        {
+            url: (a.source or _host(url), url) for a in story.articles if (url := _web(a.url))
+        }.values()
+    )
+    return replace(brief, key=story.key, update=update, links=links if len(links) > 1 else ())
+
+
+def remembered(brief: Brief) -> SentStory:
+    """What the store keeps of a story that goes out, to know it again."""
+    return SentStory(brief.key or "", brief.headline, " ".join(brief.sentences), brief.published)
 
 
 def lint_issue(config: Config, html: str, text: str, digest: Digest | None = None) -> list[Finding]:
@@ -131,6 +197,27 @@ def issue_id(title: str, day: date, subject: str, html: str, text: str) -> str:
     """The id of an issue: its content's, so the same build is the same issue."""
     content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+
+
+def _only_sent(article: Article) -> bool:
+    return bool(article.ids) and all(i.startswith(SENT) for i in article.ids)
+
+
+def _without_sent(article: Article) -> Article:
+    """A new article that near-duplicate merging joined to a sent story's stand-in."""
+    if not any(i.startswith(SENT) for i in article.ids):
+        return article
+    return replace(article, ids=tuple(i for i in article.ids if not i.startswith(SENT)))
+
+
+def _web(url: str | None) -> str | None:
+    """``url`` if it is a web address an email may link to."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
 
 
 def items_of(article: Article) -> tuple[Item, ...]:

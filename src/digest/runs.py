@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from digest.config import Config, Source
@@ -43,6 +43,7 @@ from digest.models import (
     ItemStatus,
     Problem,
     RunStatus,
+    SentStory,
 )
 from digest.outputs import load_issue, write_issue
 from digest.pipeline import issue_findings, items_of, make_issue
@@ -61,6 +62,7 @@ class Collected:
     sources: int  # feeds, pages and directories read
     run: RunRecord
     failing: dict[str, int]  # sources that had failed before this run: attempts in a row
+    sent: list[SentStory]  # stories recent issues carried: new reports make them updates
 
     @property
     def still_failing(self) -> tuple[str, ...]:
@@ -124,7 +126,7 @@ def build(
     with open_store(config.state_dir, preview=True) as store:
         found = collect(config, store, now, progress, fetch_options)
     _check_found(config, found)
-    issue = make_issue(config, found.articles, today or date.today())
+    issue = make_issue(config, found.articles, today or date.today(), found.sent)
     files = write_issue(issue, out_dir or config.out_dir)
     return BuildResult(
         issue,
@@ -176,7 +178,7 @@ def run(
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             return RunResult(tuple(sends), problems, True, None, *_sources(found))
         try:
-            issue = make_issue(config, found.articles, today or date.today())
+            issue = make_issue(config, found.articles, today or date.today(), found.sent)
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems
@@ -197,6 +199,7 @@ def run(
                 finished=datetime.now(UTC),
                 problems=len(problems),
                 used=issue.items,
+                stories=issue.sent_stories,
                 issue=issue if send else None,
             )
         )
@@ -269,7 +272,9 @@ def collect(
         problems += web.problems
         failed += web.failed
         sources += web.sources
-    return Collected(articles, problems, failed, sources, run, store.failing())
+    remember = timedelta(days=config.stories.remember_days)
+    sent = store.sent_stories(since=now - remember)
+    return Collected(articles, problems, failed, sources, run, store.failing(), sent)
 
 
 def _sources(found: Collected) -> tuple[int, tuple[str, ...], tuple[str, ...]]:

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import IO
 
 from digest.errors import AlreadyRunningError, StateError
-from digest.models import DeliveryStatus, Issue, Item, ItemRecord, ItemStatus, RunStatus
+from digest.models import (
+    DeliveryStatus,
+    Issue,
+    Item,
+    ItemRecord,
+    ItemStatus,
+    RunStatus,
+    SentStory,
+)
 
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "lock"
@@ -99,6 +107,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN last_error TEXT;
     ALTER TABLE feeds ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: the stories sent, so that a later issue knows them again (as updates).
+    """
+    CREATE TABLE stories (
+        key TEXT PRIMARY KEY,
+        issue_id TEXT,  -- none for a run that sent nothing (run --no-send)
+        headline TEXT NOT NULL,
+        text TEXT NOT NULL,
+        published TEXT,
+        sent TEXT NOT NULL
+    );
+    CREATE INDEX stories_sent ON stories (sent);
+    """,
 )
 RUN_LOCK_NAME = "run.lock"
 
@@ -125,6 +145,7 @@ class RunRecord:
     status: RunStatus
     seen: tuple[Item, ...] = ()
     used: tuple[Item, ...] = ()  # the items that went into the issue
+    stories: tuple[SentStory, ...] = ()  # its stories, to know them again
     skipped: tuple[str, ...] = ()  # item ids never to show (a new feed's back catalogue)
     feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
     feeds_failed: tuple[tuple[str, str], ...] = ()  # (source, why) for those that failed
@@ -263,6 +284,7 @@ class Store:
                 [(s.id, s.url, s.feed, s.title, _iso(s.published), started) for s in run.seen],
             )
             self._mark_used(run.used, run_id, started)
+            self._remember(run.stories, run.issue.id if run.issue else None)
             self.db.executemany(
                 "UPDATE items SET status = 'skipped' WHERE id = ? AND status = 'new'",
                 [(item_id,) for item_id in run.skipped],
@@ -317,6 +339,23 @@ class Store:
                 self._mark_used(issue.items, None, _iso(_now()))
             return added
 
+    def _remember(self, stories: Iterable[SentStory], issue_id: str | None) -> None:
+        now = _iso(_now())
+        self.db.executemany(
+            "INSERT INTO stories (key, issue_id, headline, text, published, sent)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            [(s.key, issue_id, s.headline, s.text, _iso(s.published), now) for s in stories],
+        )
+
+    def sent_stories(self, since: datetime) -> list[SentStory]:
+        """The stories of issues sent (or begun) since ``since``, newest first."""
+        rows = self.db.execute(
+            "SELECT key, headline, text, published FROM stories WHERE sent >= ?"
+            " ORDER BY sent DESC, rowid DESC",
+            (_iso(since),),
+        )
+        return [SentStory(key, headline, text, _time(when)) for key, headline, text, when in rows]
+
     def _mark_used(self, items: Iterable[Item], run_id: int | None, now: str | None) -> None:
         items = list(items)
         self.db.executemany(
@@ -330,6 +369,8 @@ class Store:
         )
 
     def _insert_issue(self, issue: Issue) -> bool:
+        """The issue and its stories; False if it was there already."""
+        self._remember(issue.sent_stories, issue.id)
         cursor = self.db.execute(
             "INSERT INTO issues (id, title, date, subject, html, text, stories, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",

@@ -7,9 +7,9 @@ between two clusters stays at or above a threshold, and near how close each clus
 within (two events of one topic are each tighter than the pair). Average link does not
 chain through a shared topic the way single link does, and a false merge tells the reader
 that two newsrooms agree when they do not, so the settings favour precision. Past a time
-window, the similarity of two dated articles fades with the time between them. Everything is numpy: no
-model, no download, well under a second for a thousand articles. The stop words and the
-light stemmer are English; other languages still group, on IDF alone.
+window, the similarity of two dated articles fades with the time between them. Everything
+is numpy: no model, no download, well under a second for a thousand articles. The stop
+words and the light stemmer are English; other languages still group, on IDF alone.
 """
 
 from __future__ import annotations
@@ -23,16 +23,17 @@ from datetime import datetime
 
 import numpy as np
 
+from digest.config import RANKINGS, StoriesConfig
 from digest.ingest.dedup import merge_duplicates
 from digest.models import Article, Story, article_identities, as_utc
 
-THRESHOLD = 0.15  # least mean cosine between two clusters that merge
-WINDOW_HOURS = 36.0  # two dated articles this close in time are compared on words alone
+# The settings users may change live in config.StoriesConfig ([stories]); one home each.
+THRESHOLD = StoriesConfig.threshold  # least mean cosine between two clusters that merge
+WINDOW_HOURS = StoriesConfig.window_hours  # this close in time: compared on words alone
 FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every FADE_HOURS
 COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
-HALF_LIFE_HOURS = 24.0  # ranking: a story's weight halves with each half-life of age
-RANKINGS = ("coverage", "newest")
+HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # Words too common in news to tell two events apart; IDF alone is weak on a small pool.
@@ -256,18 +257,30 @@ def rank_stories(
 
     "coverage": independent outlets times a freshness that halves every
     ``half_life_hours`` (three outlets a day old outrank one outlet this hour);
-    "newest": newest first, as the digest did before stories. Undated stories count as
-    fresh as ``now`` and otherwise keep their order.
+    "newest": newest first, as the digest did before stories. An undated story counts
+    as old as the oldest dated one (no date earns no freshness), and follows the dated
+    stories it ties with; undated stories keep their order.
     """
     if by not in RANKINGS:
         raise ValueError(f"unknown story ranking {by!r} (expected one of {', '.join(RANKINGS)})")
     listed = list(stories)
     now = as_utc(now)
+    ages = {
+        id(s): max(0.0, (now - as_utc(s.published)).total_seconds() / 3600)
+        for s in listed
+        if s.published
+    }
+    oldest = max(ages.values(), default=0.0)
 
     def age_hours(story: Story) -> float:
-        published = story.published
-        return max(0.0, (now - as_utc(published)).total_seconds() / 3600) if published else 0.0
+        return ages.get(id(story), oldest)
 
     if by == "newest":
         return sorted(listed, key=lambda s: (s.published is None, age_hours(s)))
-    return sorted(listed, key=lambda s: -s.outlets * 0.5 ** (age_hours(s) / half_life_hours))
+
+    def weight(story: Story) -> float:
+        # outlets * 0.5 ** (age / half-life), in logarithms: old stories must not all
+        # underflow to the same zero.
+        return math.log(max(story.outlets, 1)) - math.log(2) * age_hours(story) / half_life_hours
+
+    return sorted(listed, key=lambda s: (-weight(s), s.published is None))
