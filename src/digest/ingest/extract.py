@@ -90,7 +90,9 @@ class Extracted:
     method: str = "trafilatura"  # which extractor's text this is: trafilatura or readability
 
 
-def extract_html(page: bytes, url: str | None = None, *, clean: bool = True) -> Extracted | None:
+def extract_html(
+    page: bytes, url: str | None = None, *, clean: bool = True, with_date: bool = True
+) -> Extracted | None:
     """The article in ``page``, or None when the page holds no main text.
 
     Hand over the raw bytes: trafilatura finds the page's encoding itself, which a

@@ -176,7 +176,7 @@ def _is_teaser(text: str, full: bool) -> bool:
 
 
 def _page_item(response: Response, source: Source) -> WebItem:
-    article = _page_article(response)
+    article = page_article(response, need_date=True)
     if article is None:
         raise _SourceError("no article text found in the page")
     article = replace(
@@ -188,13 +188,20 @@ def _page_item(response: Response, source: Source) -> WebItem:
     return WebItem(article, source, response.url)
 
 
-def _page_article(response: Response) -> Article | None:
-    """The article in a fetched page; raises _SourceError for what is not a page."""
+def page_article(response: Response, *, need_date: bool = True) -> Article | None:
+    """The article in a fetched page; raises _SourceError for what is not a page.
+
+    ``need_date=False`` says the caller has the date already (from the feed), so the
+    page's own date is not searched for. Plain data in and out: it may run in a worker
+    process.
+    """
     if not response.body.strip():
         raise _SourceError("empty page")
     if response.content_type and response.content_type not in HTML_TYPES:
         raise _SourceError(f"not an HTML page ({response.content_type})")
-    extracted = extract_html(_declared_html(response.body, response.charset), response.final_url)
+    extracted = extract_html(
+        _declared_html(response.body, response.charset), response.final_url, with_date=need_date
+    )
     if extracted is None:
         return None
     blocks = extracted.text.splitlines()  # extract_html has cleaned them
@@ -269,7 +276,7 @@ def complete_items(
             try:
                 if isinstance(outcome, Failure):
                     raise _SourceError(outcome.reason)
-                page = _page_article(outcome)
+                page = page_article(outcome, need_date=article.published is None)
                 if page is None:
                     raise _SourceError("no article text found in the page")
             except Exception as exc:  # _SourceError, or a parser's bug on odd input
