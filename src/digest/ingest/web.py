@@ -41,7 +41,6 @@ FULL_TEXT_MIN_WORDS = 40
 _CUT_OFF = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\]|read more\W*|continue reading\W*)$", re.I)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_PAGE_CHARS = 200
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.-]+)", re.IGNORECASE)
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +199,7 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
     if response.content_type and response.content_type not in HTML_TYPES:
         raise _SourceError(f"not an HTML page ({response.content_type})")
     extracted = extract_html(
-        _declared_html(response.body, response.charset), response.final_url, with_date=need_date
+        response.body, response.final_url, charset=response.charset, with_date=need_date
     )
     if extracted is None:
         return None
@@ -222,35 +221,6 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
         author=extracted.author,
         image=_absolute(response.final_url, extracted.image),
     )
-
-
-def _declared_html(body: bytes, charset: str | None) -> bytes:
-    """``body`` in an encoding it declares, so the extractor cannot guess wrong.
-
-    A page that declares its charset in a ``<meta>`` is left alone (unless it is valid
-    UTF-8: servers often claim ISO-8859-1 for UTF-8 pages, and pages lie too). Otherwise
-    the page is decoded with what holds: UTF-8, the HTTP charset, or windows-1252 (what
-    browsers assume for an undeclared legacy page), and handed on as declared UTF-8.
-    """
-    if body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return body  # a byte order mark says it all
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        if _META_CHARSET.search(body[:4096]):
-            return body
-        text = _decode_declared(body, charset) or body.decode("windows-1252", errors="replace")
-    return b'<meta charset="utf-8">' + _META_CHARSET.sub(b"<meta", text.encode("utf-8"))
-
-
-def _decode_declared(body: bytes, charset: str | None) -> str | None:
-    """``body`` decoded with the HTTP charset, or None when there is none or it is wrong."""
-    if not charset:
-        return None
-    try:
-        return body.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        return None
 
 
 def complete_items(
