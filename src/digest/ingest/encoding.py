@@ -52,12 +52,27 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
         text = _decode_as(body, label)
         if text is not None:
             return text
-    best = from_bytes(body[:_DETECT_BYTES]).best()
-    if best is not None:
-        text = _decode_as(body, best.encoding)
-        if text is not None:
-            return text
-    return body.decode("cp1252", errors="replace")
+    text = _decode_as(body, _detected(body[:_DETECT_BYTES]))
+    return text if text is not None else body.decode("cp1252", errors="replace")
+
+
+def _detected(body: bytes) -> str | None:
+    """The charset charset-normalizer finds likeliest for ``body``.
+
+    Where windows-1252 reads the bytes as well as the winner (a Western page whose few
+    accented letters cannot tell cp1250 from cp1252), it wins, as in browsers.
+    """
+    matches = from_bytes(body)
+    best = matches.best()
+    if best is None:
+        return None
+    for match in matches:
+        if match.encoding == "cp1252" and (match.chaos, -match.coherence) <= (
+            best.chaos,
+            -best.coherence,
+        ):
+            return "cp1252"
+    return best.encoding
 
 
 def _decode_as(body: bytes, label: str | None) -> str | None:
