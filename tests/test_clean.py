@@ -146,11 +146,29 @@ MORE_BOILERPLATE = {
         "More from The Coastal Times",
         "Read more",
         "Most popular",
+        "Related post:",
+        "Posted in: Harbour news",
     ],
-    "comments": ["Join our commenting forum"],
+    "comments": [
+        "Join our commenting forum",
+        "• 9 Comments",
+        "12 Responses to “Harbour board votes to dredge”",
+        "This entry was posted on Monday, March 2nd at 9:14 am and is filed under News.",
+        "You can leave a response, or trackback from your own site.",
+    ],
     "separator": ["___", "* * *"],
     "legal": ["Read our cookie policy", "Privacy policy"],
-    "signup": ["📩 Get our weekly briefing in your inbox"],
+    "signup": [
+        "📩 Get our weekly briefing in your inbox",
+        "To receive these posts by e-mail, sign up for the Harbour Notes newsletter.",
+        "Harbour Notes Newsletter",
+        "Stay up to date with the Coastal Daily newsletter",
+    ],
+    "share": ["Follow us Facebook"],
+    "caption": [
+        "Fishing boats wait on the quay for the tide to turn at dawn in Northport, March 3,"
+        " 2026. (Jane Doe/AFP/Getty Images)"
+    ],
 }
 
 MORE_ARTICLE_TEXT = [
@@ -206,9 +224,24 @@ def test_teasers_after_a_late_related_heading_are_dropped():
 
 def test_long_paragraph_after_a_related_heading_ends_the_teasers():
     long_paragraph = " ".join(STORY)  # over forty words: the story again, not a teaser
-    story = STORY * 3
+    story = [f"{block} Part {part}." for part in range(3) for block in STORY]
     blocks = [*story, "Related stories", "A short teaser headline", long_paragraph]
     assert clean_blocks(blocks) == [*story, long_paragraph]
+
+
+def test_a_second_copy_of_the_story_is_dropped_but_a_refrain_stays():
+    refrain = "Row the boat across the bay, the tide is turning, row away, row away home."
+    assert clean_blocks([*STORY, *STORY]) == STORY
+    assert clean_blocks([STORY[0], refrain, STORY[1], refrain]) == [
+        STORY[0], refrain, STORY[1], refrain
+    ]
+
+
+def test_readers_comments_below_a_comments_heading_are_dropped():
+    comments = ["3 Comments", "Great piece, thanks for writing it up so clearly.", "Agreed!"]
+    assert clean_blocks([*STORY, *comments]) == STORY
+    # Above the story the heading is a link to the comments: only it goes.
+    assert clean_blocks(["3 Comments", *STORY]) == STORY
 
 
 def test_early_related_heading_removes_only_itself():

@@ -280,7 +280,7 @@ _HEADER_BLOCKS = 8
 def clean_blocks(blocks: Iterable[str]) -> list[str]:
     """The blocks that are article text, in order, with boilerplate removed."""
     blocks = [" ".join(b.split()) for b in blocks]
-    blocks = [b for b in blocks if b]
+    blocks = _without_repeats([b for b in blocks if b])
     kinds = [classify_block(b) for b in blocks]
 
     # A short block right before a credit, describing a picture, is its caption.
@@ -339,6 +339,37 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
         if header_end is not None and i < header_end and _is_short(block):
             continue  # a dek or picture text above the byline
         kept.append(block)
+    return kept
+
+
+# A run of this many blocks and words, seen again further down, is the page twice over
+# (a print version, a mobile copy); a paragraph that repeats alone is a refrain.
+_REPEAT_BLOCKS = 3
+_REPEAT_WORDS = 50
+
+
+def _without_repeats(blocks: list[str]) -> list[str]:
+    """``blocks`` without a second copy of a long run of them."""
+    first: dict[str, int] = {}
+    kept: list[str] = []
+    i = 0
+    while i < len(blocks):
+        start = first.get(blocks[i])
+        if start is not None:
+            length = 0
+            while (
+                i + length < len(blocks)
+                and start + length < i
+                and blocks[start + length] == blocks[i + length]
+            ):
+                length += 1
+            run = blocks[i : i + length]
+            if length >= _REPEAT_BLOCKS and sum(count_words(b) for b in run) >= _REPEAT_WORDS:
+                i += length
+                continue
+        first.setdefault(blocks[i], i)
+        kept.append(blocks[i])
+        i += 1
     return kept
 
 
