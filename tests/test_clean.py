@@ -229,14 +229,6 @@ def test_long_paragraph_after_a_related_heading_ends_the_teasers():
     assert clean_blocks(blocks) == [*story, long_paragraph]
 
 
-def test_a_second_copy_of_the_story_is_dropped_but_a_refrain_stays():
-    refrain = "Row the boat across the bay, the tide is turning, row away, row away home."
-    assert clean_blocks([*STORY, *STORY]) == STORY
-    assert clean_blocks([STORY[0], refrain, STORY[1], refrain]) == [
-        STORY[0], refrain, STORY[1], refrain
-    ]
-
-
 def test_readers_comments_below_a_comments_heading_are_dropped():
     comments = ["3 Comments", "Great piece, thanks for writing it up so clearly.", "Agreed!"]
     assert clean_blocks([*STORY, *comments]) == STORY

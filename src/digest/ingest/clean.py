@@ -14,9 +14,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from digest.text import count_words
+from digest.text import count_words as count_spaced_words
 
 _I = re.IGNORECASE
+
+# Chinese and Japanese write no spaces between words: there a sentence is counted in
+# characters, about two to a word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def count_words(block: str) -> int:
+    """Words in ``block``: space-separated, plus one for every two CJK characters."""
+    return count_spaced_words(block) + len(_CJK.findall(block)) // 2
+
 
 _NAV_PHRASE = re.compile(
     r"^(skip to\b.*|(main |open |close )?menu|home|search|sign in|log ?in|log out|"
@@ -280,7 +290,7 @@ _HEADER_BLOCKS = 8
 def clean_blocks(blocks: Iterable[str]) -> list[str]:
     """The blocks that are article text, in order, with boilerplate removed."""
     blocks = [" ".join(b.split()) for b in blocks]
-    blocks = _without_repeats([b for b in blocks if b])
+    blocks = [b for b in blocks if b]
     kinds = [classify_block(b) for b in blocks]
 
     # A short block right before a credit, describing a picture, is its caption.
@@ -342,42 +352,14 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
     return kept
 
 
-# A run of this many blocks and words, seen again further down, is the page twice over
-# (a print version, a mobile copy); a paragraph that repeats alone is a refrain.
-_REPEAT_BLOCKS = 3
-_REPEAT_WORDS = 50
-
-
-def _without_repeats(blocks: list[str]) -> list[str]:
-    """``blocks`` without a second copy of a long run of them."""
-    first: dict[str, int] = {}
-    kept: list[str] = []
-    i = 0
-    while i < len(blocks):
-        start = first.get(blocks[i])
-        if start is not None:
-            length = 0
-            while (
-                i + length < len(blocks)
-                and start + length < i
-                and blocks[start + length] == blocks[i + length]
-            ):
-                length += 1
-            run = blocks[i : i + length]
-            if length >= _REPEAT_BLOCKS and sum(count_words(b) for b in run) >= _REPEAT_WORDS:
-                i += length
-                continue
-        first.setdefault(blocks[i], i)
-        kept.append(blocks[i])
-        i += 1
-    return kept
-
-
 def clean_text(text: str) -> str:
     """``text`` with boilerplate lines removed; one paragraph per line becomes one block."""
     return "\n\n".join(clean_blocks(text.splitlines()))
 
 
 def has_article_text(blocks: Iterable[str]) -> bool:
-    """Whether some block holds a real sentence (four words or more, punctuated)."""
-    return any(count_words(b) >= 4 and _ends_sentence(b) for b in blocks)
+    """Whether some block holds a real sentence (four words or more, punctuated).
+
+    In Chinese or Japanese, eight characters count as four words.
+    """
+    return any(_ends_sentence(b) and count_words(b) >= 4 for b in blocks)

@@ -27,8 +27,11 @@ _BROWSER_NAMES = {
     "euc_kr": "cp949",
     "big5": "big5hkscs",
 }
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # Detection reads this much: enough text for the statistics, little time.
 _DETECT_BYTES = 64_000
 

@@ -29,7 +29,7 @@ from readability.readability import Unparseable
 from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.utils import load_html
 
-from digest.ingest.clean import clean_blocks, has_article_text
+from digest.ingest.clean import clean_blocks, count_words, has_article_text
 from digest.ingest.encoding import decode_html, repair_text
 from digest.ingest.titles import choose_title, clean_title, title_candidates
 
@@ -62,6 +62,7 @@ _HEAVY_PATTERN = (
 )
 _HEAVY_BYTES = re.compile(_HEAVY_PATTERN.encode(), re.DOTALL | re.IGNORECASE)
 _HEAVY = re.compile(_HEAVY_PATTERN, re.DOTALL | re.IGNORECASE)
+_OPEN_TITLE = re.compile(r"(<title\b[^>]*>[^<]*)<(?!/title\s*>)", re.IGNORECASE)
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
 # Markup and script that reached the text through a broken page: "<IFRAME SRC=...>",
 # "document.write(...)". A short line holding them is no article text; a long one loses them.
@@ -128,7 +129,7 @@ def extract_html(
     (the default) the text has been through :func:`digest.ingest.clean.clean_blocks`.
     ``with_date=False`` skips the search for the page's date (the feed gave one).
     """
-    markup = decode_html(_bounded(page), charset)
+    markup = _closed_title(decode_html(_bounded(page), charset))
     tree = load_html(markup) if markup.strip() else None
     text, method, canonical, meta, title = "", "trafilatura", None, _Metadata(), None
     if tree is not None:
@@ -162,13 +163,27 @@ def extract_html(
 def extract_trafilatura(page: bytes, url: str | None = None) -> Extracted | None:
     """Plain trafilatura in precision mode, no fallback and no cleaning: the baseline."""
     doc = trafilatura.bare_extraction(
-        _bounded(page), url=url, with_metadata=True, favor_precision=True,
-        include_comments=False, include_tables=True, include_images=False,
+        _bounded(page),
+        url=url,
+        with_metadata=True,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
     )
     if doc is None or not doc.text:
         return None
     meta = _Metadata(doc.author, doc.date, doc.image, doc.sitename, doc.url)
     return _extracted(doc.text, doc.title, meta, url, "trafilatura")
+
+
+def _closed_title(markup: str) -> str:
+    """``markup`` with its <title> closed where its text ends.
+
+    A broken closing tag (``</titavaScript ...>``) leaves the title open, and then the
+    whole page, scripts and all, is read as the title's text, with no body left.
+    """
+    return _OPEN_TITLE.sub(r"\1</title><", markup, count=1)
 
 
 def _bounded(page: bytes) -> bytes:
@@ -251,7 +266,7 @@ def _normal(text: str) -> str:
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    return count_words(text)
 
 
 def _readability_text(tree: lxml.html.HtmlElement) -> str:

@@ -24,7 +24,7 @@ from lxml import etree
 
 # Between a story's title and the site's name or section: "Title - Site", "Site | Title",
 # "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
-_STRONG = re.compile(r"\s+(?:[-–—|»›>·•~/\\]|::)\s+|\s*(?:\||_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
+_STRONG = re.compile(r"\s+(?:[-–—|»›>·•~/\\]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
 # "Site: Title" splits only where one side is the site's name or a section.
 _WEAK = re.compile(r"(?<=\S):\s+")
 # Markup or script in a title means the page's <title> was broken or stuffed.
@@ -79,9 +79,18 @@ _H1 = etree.XPath("//h1")
 _MAIN_H1 = etree.XPath("//article//h1 | //main//h1 | //*[@role='main']//h1")
 
 # Metadata titles in the order of trust (as readability's metadata reader has them).
-_META_TITLES = ("dc:title", "dc.title", "dcterm:title", "dcterms:title", "dcterms.title",
-                "og:title", "title",
-                "twitter:title", "parsely-title", "sailthru.title")
+_META_TITLES = (
+    "dc:title",
+    "dc.title",
+    "dcterm:title",
+    "dcterms:title",
+    "dcterms.title",
+    "og:title",
+    "title",
+    "twitter:title",
+    "parsely-title",
+    "sailthru.title",
+)
 _META_SITES = ("og:site_name", "twitter:site")
 
 
@@ -229,25 +238,46 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
         return True
     # Breadcrumbs: "TV3 > News > National News > Story"
     segments = _split(text, _STRONG)
-    return len(segments) > 2 and all(_size(s) <= 3 for s in segments) and any(
-        is_chrome(s, sites) for s in segments
+    return (
+        len(segments) > 2
+        and all(_size(s) <= 3 for s in segments)
+        and any(is_chrome(s, sites) for s in segments)
     )
 
 
 def _is_site_phrase(text: str) -> bool:
     """Whether ``text``, beginning with a site's name, goes on as a slogan or a section."""
     parts = _split(text, _WEAK)
-    return len(parts) == 1 or all(
-        all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:]
-    ) or len(parts[0].split()) <= 4
+    return (
+        len(parts) == 1
+        or all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
+        or len(parts[0].split()) <= 4
+    )
 
 
 def _site_keys(sites: Iterable[str]) -> tuple[str, ...]:
     keys: list[str] = []
     for site in sites:
         if "." in site and " " not in site:  # a host name: www.sfgate.com -> sfgate
-            labels = [p for p in site.lower().split(".") if p not in ("www", "m", "en", "com",
-                      "org", "net", "co", "uk", "news", "edu", "gov", "info")]
+            labels = [
+                p
+                for p in site.lower().split(".")
+                if p
+                not in (
+                    "www",
+                    "m",
+                    "en",
+                    "com",
+                    "org",
+                    "net",
+                    "co",
+                    "uk",
+                    "news",
+                    "edu",
+                    "gov",
+                    "info",
+                )
+            ]
             keys.extend(_compact(label) for label in labels[:1])
         keys.append(_compact(site))
     return tuple(k for k in dict.fromkeys(keys) if k)
