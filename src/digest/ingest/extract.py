@@ -31,7 +31,7 @@ from trafilatura.utils import load_html
 
 from digest.ingest.clean import clean_blocks, count_words, has_article_text
 from digest.ingest.encoding import decode_html, repair_text
-from digest.ingest.titles import choose_title, clean_title, title_candidates
+from digest.ingest.titles import choose_title, title_candidates
 
 # Both libraries log every page they find no text in; our callers report that themselves.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -129,7 +129,8 @@ def extract_html(
     (the default) the text has been through :func:`digest.ingest.clean.clean_blocks`.
     ``with_date=False`` skips the search for the page's date (the feed gave one).
     """
-    markup = _closed_title(decode_html(_bounded(page), charset))
+    # Mojibake is undone in the markup, before the parser and extractors reshape the text.
+    markup = _closed_title(repair_text(decode_html(_bounded(page), charset)))
     tree = load_html(markup) if markup.strip() else None
     text, method, canonical, meta, title = "", "trafilatura", None, _Metadata(), None
     if tree is not None:
@@ -147,10 +148,9 @@ def extract_html(
         # Both extractors came back (nearly) empty-handed from a page full of text: a tree
         # too deep for the parser, say. The page's own text, cleaned, beats nothing.
         text, method = visible, "visible"
-    lines = [line for line in map(_without_markup, repair_text(text).splitlines()) if line]
+    lines = [line for line in map(_without_markup, text.splitlines()) if line]
     if tree is not None:
         title = choose_title(candidates, "\n".join(lines))
-        title = clean_title(repair_text(title)) if title else None
     if clean:
         # The headline repeated in the body is no paragraph of it.
         heading = _normal(title) if title else None

@@ -199,6 +199,18 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
     return None
 
 
+# A headline taken from the lead is cut at a word boundary around this length.
+LEAD_TITLE_CHARS = 90
+
+
+def lead_title(lead: str) -> str:
+    """A title from the article's first paragraph, for a page that has none of its own."""
+    lead = " ".join(lead.split())
+    if len(lead) <= LEAD_TITLE_CHARS:
+        return lead
+    return lead[:LEAD_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
 def strip_chrome(title: str, sites: Sequence[str] = ()) -> str | None:
     """``title`` without the site's name, sections and breadcrumbs around the story's."""
     spans = _spans(title, _STRONG)
@@ -211,6 +223,13 @@ def strip_chrome(title: str, sites: Sequence[str] = ()) -> str | None:
         spans.pop()
     while len(spans) > 1 and is_chrome(title[slice(*spans[0])], sites):
         spans.pop(0)
+    # A section between two parts parts the site's name from the story's title:
+    # "Site :: Sport :: Story". The larger part is the story's.
+    for k in range(1, len(spans) - 1):
+        if is_chrome(title[slice(*spans[k])], sites):
+            before, after = spans[:k], spans[k + 1 :]
+            spans = max(before, after, key=lambda part: sum(size(s) for s in part))
+            break
     # Short segments after the story are its author or section: "Story - Jo Bloggs - Arts".
     while len(spans) > 1 and all(size(s) <= 3 and 2 * size(s) < size(spans[0]) for s in spans[1:]):
         spans.pop()

@@ -31,6 +31,7 @@ from digest.ingest.fetch import (
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.local import parse_datetime
 from digest.ingest.opml import OpmlError, read_opml
+from digest.ingest.titles import lead_title
 from digest.models import Article, Problem
 from digest.text import count_words
 
@@ -207,12 +208,12 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
     title = " ".join((extracted.title or "").split())
     if blocks and blocks[0] == title:
         blocks = blocks[1:]
-    # has_article_text counts space-separated words; Chinese or Japanese text has none.
+    # A page of short lines (a poem, a list) has no sentence but may still be the article.
     if not (has_article_text(blocks) or sum(len(b) for b in blocks) >= MIN_PAGE_CHARS):
         return None
     url = canonical_url(extracted.url or response.final_url)
     return Article(
-        title=title or blocks[0][:90],
+        title=title or lead_title(blocks[0]),
         text="\n\n".join(blocks),
         origin=response.url,
         url=url if is_fetchable(url) else canonical_url(response.final_url),
