@@ -102,6 +102,11 @@ _MOJIBAKE = re.compile(
 )
 
 
+def has_mojibake(text: str) -> bool:
+    """Whether ``text`` looks like UTF-8 read as windows-1252 ("Watersâ€™")."""
+    return _MOJIBAKE.search(text) is not None
+
+
 def repair_text(text: str) -> str:
     """``text`` with mojibake undone: UTF-8 read as windows-1252 ("â€™" back to "’")."""
-    return ftfy.fix_encoding(text) if _MOJIBAKE.search(text) else text
+    return ftfy.fix_encoding(text) if has_mojibake(text) else text

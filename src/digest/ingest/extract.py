@@ -27,10 +27,9 @@ from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
 from trafilatura.metadata import examine_meta, extract_meta_json
-from trafilatura.utils import load_html
 
 from digest.ingest.clean import clean_blocks, count_words, has_article_text
-from digest.ingest.encoding import decode_html, repair_text
+from digest.ingest.encoding import decode_html, has_mojibake, repair_text
 from digest.ingest.titles import choose_title, title_candidates
 
 # Both libraries log every page they find no text in; our callers report that themselves.
@@ -56,12 +55,24 @@ SECOND_OPINION_RATIO = 1.5
 SUSPECT_SHARE = 0.02
 # ... or fewer than this share and not one sentence in it.
 NO_SENTENCE_SHARE = 0.1
+# Either only when the parsed tree holds less than this share of the visible words: else
+# the extractors saw the whole page, and a short text is a short story.
+PARSED_SHARE = 0.5
 
 _HEAVY_PATTERN = (
     r"<(script|style|svg|noscript|template)\b(?![^>]*ld\+json)[^>]*>.*?</\1\s*>|<!--.*?-->"
 )
 _HEAVY_BYTES = re.compile(_HEAVY_PATTERN.encode(), re.DOTALL | re.IGNORECASE)
 _HEAVY = re.compile(_HEAVY_PATTERN, re.DOTALL | re.IGNORECASE)
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False,
+    default_doctype=False,
+    encoding="utf-8",
+    remove_comments=True,
+    remove_pis=True,
+)
+# Elements whose content is never article text, dropped once the metadata is read.
+_UNREAD = ("script", "style", "noscript", "template", "link", "meta", "iframe")
 _OPEN_TITLE = re.compile(r"(<title\b[^>]*>[^<]*)<(?!/title\s*>)", re.IGNORECASE)
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
 # Markup and script that reached the text through a broken page: "<IFRAME SRC=...>",
@@ -129,24 +140,37 @@ def extract_html(
     (the default) the text has been through :func:`digest.ingest.clean.clean_blocks`.
     ``with_date=False`` skips the search for the page's date (the feed gave one).
     """
-    # Mojibake is undone in the markup, before the parser and extractors reshape the text.
-    markup = _closed_title(repair_text(decode_html(_bounded(page), charset)))
-    tree = load_html(markup) if markup.strip() else None
+    markup = _closed_title(decode_html(_bounded(page), charset))
+    extracted = _extract(markup, url, clean=clean, with_date=with_date)
+    if extracted is not None and has_mojibake(f"{extracted.title or ''}\n{extracted.text}"):
+        # UTF-8 read as windows-1252 somewhere upstream: undone in the markup, before the
+        # parser and the extractors reshape the text (a soft hyphen lost is a letter lost).
+        extracted = _extract(repair_text(markup), url, clean=clean, with_date=with_date)
+    return extracted
+
+
+def _extract(markup: str, url: str | None, *, clean: bool, with_date: bool) -> Extracted | None:
+    tree = _parse(markup)
     text, method, canonical, meta, title = "", "trafilatura", None, _Metadata(), None
+    parsed_words = 0  # the words the parser kept, when the text is short enough to ask
     if tree is not None:
         for embed in _EMBEDS(tree):
             embed.drop_tree()
         canonical = _canonical(tree, url)
         meta = _metadata(tree, url, with_date)
         candidates = title_candidates(tree, url)
+        # Metadata read, what no extractor reads goes: every later pass is over less.
+        etree.strip_elements(tree, *_UNREAD, with_tail=False)
         text = _trafilatura_text(tree, url)
+        if _maybe_suspect(text):
+            parsed_words = _words(" ".join(tree.itertext()))
         if _needs_second_opinion(text, tree):
             other = _readability_text(tree)  # the tree's last reader: readability changes it
             if _words(other) > FALLBACK_RATIO * _words(text):
                 text, method = other, "readability"
-    if _maybe_suspect(text) and _is_suspect(text, visible := _visible_text(markup)):
-        # Both extractors came back (nearly) empty-handed from a page full of text: a tree
-        # too deep for the parser, say. The page's own text, cleaned, beats nothing.
+    if _maybe_suspect(text) and _is_suspect(text, visible := _visible_text(markup), parsed_words):
+        # The parser lost most of the page (a tree too deep for it, say) and the extractors
+        # came back (nearly) empty-handed. The page's own text, cleaned, beats nothing.
         text, method = visible, "visible"
     lines = [line for line in map(_without_markup, text.splitlines()) if line]
     if tree is not None:
@@ -158,6 +182,18 @@ def extract_html(
     if not any(line.strip() for line in lines):
         return None
     return _extracted("\n".join(lines), title, meta, url, method, canonical)
+
+
+def _parse(markup: str) -> lxml.html.HtmlElement | None:
+    """The page's one tree, parsed as trafilatura parses it; None when there is none."""
+    if not markup.strip():
+        return None
+    try:
+        # As UTF-8 bytes: lxml refuses a str that declares an encoding, and libxml2 skips
+        # the control characters a str would have to be cleaned of first.
+        return lxml.html.fromstring(markup.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
 
 
 def extract_trafilatura(page: bytes, url: str | None = None) -> Extracted | None:
@@ -236,8 +272,14 @@ def _maybe_suspect(text: str) -> bool:
     return _words(text) < SECOND_OPINION_WORDS or not has_article_text(text.splitlines())
 
 
-def _is_suspect(text: str, visible: str) -> bool:
-    """Whether ``text`` is too little of the page to be its article."""
+def _is_suspect(text: str, visible: str, parsed_words: int) -> bool:
+    """Whether ``text`` is too little of the page to be its article, for want of a tree.
+
+    Where the parsed tree holds most of the page's visible words, the extractors saw the
+    whole page, and a short text is a short article.
+    """
+    if parsed_words >= PARSED_SHARE * _words(visible):
+        return False
     if _words(text) < SUSPECT_SHARE * _words(visible):
         return True
     # Navigation alone has no sentence in it, where the page around it has some.
