@@ -103,10 +103,10 @@ _MOJIBAKE = re.compile(
 
 
 def has_mojibake(text: str) -> bool:
-    """Whether ``text`` looks like UTF-8 read as windows-1252 ("Watersâ€™")."""
+    """Whether ``text`` looks like UTF-8 read as windows-1252 ("Watersâ€\u2122")."""
     return _MOJIBAKE.search(text) is not None
 
 
 def repair_text(text: str) -> str:
-    """``text`` with mojibake undone: UTF-8 read as windows-1252 ("â€™" back to "’")."""
+    """``text`` with mojibake undone: UTF-8 read as windows-1252, "â€\u2122" back to "\u2019"."""
     return ftfy.fix_encoding(text) if has_mojibake(text) else text

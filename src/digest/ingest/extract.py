@@ -14,6 +14,7 @@ candidates by ``digest.ingest.titles``; the page's date is searched for only whe
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
@@ -27,6 +28,7 @@ from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
 from trafilatura.metadata import examine_meta, extract_meta_json
+from trafilatura.settings import Document as TrafilaturaDocument
 
 from digest.ingest.clean import clean_blocks, count_words, has_article_text
 from digest.ingest.encoding import decode_html, has_mojibake, repair_text
@@ -207,7 +209,7 @@ def extract_trafilatura(page: bytes, url: str | None = None) -> Extracted | None
         include_tables=True,
         include_images=False,
     )
-    if doc is None or not doc.text:
+    if not isinstance(doc, TrafilaturaDocument) or not doc.text:
         return None
     meta = _Metadata(doc.author, doc.date, doc.image, doc.sitename, doc.url)
     return _extracted(doc.text, doc.title, meta, url, "trafilatura")
@@ -240,7 +242,7 @@ def _trafilatura_text(tree: lxml.html.HtmlElement, url: str | None) -> str:
         include_tables=True,
         include_images=False,
     )
-    return _plain(doc.text) if doc is not None and doc.text else ""
+    return _plain(doc.text) if isinstance(doc, TrafilaturaDocument) and doc.text else ""
 
 
 def _needs_second_opinion(text: str, tree: lxml.html.HtmlElement) -> bool:
@@ -378,10 +380,9 @@ def _metadata(tree: lxml.html.HtmlElement, url: str | None, with_date: bool) -> 
     (meta tags, JSON-LD, <time>, the URL), not its whole text: that is where the cost was.
     """
     doc = examine_meta(tree)
-    try:
+    # trafilatura's JSON-LD reader fails on odd JSON; the meta tags stand.
+    with contextlib.suppress(Exception):
         doc = extract_meta_json(tree, doc)
-    except Exception:  # trafilatura's JSON-LD reader fails on odd JSON; the rest stands
-        pass
     # A one-word "author" is a site's handle; trafilatura's search of the page's text for
     # a byline is left out: it cost a fifth of the time, and clean_blocks drops bylines.
     author = doc.author if doc.author and " " in doc.author else None

@@ -142,9 +142,9 @@ def _json_ld(tree: etree._Element) -> tuple[list[str], list[str]]:
             publisher = node.get("publisher")
             if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
                 sites.append(publisher["name"])
-            if kinds.lower() in ("website", "organization", "newsmediaorganization"):
-                if isinstance(node.get("name"), str):
-                    sites.append(node["name"])
+            is_site = kinds.lower() in ("website", "organization", "newsmediaorganization")
+            if is_site and isinstance(node.get("name"), str):
+                sites.append(node["name"])
     return titles[:1], sites
 
 
