@@ -24,7 +24,7 @@ from lxml import etree
 
 # Between a story's title and the site's name or section: "Title - Site", "Site | Title",
 # "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
-_STRONG = re.compile(r"\s+(?:[-–—|»›>·•~/\\]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
+_STRONG = re.compile(r"\s+(?:[-–—|»›«‹>·•~/\\]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
 # "Site: Title" splits only where one side is the site's name or a section.
 _WEAK = re.compile(r"(?<=\S):\s+")
 # Markup or script in a title means the page's <title> was broken or stuffed.
