@@ -148,6 +148,9 @@ MORE_BOILERPLATE = {
         "Most popular",
         "Related post:",
         "Posted in: Harbour news",
+        "Tagged with:",
+        "Tags: harbour, ferries, council",
+        "View all posts by Becky",
     ],
     "comments": [
         "Join our commenting forum",
@@ -155,7 +158,10 @@ MORE_BOILERPLATE = {
         "12 Responses to “Harbour board votes to dredge”",
         "This entry was posted on Monday, March 2nd at 9:14 am and is filed under News.",
         "You can leave a response, or trackback from your own site.",
+        "No comments yet.",
+        "TrackBack URL for this entry:",
     ],
+    "navigation": ["‹ Back to Story", "Back to top"],
     "separator": ["___", "* * *"],
     "legal": ["Read our cookie policy", "Privacy policy"],
     "signup": [
@@ -164,7 +170,7 @@ MORE_BOILERPLATE = {
         "Harbour Notes Newsletter",
         "Stay up to date with the Coastal Daily newsletter",
     ],
-    "share": ["Follow us Facebook"],
+    "share": ["Follow us Facebook", "Follow @harbourdesk and @coastaltimes on Twitter."],
     "caption": [
         "Fishing boats wait on the quay for the tide to turn at dawn in Northport, March 3,"
         " 2026. (Jane Doe/AFP/Getty Images)"
@@ -178,6 +184,8 @@ MORE_ARTICLE_TEXT = [
     'console.log(req.url); // "http://example.com/index.html"',
     "Population density is 18.2/km2 (47.1/sq mi) in the district.",
     "More from the interview, which ran for two hours, will be published on Friday.",
+    "Back to the story of the harbour, which began with a wooden pier in 1850.",
+    "No comments were made at the meeting, the clerk said.",
 ]
 
 
@@ -234,6 +242,8 @@ def test_readers_comments_below_a_comments_heading_are_dropped():
     assert clean_blocks([*STORY, *comments]) == STORY
     # Above the story the heading is a link to the comments: only it goes.
     assert clean_blocks(["3 Comments", *STORY]) == STORY
+    # A link to the comments below the story ends nothing.
+    assert clean_blocks([*STORY[:3], "Leave a comment", *STORY[3:]]) == STORY
 
 
 def test_early_related_heading_removes_only_itself():

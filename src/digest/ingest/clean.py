@@ -30,11 +30,12 @@ def count_words(block: str) -> int:
 
 _NAV_PHRASE = re.compile(
     r"^(skip to\b.*|(main |open |close )?menu|home|search|sign in|log ?in|log out|"
-    r"back to top|toggle navigation|print|close|next|previous|more|sections)$",
+    r"back to top|toggle navigation|print|close|next|previous|more|sections|"
+    r"\W*back to (the )?(story|article|post|top|home(page)?))\W*$",
     _I,
 )
 # A slash or ">" separates menu items only with spaces around it: "18.2/km2" is not a menu.
-_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>)\s+")
+_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>>?)\s+")
 # Code, data and formulas share a menu's short pieces but not its plain words.
 _CODE_CHARS = re.compile(r"[(){}\[\];=<>\"'`\\]|//")
 
@@ -44,7 +45,8 @@ _SOCIAL = (
 )
 _SHARE = re.compile(
     rf"^(share( this( article| story| page| post)?)?( on {_SOCIAL})?|tweet|"
-    rf"follow us( on .*|\W+{_SOCIAL})?|click to share.*|{_SOCIAL}(\W+{_SOCIAL})*)\W*$",
+    rf"follow us( on .*|\W+{_SOCIAL})?|follow @\w+.* on {_SOCIAL}|click to share.*|"
+    rf"{_SOCIAL}(\W+{_SOCIAL})*)\W*$",
     _I,
 )
 
@@ -140,13 +142,14 @@ _RELATED = re.compile(
     r"see also|more on this( story)?|recommended( stories| reading)?|"
     r"most (read|popular|viewed)|more from .{1,40}|you (may|might) also like|"
     r"further reading|also read|read next|up next|(watch|listen|read)( now)?|"
-    r"(posted|filed) (in|under)|categories|tags)\s*[:|»›–-]",
+    r"(posted|filed) (in|under)|categories|tags|tagged( with)?|(social media )?tags|"
+    r"view all posts by .*)\s*[:|»›–-]",
     _I,
 )
 _RELATED_ALONE = re.compile(
     r"^(related( articles| stories| coverage| content| topics| videos?| links| posts?)?|"
     r"more stories|(most )?(read|popular|viewed|shared)|read more|recommended|topics|tags|"
-    r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40})\W*$",
+    r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40}|view all posts by .{1,40})\W*$",
     _I,
 )
 _COMMENTS = re.compile(
@@ -154,6 +157,7 @@ _COMMENTS = re.compile(
     r"leave a (comment|reply)|join the conversation|(\d+ )?responses? to .{1,80}|"
     # A blog engine's footer: "This entry was posted on ... and is filed under ..."
     r"this entry was posted\b.*|you can (follow any responses|leave a response|skip to)\b.*|"
+    r"no comments( yet)?|(make|add|post|write) a comment|trackback url\b.*|"
     r"sign in to comment|show comments|view comments|"
     r"join (our|the) (commenting forum|discussion|debate))\W*$",
     _I,
@@ -261,6 +265,13 @@ def _is_bio(block: str) -> bool:
     return _is_short(block, 100) and bool(_BIO.match(block)) and bool(_BIO_DETAIL.search(block))
 
 
+# The headings the readers' comments follow (not the links to them: "Leave a comment").
+_COMMENTS_HEADING = re.compile(
+    r"^\W*(\d+\s+(comments?|responses?|replies)\b.{0,60}|comments( \(\d+\))?|"
+    r"(\d+ )?responses? to .{1,80}|leave a reply|no comments( yet)?|"
+    r"join (our|the) (commenting forum|discussion|debate|conversation))\W*$",
+    _I,
+)
 # Words of story, in sentences, above a comments heading for the comments to follow it.
 _STORY_WORDS = 40
 
@@ -336,7 +347,7 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
     # longer than the story); above the story, the same heading is only a link to them.
     story = 0
     for i, block in enumerate(blocks):
-        if kinds[i] == "comments" and story >= _STORY_WORDS:
+        if kinds[i] == "comments" and story >= _STORY_WORDS and _COMMENTS_HEADING.match(block):
             kinds[i:] = ["comments"] * (len(blocks) - i)
             break
         if kinds[i] is None and has_article_text([block]):
