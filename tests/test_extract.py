@@ -189,3 +189,15 @@ def test_an_image_not_served_over_https_is_no_image():
     page = PAGE.replace('content="/images/harbour.jpg"', 'content="http://cdn.example/h.jpg"')
     result = extract_html(page.encode(), "https://coastal.example/news/harbour")
     assert result is not None and result.image is None
+
+
+def test_labels_for_screen_readers_only_are_not_article_text():
+    label = '<span class="sr-only">, opens new tab</span>'
+    paragraphs = "".join(
+        f'<p>{p[:20]}<a href="/x">link{label}</a>{p[20:]}</p>' if n == 0 else f"<p>{p}</p>"
+        for n, p in enumerate(STORY)
+    )
+    page = f"<html><body><article>{paragraphs}</article></body></html>"
+    result = extract_html(page.encode())
+    assert result is not None
+    assert "opens new tab" not in result.text and STORY[1] in result.text

@@ -75,6 +75,15 @@ _PARSER = lxml.html.HTMLParser(
 )
 # Elements whose content is never article text, dropped once the metadata is read.
 _UNREAD = ("script", "style", "noscript", "template", "link", "meta", "iframe")
+# Labels for screen readers only (", opens new tab"): no sighted reader sees them. (Text
+# hidden by `display: none` or `hidden` stays: scripts show some pages' stories so.)
+_HIDDEN = etree.XPath(
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' sr-only ')"
+    " or contains(@class, 'visually-hidden') or contains(@class, 'visuallyhidden')"
+    " or contains(@class, 'screen-reader-text')"
+    " or contains(translate(@style, ' ', ''), 'clip:rect(000')"
+    " or contains(translate(@style, ' ', ''), 'clip:rect(0,0,0,0')]"
+)
 _OPEN_TITLE = re.compile(r"(<title\b[^>]*>[^<]*)<(?!/title\s*>)", re.IGNORECASE)
 _HEAD = re.compile(r"<head\b.*?</head\s*>", re.DOTALL | re.IGNORECASE)
 # Markup and script that reached the text through a broken page: "<IFRAME SRC=...>",
@@ -163,6 +172,8 @@ def _extract(markup: str, url: str | None, *, clean: bool, with_date: bool) -> E
         candidates = title_candidates(tree, url)
         # Metadata read, what no extractor reads goes: every later pass is over less.
         etree.strip_elements(tree, *_UNREAD, with_tail=False)
+        for hidden in _HIDDEN(tree):
+            hidden.drop_tree()  # its tail text is the page's and stays
         text = _trafilatura_text(tree, url)
         if _maybe_suspect(text):
             parsed_words = _words(" ".join(tree.itertext()))
