@@ -146,11 +146,35 @@ MORE_BOILERPLATE = {
         "More from The Coastal Times",
         "Read more",
         "Most popular",
+        "Related post:",
+        "Posted in: Harbour news",
+        "Tagged with:",
+        "Tags: harbour, ferries, council",
+        "View all posts by Becky",
     ],
-    "comments": ["Join our commenting forum"],
+    "comments": [
+        "Join our commenting forum",
+        "• 9 Comments",
+        "12 Responses to “Harbour board votes to dredge”",
+        "This entry was posted on Monday, March 2nd at 9:14 am and is filed under News.",
+        "You can leave a response, or trackback from your own site.",
+        "No comments yet.",
+        "TrackBack URL for this entry:",
+    ],
+    "navigation": ["‹ Back to Story", "Back to top"],
     "separator": ["___", "* * *"],
     "legal": ["Read our cookie policy", "Privacy policy"],
-    "signup": ["📩 Get our weekly briefing in your inbox"],
+    "signup": [
+        "📩 Get our weekly briefing in your inbox",
+        "To receive these posts by e-mail, sign up for the Harbour Notes newsletter.",
+        "Harbour Notes Newsletter",
+        "Stay up to date with the Coastal Daily newsletter",
+    ],
+    "share": ["Follow us Facebook", "Follow @harbourdesk and @coastaltimes on Twitter."],
+    "caption": [
+        "Fishing boats wait on the quay for the tide to turn at dawn in Northport, March 3,"
+        " 2026. (Jane Doe/AFP/Getty Images)"
+    ],
 }
 
 MORE_ARTICLE_TEXT = [
@@ -160,6 +184,8 @@ MORE_ARTICLE_TEXT = [
     'console.log(req.url); // "http://example.com/index.html"',
     "Population density is 18.2/km2 (47.1/sq mi) in the district.",
     "More from the interview, which ran for two hours, will be published on Friday.",
+    "Back to the story of the harbour, which began with a wooden pier in 1850.",
+    "No comments were made at the meeting, the clerk said.",
 ]
 
 
@@ -206,9 +232,18 @@ def test_teasers_after_a_late_related_heading_are_dropped():
 
 def test_long_paragraph_after_a_related_heading_ends_the_teasers():
     long_paragraph = " ".join(STORY)  # over forty words: the story again, not a teaser
-    story = STORY * 3
+    story = [f"{block} Part {part}." for part in range(3) for block in STORY]
     blocks = [*story, "Related stories", "A short teaser headline", long_paragraph]
     assert clean_blocks(blocks) == [*story, long_paragraph]
+
+
+def test_readers_comments_below_a_comments_heading_are_dropped():
+    comments = ["3 Comments", "Great piece, thanks for writing it up so clearly.", "Agreed!"]
+    assert clean_blocks([*STORY, *comments]) == STORY
+    # Above the story the heading is a link to the comments: only it goes.
+    assert clean_blocks(["3 Comments", *STORY]) == STORY
+    # A link to the comments below the story ends nothing.
+    assert clean_blocks([*STORY[:3], "Leave a comment", *STORY[3:]]) == STORY
 
 
 def test_early_related_heading_removes_only_itself():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 import trafilatura
@@ -149,3 +150,54 @@ def test_twenty_megabyte_page_is_extracted_in_bounded_time():
     elapsed = time.perf_counter() - start
     assert result is not None and STORY[0] in result.text
     assert elapsed < 20  # trafilatura alone takes about 30 s here; we take about 1 s
+
+
+def test_markup_and_ad_addresses_never_reach_the_text():
+    ad = '&lt;IFRAME SRC="http://ad.doubleclick.net/adi/harbour;sz=300x250"&gt;&lt;/IFRAME&gt;'
+    long_line = " ".join(STORY) + ' <a href="http://ads.example/x">more</a> ' + " ".join(STORY)
+    page = (
+        "<html><head><title>Harbour</title></head><body><article>"
+        f"<p>{STORY[0]}</p><p>{ad}</p><p>{html.escape(long_line)}</p>"
+        f"{''.join(f'<p>{p}</p>' for p in STORY[1:])}</article></body></html>"
+    )
+    result = extract_html(page.encode())
+    assert result is not None
+    assert "<" not in result.text and "doubleclick" not in result.text.lower()
+    assert STORY[0] in result.text.splitlines()  # a long line loses only its markup
+    assert any(line.startswith(" ".join(STORY)[:40]) for line in result.text.splitlines()[1:])
+
+
+def test_a_title_left_open_by_a_broken_closing_tag_is_closed_where_its_text_ends():
+    page = (
+        '<html><head><title>Harbour board votes</titavaScript" src="http://ads.example/a.js">'
+        "</script><script>document.write('<IFRAME SRC=\"http://ad.example/x\">');</script>"
+        f"</head><body><article>{''.join(f'<p>{p}</p>' for p in STORY)}</article></body></html>"
+    )
+    result = extract_html(page.encode())
+    assert result is not None
+    assert result.title == "Harbour board votes"
+    assert result.text.splitlines() == STORY
+
+
+def test_the_page_date_is_searched_for_only_when_asked():
+    url = "https://coastal.example/news/harbour"
+    assert extract_html(PAGE.encode(), url, with_date=False).published is None
+    assert extract_html(PAGE.encode(), url).published == "2026-03-04"
+
+
+def test_an_image_not_served_over_https_is_no_image():
+    page = PAGE.replace('content="/images/harbour.jpg"', 'content="http://cdn.example/h.jpg"')
+    result = extract_html(page.encode(), "https://coastal.example/news/harbour")
+    assert result is not None and result.image is None
+
+
+def test_labels_for_screen_readers_only_are_not_article_text():
+    label = '<span class="sr-only">, opens new tab</span>'
+    paragraphs = "".join(
+        f'<p>{p[:20]}<a href="/x">link{label}</a>{p[20:]}</p>' if n == 0 else f"<p>{p}</p>"
+        for n, p in enumerate(STORY)
+    )
+    page = f"<html><body><article>{paragraphs}</article></body></html>"
+    result = extract_html(page.encode())
+    assert result is not None
+    assert "opens new tab" not in result.text and STORY[1] in result.text

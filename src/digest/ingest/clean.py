@@ -14,17 +14,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from digest.text import count_words
+from digest.text import count_words as count_spaced_words
 
 _I = re.IGNORECASE
 
+# Chinese and Japanese write no spaces between words: there a sentence is counted in
+# characters, about two to a word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def count_words(block: str) -> int:
+    """Words in ``block``: space-separated, plus one for every two CJK characters."""
+    return count_spaced_words(block) + len(_CJK.findall(block)) // 2
+
+
 _NAV_PHRASE = re.compile(
     r"^(skip to\b.*|(main |open |close )?menu|home|search|sign in|log ?in|log out|"
-    r"back to top|toggle navigation|print|close|next|previous|more|sections)$",
+    r"back to top|toggle navigation|print|close|next|previous|more|sections|"
+    r"\W*back to (the )?(story|article|post|top|home(page)?))\W*$",
     _I,
 )
 # A slash or ">" separates menu items only with spaces around it: "18.2/km2" is not a menu.
-_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>)\s+")
+_MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>>?)\s+")
 # Code, data and formulas share a menu's short pieces but not its plain words.
 _CODE_CHARS = re.compile(r"[(){}\[\];=<>\"'`\\]|//")
 
@@ -34,7 +45,8 @@ _SOCIAL = (
 )
 _SHARE = re.compile(
     rf"^(share( this( article| story| page| post)?)?( on {_SOCIAL})?|tweet|"
-    rf"follow us( on .*)?|click to share.*|{_SOCIAL}(\W+{_SOCIAL})*)\W*$",
+    rf"follow us( on .*|\W+{_SOCIAL})?|follow @\w+.* on {_SOCIAL}|click to share.*|"
+    rf"{_SOCIAL}(\W+{_SOCIAL})*)\W*$",
     _I,
 )
 
@@ -64,7 +76,9 @@ _CAPTION = re.compile(
     r"in this (undated |handout |file )*(photo|image|picture|frame grab|screenshot)\b|"
     r"this (undated |handout |file )*(photo|image|picture)\b)|"
     r"\b(file photo|photo taken (on|in)|\(pictured\)|pictured (above|below|here|left|right)|"
-    r"poses for a (photo|picture|portrait))\b",
+    r"poses for a (photo|picture|portrait))\b|"
+    # A picture's text closed by its credit: "..., August 26, 1972. (AFP/Getty Images)"
+    rf"\((?:[\w.' -]+/)*\s*{_AGENCY}(?:\s*/\s*{_AGENCY})*(?:\s+(?:photo|images?))?\)$",
     _I,
 )
 _CAPTION_VERB = re.compile(
@@ -101,8 +115,12 @@ _PROMO = re.compile(
     _I,
 )
 _SECOND_PERSON = re.compile(
-    r"\b(you|your|yours|our)\b|^(sign|subscribe|get|join|enter|don['’]t)\b", _I
+    r"\b(you|your|yours|our)\b|^(sign|subscribe|get|join|enter|stay|don['’]t)\b|"
+    r"\b(sign up|subscribe) (for|to)\b",
+    _I,
 )
+# A heading over a sign-up form: "Crypto-Gram Newsletter", "FOR THE NEWSLETTER".
+_PROMO_HEADING = re.compile(r"^[^.!?]{0,40}\bnewsletters?\W*$", _I)
 
 _LEGAL = re.compile(
     r"\b(all rights reserved|you agree to|"
@@ -120,20 +138,26 @@ _POLICY = re.compile(
 _READER = re.compile(r"\b(you|your|our|read|see|view|manage)\b", _I)
 
 _RELATED = re.compile(
-    r"^(read more|related( videos?| articles?| stories| story| coverage| content)?|"
+    r"^(read more|related( videos?| articles?| stories| story| coverage| content| posts?| links)?|"
     r"see also|more on this( story)?|recommended( stories| reading)?|"
     r"most (read|popular|viewed)|more from .{1,40}|you (may|might) also like|"
-    r"further reading|also read|read next|up next|(watch|listen|read)( now)?)\s*[:|»›–-]",
+    r"further reading|also read|read next|up next|(watch|listen|read)( now)?|"
+    r"(posted|filed) (in|under)|categories|tags|tagged( with)?|(social media )?tags|"
+    r"view all posts by .*)\s*[:|»›–-]",
     _I,
 )
 _RELATED_ALONE = re.compile(
-    r"^(related( articles| stories| coverage| content| topics| videos?| links| posts)?|"
+    r"^(related( articles| stories| coverage| content| topics| videos?| links| posts?)?|"
     r"more stories|(most )?(read|popular|viewed|shared)|read more|recommended|topics|tags|"
-    r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40})\W*$",
+    r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40}|view all posts by .{1,40})\W*$",
     _I,
 )
 _COMMENTS = re.compile(
-    r"^(\d+\s+comments?|comments|leave a comment|join the conversation|"
+    r"^\W*(\d+\s+(comments?|responses?|replies)\b.{0,60}|comments( \(\d+\))?|"
+    r"leave a (comment|reply)|join the conversation|(\d+ )?responses? to .{1,80}|"
+    # A blog engine's footer: "This entry was posted on ... and is filed under ..."
+    r"this entry was posted\b.*|you can (follow any responses|leave a response|skip to)\b.*|"
+    r"no comments( yet)?|(make|add|post|write) a comment|trackback url\b.*|"
     r"sign in to comment|show comments|view comments|"
     r"join (our|the) (commenting forum|discussion|debate))\W*$",
     _I,
@@ -205,6 +229,8 @@ def _is_signup(block: str) -> bool:
         return False
     if _EMOJI_START.match(block):  # "📬 Kick off each morning with the Daily Brief"
         return bool(_PROMO.search(block) or _SECOND_PERSON.search(block))
+    if _PROMO_HEADING.match(block):
+        return True
     return bool(_PROMO.search(block)) and bool(_SECOND_PERSON.search(block))
 
 
@@ -231,13 +257,23 @@ RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("signup", _is_signup),
     ("legal", _is_legal),
     ("related", _is_related),
-    ("comments", lambda block: bool(_COMMENTS.match(block))),
+    ("comments", lambda block: _is_short(block, 40) and bool(_COMMENTS.match(block))),
 )
 
 
 def _is_bio(block: str) -> bool:
     return _is_short(block, 100) and bool(_BIO.match(block)) and bool(_BIO_DETAIL.search(block))
 
+
+# The headings the readers' comments follow (not the links to them: "Leave a comment").
+_COMMENTS_HEADING = re.compile(
+    r"^\W*(\d+\s+(comments?|responses?|replies)\b.{0,60}|comments( \(\d+\))?|"
+    r"(\d+ )?responses? to .{1,80}|leave a reply|no comments( yet)?|"
+    r"join (our|the) (commenting forum|discussion|debate|conversation))\W*$",
+    _I,
+)
+# Words of story, in sentences, above a comments heading for the comments to follow it.
+_STORY_WORDS = 40
 
 # A list of teasers (headline, one-line dek, headline ...) follows a related-links
 # heading; a real paragraph is longer than any of them.
@@ -307,6 +343,16 @@ def clean_blocks(blocks: Iterable[str]) -> list[str]:
             teasers = True
         seen += count_words(block)
 
+    # Below a comments heading that follows the story come the readers' comments (often
+    # longer than the story); above the story, the same heading is only a link to them.
+    story = 0
+    for i, block in enumerate(blocks):
+        if kinds[i] == "comments" and story >= _STORY_WORDS and _COMMENTS_HEADING.match(block):
+            kinds[i:] = ["comments"] * (len(blocks) - i)
+            break
+        if kinds[i] is None and has_article_text([block]):
+            story += count_words(block)
+
     kept = []
     for i, (block, kind) in enumerate(zip(blocks, kinds, strict=True)):
         if kind is not None:
@@ -323,5 +369,8 @@ def clean_text(text: str) -> str:
 
 
 def has_article_text(blocks: Iterable[str]) -> bool:
-    """Whether some block holds a real sentence (four words or more, punctuated)."""
-    return any(count_words(b) >= 4 and _ends_sentence(b) for b in blocks)
+    """Whether some block holds a real sentence (four words or more, punctuated).
+
+    In Chinese or Japanese, eight characters count as four words.
+    """
+    return any(_ends_sentence(b) and count_words(b) >= 4 for b in blocks)

@@ -32,6 +32,7 @@ from digest.ingest.fetch import (
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.local import parse_datetime
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
+from digest.ingest.titles import lead_title
 from digest.models import Article, Problem
 from digest.text import count_words, split_sentences
 
@@ -43,7 +44,6 @@ _CUT_OFF = re.compile(r"(…|\.\.\.|\[…\]|\[\.\.\.\]|read more\W*|continue rea
 _SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)\]]*$")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_PAGE_CHARS = 200
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.-]+)", re.IGNORECASE)
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def end_teaser(text: str) -> str:
 
 
 def _page_item(response: Response, source: Source) -> WebItem:
-    article = _page_article(response)
+    article = page_article(response, need_date=True)
     if article is None:
         raise _SourceError("no article text found in the page")
     article = replace(
@@ -222,25 +222,32 @@ def _page_item(response: Response, source: Source) -> WebItem:
     return WebItem(article, source, response.url)
 
 
-def _page_article(response: Response) -> Article | None:
-    """The article in a fetched page; raises _SourceError for what is not a page."""
+def page_article(response: Response, *, need_date: bool = True) -> Article | None:
+    """The article in a fetched page; raises _SourceError for what is not a page.
+
+    ``need_date=False`` says the caller has the date already (from the feed), so the
+    page's own date is not searched for. Plain data in and out: it may run in a worker
+    process.
+    """
     if not response.body.strip():
         raise _SourceError("empty page")
     if response.content_type and response.content_type not in HTML_TYPES:
         raise _SourceError(f"not an HTML page ({response.content_type})")
-    extracted = extract_html(_declared_html(response.body, response.charset), response.final_url)
+    extracted = extract_html(
+        response.body, response.final_url, charset=response.charset, with_date=need_date
+    )
     if extracted is None:
         return None
     blocks = extracted.text.splitlines()  # extract_html has cleaned them
     title = " ".join((extracted.title or "").split())
     if blocks and blocks[0] == title:
         blocks = blocks[1:]
-    # has_article_text counts space-separated words; Chinese or Japanese text has none.
+    # A page of short lines (a poem, a list) has no sentence but may still be the article.
     if not (has_article_text(blocks) or sum(len(b) for b in blocks) >= MIN_PAGE_CHARS):
         return None
     url = canonical_url(extracted.url or response.final_url)
     return Article(
-        title=title or blocks[0][:90],
+        title=title or lead_title(blocks[0]),
         text="\n\n".join(blocks),
         origin=response.url,
         url=url if is_fetchable(url) else canonical_url(response.final_url),
@@ -249,35 +256,6 @@ def _page_article(response: Response) -> Article | None:
         author=extracted.author,
         image=_absolute(response.final_url, extracted.image),
     )
-
-
-def _declared_html(body: bytes, charset: str | None) -> bytes:
-    """``body`` in an encoding it declares, so the extractor cannot guess wrong.
-
-    A page that declares its charset in a ``<meta>`` is left alone (unless it is valid
-    UTF-8: servers often claim ISO-8859-1 for UTF-8 pages, and pages lie too). Otherwise
-    the page is decoded with what holds: UTF-8, the HTTP charset, or windows-1252 (what
-    browsers assume for an undeclared legacy page), and handed on as declared UTF-8.
-    """
-    if body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return body  # a byte order mark says it all
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        if _META_CHARSET.search(body[:4096]):
-            return body
-        text = _decode_declared(body, charset) or body.decode("windows-1252", errors="replace")
-    return b'<meta charset="utf-8">' + _META_CHARSET.sub(b"<meta", text.encode("utf-8"))
-
-
-def _decode_declared(body: bytes, charset: str | None) -> str | None:
-    """``body`` decoded with the HTTP charset, or None when there is none or it is wrong."""
-    if not charset:
-        return None
-    try:
-        return body.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        return None
 
 
 def complete_items(
@@ -303,7 +281,7 @@ def complete_items(
             try:
                 if isinstance(outcome, Failure):
                     raise _SourceError(outcome.reason)
-                page = _page_article(outcome)
+                page = page_article(outcome, need_date=article.published is None)
                 if page is None:
                     raise _SourceError("no article text found in the page")
             except Exception as exc:  # _SourceError, or a parser's bug on odd input

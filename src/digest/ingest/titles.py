@@ -1,0 +1,346 @@
+"""The story's title, chosen among the titles a page offers.
+
+A page names its story several times: in ``og:title``, ``twitter:title``, a JSON-LD
+``headline``, ``dc.title``, its ``<title>`` and its main ``<h1>``. Some carry the site's
+name, sections and breadcrumbs ("Covic turns up heat on Schwarzer - Football - Sport"),
+some are only the site's name ("Winona Daily News"). The story's title is the part the
+candidates agree on, with the chrome around it stripped; a page whose candidates are all
+chrome has no title (None), and the caller takes the headline from the lead.
+
+Pure functions: :func:`title_candidates` reads a parsed page, :func:`choose_title`
+works on plain strings.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+# Between a story's title and the site's name or section: "Title - Site", "Site | Title",
+# "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
+_STRONG = re.compile(r"\s+(?:[-–—|»›«‹>·•~/\\]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
+# "Site: Title" splits only where one side is the site's name or a section.
+_WEAK = re.compile(r"(?<=\S):\s+")
+# Markup or script in a title means the page's <title> was broken or stuffed.
+_MARKUP = re.compile(
+    r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>|</\w|<!--|\bfunction\s*\(|\bvar\s+\w+\s*=|[{};]\s*$"
+    r"|\bwindow\.\w+\s*[.(=]|\bdocument\.\w+\s*[.(=]",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_WORD = re.compile(r"\w+")
+# A title longer than this is a page's paragraph or script, not a title.
+MAX_TITLE_CHARS = 250
+# Words that name a site's parts, not a story: a title made only of them is chrome.
+SECTION_WORDS = frozenset(
+    """
+    a and the of in on at for to by from with your our my all more new latest top breaking
+    home homepage index main page pages site web online welcome default untitled document
+    news newsroom story stories article articles post posts blog blogs column columns
+    world national international local regional uk us usa english europe asia africa
+    politics business economy money markets finance tech technology science health
+    sport sports football soccer cricket rugby tennis golf
+    entertainment celeb celebs celebrity celebrities showbiz lifestyle life living style
+    fashion food travel culture arts art books music film films movies tv television
+    radio video videos photo photos pictures gallery galleries multimedia podcast podcasts
+    opinion opinions comment comments views view editorial editorials letters analysis
+    features feature reviews review interviews interview obituaries weather traffic
+    related recent popular trending headlines edition daily weekly today live updates
+    section category categories topic topics tag tags archive archives search results
+    frontpage front cover press release releases media center centre resources
+    information info help about contact us faq login register subscribe
+    """.split()
+)
+# JSON-LD types whose headline or name is the story's title.
+_ARTICLE_TYPES = re.compile(r"article|posting|report|newsarticle|blog|review|webpage", re.I)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The titles a page offers, most trusted first, and the names of its site."""
+
+    titles: tuple[str, ...]  # metadata titles, then the <title>
+    headings: tuple[str, ...]  # the main <h1>s
+    sites: tuple[str, ...]  # og:site_name, application-name, publisher, host name
+
+
+_META = etree.XPath(
+    "//meta[@property or @name][@content]",
+)
+_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
+_TITLE = etree.XPath("//title")
+_H1 = etree.XPath("//h1")
+_MAIN_H1 = etree.XPath("//article//h1 | //main//h1 | //*[@role='main']//h1")
+
+# Metadata titles in the order of trust (as readability's metadata reader has them).
+_META_TITLES = (
+    "dc:title",
+    "dc.title",
+    "dcterm:title",
+    "dcterms:title",
+    "dcterms.title",
+    "og:title",
+    "title",
+    "twitter:title",
+    "parsely-title",
+    "sailthru.title",
+)
+_META_SITES = ("og:site_name", "twitter:site")
+
+
+def title_candidates(tree: etree._Element, url: str | None = None) -> Candidates:
+    """The title candidates and site names of the parsed page ``tree``."""
+    meta: dict[str, str] = {}
+    for element in _META(tree):
+        key = (element.get("property") or element.get("name") or "").strip().lower()
+        for name in key.split():
+            meta.setdefault(name, element.get("content") or "")
+    json_titles, json_sites = _json_ld(tree)
+    titles = [*json_titles, *(meta[k] for k in _META_TITLES if meta.get(k))]
+    for element in _TITLE(tree)[:1]:
+        titles.append(element.text or "")
+    main = _MAIN_H1(tree) or _H1(tree)
+    headings = [_element_text(h) for h in main[:2]]
+    sites = [*json_sites, *(meta[k] for k in _META_SITES if meta.get(k))]
+    host = urlsplit(url).hostname if url else None
+    if host:
+        sites.append(host)
+    return Candidates(
+        titles=tuple(t for t in (clean_title(t) for t in titles) if t),
+        headings=tuple(t for t in (clean_title(t) for t in headings) if t),
+        sites=tuple(s.strip().lstrip("@") for s in sites if s and s.strip()),
+    )
+
+
+def _element_text(element: etree._Element) -> str:
+    text = "".join(element.itertext(tag=etree.Element))  # type: ignore[arg-type]
+    return text.strip().rstrip(" ¶#§")  # a heading's anchor mark is no part of it
+
+
+def _json_ld(tree: etree._Element) -> tuple[list[str], list[str]]:
+    """Headlines of the JSON-LD articles in ``tree``, and the publishers' names."""
+    titles: list[str] = []
+    sites: list[str] = []
+    for script in _JSON_LD(tree):
+        try:
+            data = json.loads(script)
+        except (ValueError, RecursionError):
+            continue
+        for node in _nodes(data):
+            kind = node.get("@type")
+            kinds = " ".join(kind) if isinstance(kind, list) else str(kind or "")
+            if _ARTICLE_TYPES.search(kinds) and "webpage" not in kinds.lower():
+                headline = node.get("headline") or node.get("name")
+                if isinstance(headline, str):
+                    titles.append(headline)
+            publisher = node.get("publisher")
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                sites.append(publisher["name"])
+            is_site = kinds.lower() in ("website", "organization", "newsmediaorganization")
+            if is_site and isinstance(node.get("name"), str):
+                sites.append(node["name"])
+    return titles[:1], sites
+
+
+def _nodes(data: object, depth: int = 0) -> Iterator[dict]:
+    """Every JSON object in ``data`` that has a ``@type``, outermost first."""
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _nodes(item, depth + 1)
+    elif isinstance(data, dict):
+        if "@type" in data:
+            yield data
+        if "@graph" in data:
+            yield from _nodes(data["@graph"], depth + 1)
+
+
+def clean_title(text: str) -> str | None:
+    """``text`` as one line, entities decoded; None when it is empty, markup or script."""
+    text = " ".join(html.unescape(text).split())
+    if not text or len(text) > MAX_TITLE_CHARS or _MARKUP.search(text):
+        return None
+    return text
+
+
+def choose_title(candidates: Candidates, text: str = "") -> str | None:
+    """The story's title among ``candidates``, without the site's chrome; None if none is.
+
+    The most trusted candidate that is not all chrome gives the title. Where another
+    candidate, or the article's first line, is a run of its segments ("Story" in "Story -
+    Section - Site"), that run is the story's title as both name it; otherwise the site's
+    name, sections and short trailing segments are cut away.
+    """
+    sites = _site_keys(candidates.sites)
+    everything = [*candidates.titles, *candidates.headings]
+    others = {_normal(t): t for t in everything}
+    if text:
+        first = text.split("\n", 1)[0]
+        others.setdefault(_normal(first), first)
+    for candidate in everything:
+        runs = _runs(candidate)
+        agreed = [
+            title
+            for key, title in others.items()
+            if key in runs and key != _normal(candidate) and not is_chrome(title, sites)
+        ]
+        if agreed:
+            return max(agreed, key=len)
+        stripped = strip_chrome(candidate, sites)
+        if stripped and not is_chrome(stripped, sites):
+            return stripped
+    return None
+
+
+# A headline taken from the lead is cut at a word boundary around this length.
+LEAD_TITLE_CHARS = 90
+
+
+def lead_title(lead: str) -> str:
+    """A title from the article's first paragraph, for a page that has none of its own."""
+    lead = " ".join(lead.split())
+    if len(lead) <= LEAD_TITLE_CHARS:
+        return lead
+    return lead[:LEAD_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def strip_chrome(title: str, sites: Sequence[str] = ()) -> str | None:
+    """``title`` without the site's name, sections and breadcrumbs around the story's."""
+    spans = _spans(title, _STRONG)
+
+    def size(span: tuple[int, int]) -> int:
+        return _size(title[span[0] : span[1]])
+
+    # The site's name and sections at either end go first.
+    while len(spans) > 1 and is_chrome(title[slice(*spans[-1])], sites):
+        spans.pop()
+    while len(spans) > 1 and is_chrome(title[slice(*spans[0])], sites):
+        spans.pop(0)
+    # A section between two parts parts the site's name from the story's title:
+    # "Site :: Sport :: Story". The larger part is the story's.
+    for k in range(1, len(spans) - 1):
+        if is_chrome(title[slice(*spans[k])], sites):
+            before, after = spans[:k], spans[k + 1 :]
+            spans = max(before, after, key=lambda part: sum(size(s) for s in part))
+            break
+    # Short segments after the story are its author or section: "Story - Jo Bloggs - Arts".
+    while len(spans) > 1 and all(size(s) <= 3 and 2 * size(s) < size(spans[0]) for s in spans[1:]):
+        spans.pop()
+    title = title[spans[0][0] : spans[-1][1]]
+    weak = _split(title, _WEAK)
+    if len(weak) == 2:
+        head, tail = weak
+        if is_chrome(head, sites):
+            title = tail
+        elif is_chrome(tail, sites):
+            title = head
+    return None if is_chrome(title, sites) else title
+
+
+def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
+    """Whether ``text`` names the site or its sections rather than a story."""
+    key = _compact(text)
+    if not key:
+        return True
+    for site in sites:
+        if key == site or (len(site) >= 4 and key.startswith(site) and _is_site_phrase(text)):
+            return True
+    words = _WORD.findall(text.casefold())
+    if words and all(w in SECTION_WORDS or w.isdigit() for w in words):
+        return True
+    # Breadcrumbs: "TV3 > News > National News > Story"
+    segments = _split(text, _STRONG)
+    return (
+        len(segments) > 2
+        and all(_size(s) <= 3 for s in segments)
+        and any(is_chrome(s, sites) for s in segments)
+    )
+
+
+def _is_site_phrase(text: str) -> bool:
+    """Whether ``text``, beginning with a site's name, goes on as a slogan or a section."""
+    parts = _split(text, _WEAK)
+    return (
+        len(parts) == 1
+        or all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
+        or len(parts[0].split()) <= 4
+    )
+
+
+def _site_keys(sites: Iterable[str]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for site in sites:
+        if "." in site and " " not in site:  # a host name: www.sfgate.com -> sfgate
+            labels = [
+                p
+                for p in site.lower().split(".")
+                if p
+                not in (
+                    "www",
+                    "m",
+                    "en",
+                    "com",
+                    "org",
+                    "net",
+                    "co",
+                    "uk",
+                    "news",
+                    "edu",
+                    "gov",
+                    "info",
+                )
+            ]
+            keys.extend(_compact(label) for label in labels[:1])
+        keys.append(_compact(site))
+    return tuple(k for k in dict.fromkeys(keys) if k)
+
+
+def _spans(text: str, separator: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Where the segments of ``text`` between ``separator``s start and end."""
+    spans, start = [], 0
+    for match in separator.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    spans = [(a, b) for a, b in spans if text[a:b].strip(" []")]
+    return spans or [(0, len(text))]
+
+
+def _split(text: str, separator: re.Pattern[str]) -> list[str]:
+    parts = [p.strip(" []") for p in separator.split(text)]
+    return [p for p in parts if p] or [text]
+
+
+def _runs(title: str) -> set[str]:
+    """Every run of consecutive segments of ``title``, normalised."""
+    segments = _split(title, _STRONG)
+    for part in list(segments):
+        segments.extend(_split(part, _WEAK) if ":" in part else [])
+    runs = {_normal(title)}
+    strong = _split(title, _STRONG)
+    for i in range(len(strong)):
+        for j in range(i + 1, len(strong) + 1):
+            runs.add(_normal(" - ".join(strong[i:j])))
+    runs.update(_normal(s) for s in segments)
+    return runs
+
+
+def _size(text: str) -> int:
+    """Words, counting a CJK character as a third of one."""
+    cjk = len(_CJK.findall(text))
+    return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 2) // 3
+
+
+def _normal(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _compact(text: str) -> str:
+    return "".join(_WORD.findall(text.casefold())).replace("_", "")
