@@ -40,6 +40,8 @@ MAX_WORDS = 70
 # only when it fits. Short briefs read better in an email and score better against human
 # summaries (see scripts/fit_brief_model.py).
 CHAR_BUDGET = 300
+# A sentence rated this high joins the brief whatever its length: the model is sure of it.
+SURE_SCORE = 1.0
 
 
 class _LinearLuhn(LuhnSummarizer):
@@ -158,32 +160,59 @@ def select_sentences(
     weights: Sequence[float] = WEIGHTS,
 ) -> list[str]:
     """Up to ``count`` sentences (two at least, when there are two and ``count`` allows),
-    in their order."""
-    candidates = [i for i, s in enumerate(all_sentences) if is_candidate(s)]
-    if not candidates:
-        candidates = [i for i, s in enumerate(all_sentences) if count_words(s) >= MIN_WORDS]
-    if len(candidates) <= 1:
-        return [all_sentences[i] for i in candidates]
+    in their order, none of them leaning on a sentence the brief leaves out."""
+    eligible = {i for i, s in enumerate(all_sentences) if is_candidate(s)}
+    if not eligible:
+        eligible = {i for i, s in enumerate(all_sentences) if count_words(s) >= MIN_WORDS}
+    if len(eligible) <= 1:
+        return [all_sentences[i] for i in sorted(eligible)]
 
     scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
-    best_first = sorted(candidates, key=lambda i: (-scores[i], i))
-    chosen: list[int] = []
+    best_first = sorted(eligible, key=lambda i: (-scores[i], i))
+    chosen: set[int] = set()
     used = 0
-    for index in best_first:
-        sentence = all_sentences[index]
-        if len(chosen) >= 2 and used + len(sentence) > budget:
-            continue
-        if any(_overlap(sentence, all_sentences[j]) > 0.75 for j in chosen):
-            continue
-        chosen.append(index)
-        used += len(sentence)
-        if len(chosen) == count:
-            break
-    if len(chosen) < min(2, count):
-        # Everything else repeats the first choice; a second sentence still beats one.
-        texts = {all_sentences[i] for i in chosen}
-        chosen += [i for i in best_first if all_sentences[i] not in texts][: 2 - len(chosen)]
+    for strict in (True, False):
+        # The second pass lets a long unit in when the first left fewer than two sentences.
+        for index in best_first:
+            if len(chosen) >= count or (not strict and len(chosen) >= min(2, count)):
+                break
+            unit = _with_antecedents(all_sentences, index, chosen, eligible)
+            if unit is None or len(chosen) + len(unit) > count:
+                continue
+            size = sum(len(all_sentences[i]) for i in unit)
+            if (
+                strict
+                and len(chosen) + len(unit) > 2
+                and used + size > budget
+                and scores[index] < SURE_SCORE
+            ):
+                continue
+            if strict and any(
+                _overlap(all_sentences[i], all_sentences[j]) > 0.75 for i in unit for j in chosen
+            ):
+                continue
+            if any(all_sentences[i] == all_sentences[j] for i in unit for j in chosen):
+                continue
+            chosen.update(unit)
+            used += size
     return [_DATELINE.sub("", all_sentences[i]) for i in sorted(chosen)]
+
+
+def _with_antecedents(
+    sentences: Sequence[str], index: int, chosen: set[int], eligible: set[int]
+) -> list[int] | None:
+    """``index`` and the sentences before it that it leans on, or None if one cannot be had."""
+    if index in chosen:
+        return None
+    unit = [index]
+    while leans_back(sentences, unit[0], chosen | set(unit)):
+        before = unit[0] - 1
+        if before in chosen:
+            break
+        if before not in eligible:
+            return None
+        unit.insert(0, before)
+    return unit
 
 
 def rate_sentences(
@@ -307,14 +336,47 @@ _STOP_WORD_LANGUAGES = (
 )  # fmt: skip
 
 
-# A sentence opening like this leans on the one before it, which a brief may not show.
-_LEANS_BACK = re.compile(
-    r"^[\"“‘']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|But|And|However|"
-    r"Also|So|Yet|Still|Then|Such|Both|The latter|The former)\b"
+# Openers that lean on the sentence before: connectives, demonstratives, "the same".
+_CONNECTIVE = re.compile(
+    r"^[\"“‘']?(But|And|Or|Nor|Also|However|So|Yet|Still|Then|Thus|Hence|Therefore|Instead|"
+    r"Meanwhile|Moreover|Furthermore|Besides|Otherwise|Indeed|Likewise|Similarly|Even so|"
+    r"In addition|As a result|By contrast|In contrast|On the other hand|Such|Both|Neither|"
+    r"The latter|The former|The same|Another|Other|Later|Afterwards|"
+    r"(This|That|These|Those)(?! (year|week|month|morning|afternoon|evening|weekend|"
+    r"summer|winter|spring|autumn|season|time|is why)\b)|That's|That’s)\b"
 )
-# A quotation standing alone, its speaker named in another sentence.
-_BARE_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")
+# "also" among the first words: "The council also agreed ...".
+_ALSO = re.compile(r"^\W*(\S+\s+){1,3}also\b")
+# Pronouns that need a named person earlier in the brief, and ones that need the
+# sentence just before (a thing or a group, which only the sentence before can name).
+_PERSON_PRONOUN = re.compile(r"^[\"“‘']?(He|She|His|Her|Him)\b")
+_THING_PRONOUN = re.compile(r"^[\"“‘']?(It|Its|They|Their|Them|It's|It’s)\b")
+# A quotation standing alone, its speaker named in the sentence before.
+_BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]+[.!?…][\"”’']$")
+# A name: a capitalised word that is not the first of its sentence.
+_NAME = re.compile(r"(?<=\s)[A-Z][a-z]+")
+_LEANS_BACK = re.compile(_CONNECTIVE.pattern + "|" + _PERSON_PRONOUN.pattern[1:] + "|"
+                         + _THING_PRONOUN.pattern[1:])
 CONTEXT_PENALTY = 0.02  # about what a first-sentence bonus is worth; costs no ROUGE
+
+
+def leans_back(sentences: Sequence[str], index: int, present: set[int] | None = None) -> bool:
+    """Whether sentence ``index`` needs the one before it, with ``present`` in the brief.
+
+    Connectives, demonstratives, bare quotations and "it"/"they" need their predecessor;
+    "he"/"she" need only a name in an earlier sentence of the brief.
+    """
+    if index == 0:
+        return False
+    sentence = sentences[index]
+    if _CONNECTIVE.match(sentence) or _ALSO.match(sentence) or _BARE_QUOTE.match(sentence):
+        return True
+    if _THING_PRONOUN.match(sentence):
+        return True
+    if _PERSON_PRONOUN.match(sentence):
+        earlier = sorted(i for i in present or () if i < index)
+        return not any(_NAME.search(sentences[i]) for i in earlier)
+    return False
 
 
 def _needs_context(index: int, sentence: str) -> bool:
@@ -418,6 +480,10 @@ _WANTS_MORE = re.compile(r"(?<=\w(ed|ng))\s+(to|that|by|as|for)\b")
 _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
 
 
+_RECUR_CAP = 5
+_SPAN_SLACK = 4
+
+
 def headline_from_sentences(
     sentences: Sequence[str], limit: int = HEADLINE_LIMIT, language: str = "english"
 ) -> str:
@@ -461,7 +527,7 @@ def headline_from_sentences(
     recurring = Counter(stem for sentence in sentences for stem in set(stems(sentence)))
 
     def density(span: str) -> float:
-        return sum(min(recurring[s], 5) for s in stems(span)) / (count_words(span) + 4)
+        return sum(min(recurring[s], _RECUR_CAP) for s in stems(span)) / (count_words(span) + _SPAN_SLACK)
 
     # A span may not stop on a verb that wants what follows: "workers believed | to be".
     spans = [
