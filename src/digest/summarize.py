@@ -10,6 +10,7 @@ serve every language it supports.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import warnings
@@ -424,10 +425,6 @@ _LEADING_CLAUSE = re.compile(
     r"^(As|While|After|Although|Though|When|Since|Despite|Amid|Because|If|Before|Following|"
     r"Earlier|Later|Meanwhile|However|In|On|At|During|Last|This|Next)\b[^,]{0,100},\s+"
 )
-_ATTRIBUTION = re.compile(
-    r"(,\s*(according to|as reported by)\b.*|"
-    r",\s*[\w .’'-]{1,60}\b(said|says|told|reports|reported)\b.*)$"
-)
 _RELATIVE = re.compile(r",\s+(who|which|whose|where)\b[^,]*,")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _BREAK_WORDS = (
@@ -440,7 +437,7 @@ _DANGLING = frozenset(
     is are was were be been being will would shall should can could may might must has have
     had do does did its their his her our your my this these those than then into onto over
     under about after before during amid against between among per via not no so if when
-    while because says said told he she it they we them him us
+    while because says said told he she it they we
     """.split()
 )
 
@@ -455,9 +452,10 @@ _WHEN = re.compile(
     rf"yesterday|today|on \d+ {_MONTH_NAME}|for the (three|six|nine|twelve) months to \w+|"
     r"a year earlier|year-earlier)\b,?"
 )
+# "X said (that) ...": the verbs that take a clause; the others only with "that".
 _SAID_THAT = re.compile(
-    r"^.{0,60}?\b(said|says|has said|announced|reported|warned|claimed|revealed|admitted|"
-    r"confirmed)( that)?\s+",
+    r"^.{0,60}?\b((?:said|says|warned|claimed)(?: that)?|(?:announced|reported|revealed|"
+    r"admitted|confirmed) that)\s+",
     re.IGNORECASE,
 )
 _SHOW = re.compile(
@@ -489,15 +487,15 @@ def headline_from_sentences(
 ) -> str:
     """A headline for an article without a title, from its lead sentence.
 
-    The lead is stripped of what headlines leave out (time phrases, attribution,
-    appositions, articles), then cut after the phrase that packs the most of the
-    article's recurring words per word.
+    The lead is stripped of what headlines leave out (time phrases, appositions,
+    articles), then cut after the complete clause that packs the most of the article's
+    recurring words per word. Who said a claim stays in the headline.
     """
     lead = next(
         (s for s in sentences if is_candidate(s) and not _LEANS_BACK.match(s)),
         next((s for s in sentences if is_candidate(s)), sentences[0] if sentences else ""),
     )
-    text = _simplify(lead)
+    prefix, text, suffix = _split_attribution(_simplify(lead))
     for pattern, replacement in (
         (_WHEN, ""),
         (_SHOW, ""),
@@ -509,15 +507,13 @@ def headline_from_sentences(
         if count_words(shorter) >= 4:
             text = shorter
     said = _SAID_THAT.match(text)
-    if (
-        said
-        and count_words(text[said.end() :]) >= 5
-        and not _LEANS_BACK.match(text[said.end() :].capitalize())
-    ):
-        text = text[said.end() :]
+    if not prefix and not suffix and said and _is_clause(claim := text[said.end() :]):
+        if not _LEANS_BACK.match(claim.capitalize()):
+            prefix, text = _speaker(text[: said.start(1)]) + ": ", claim
     if not text:
         return ""
     text = text[0].upper() + text[1:]
+    room = limit - len(prefix) - len(suffix)
 
     lang = _language(language)
 
@@ -527,33 +523,105 @@ def headline_from_sentences(
     recurring = Counter(stem for sentence in sentences for stem in set(stems(sentence)))
 
     def density(span: str) -> float:
-        return sum(min(recurring[s], _RECUR_CAP) for s in stems(span)) / (count_words(span) + _SPAN_SLACK)
+        recurring_words = sum(min(recurring[s], _RECUR_CAP) for s in stems(span))
+        return recurring_words / (count_words(span) + _SPAN_SLACK)
 
-    # A span may not stop on a verb that wants what follows: "workers believed | to be".
+    # A span must be a whole clause and may not stop on a word that wants what follows:
+    # "workers believed | to be", "cars equipped | with".
     spans = [
         span
         for m in _PHRASE_END.finditer(text)
         if not _WANTS_MORE.match(text, m.start())
         and count_words(span := text[: m.start()].strip(" ,")) >= 4
-        and len(span) <= limit
+        and len(span) <= room
+        and _is_clause(span)
     ]
-    return _fit(max(spans, key=density) if spans else text, limit)
+    return prefix + _fit(max(spans, key=density) if spans else text, room) + suffix
 
 
 def make_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
-    """A short headline from a title or a sentence, in its own words, cut at a phrase."""
-    return _fit(_simplify(text), limit)
+    """A short headline from a title or a sentence, in its own words, cut at a phrase.
+
+    Who said a claim stays: "Cole: ...", "..., says Anelka".
+    """
+    prefix, claim, suffix = _split_attribution(_simplify(text))
+    return prefix + _fit(claim, limit - len(prefix) - len(suffix)) + suffix
+
+
+# Labels that name a section or a format, not a speaker: "Analysis:", "Live:".
+_SECTION_LABELS = frozenset(
+    """
+    analysis opinion comment live watch video videos exclusive breaking update updated review
+    explainer interview factbox q&a photos pictures podcast editorial obituary profile feature
+    briefing quiz poll revealed pictured listen read more
+    """.split()
+)
+# A label that reports a fact rather than a claim: "The White House confirms:".
+_FACT_LABEL = re.compile(r"\b(confirms|confirmed|announces|announced)$", re.IGNORECASE)
+# A claim's speaker at the end: "..., says Anelka", "..., police said".
+_SPEAKER_AFTER = re.compile(
+    r",\s*((?:says|said|claims|warns|insists|admits|according to)\s+[^,]{1,50}|"
+    r"[^,]{1,50}?\s+(?:said|says|say|claimed|claims|warned|warns|told [\w ]{1,30}))$"
+)
+# A verb, so that a span is a clause: past forms, "to" + verb, auxiliaries, headline verbs.
+_VERB = re.compile(
+    r"\b(\w{2,}ed|to \w+|is|are|was|were|has|have|had|will|would|can|could|may|might|must|"
+    r"should|does|did|do|says|said|won|wins|lost|loses|sold|sells|made|makes|took|takes|"
+    r"gave|gives|got|gets|went|goes|came|comes|left|hit|hits|cut|cuts|set|sets|put|led|"
+    r"leads|held|holds|fell|falls|rose|rises|ran|runs|grew|grows|paid|pays|sent|spent|"
+    r"built|bought|buys|brought|kept|keeps|began|begins|broke|chose|drew|drove|flew|found|"
+    r"finds|knew|met|meets|shot|spoke|stood|struck|threw|told|tells|wrote|beat|beats|became|"
+    r"felt|fought|heard|hears|sought|seeks|shut|split|taught|tore|wins|backs|boost|boosts|"
+    r"faces|face|plans|warns|calls|seen|shown|given|taken|known|done|gone|become|begun|"
+    r"written|broken|chosen|driven|fallen|risen|stolen|sworn|thrown|worn|won)\b",
+    re.IGNORECASE,
+)
+_AUXILIARY = frozenset(
+    "is are was were be been has have had will would can could may might must should do does did to".split()
+)
+
+
+def _is_clause(span: str) -> bool:
+    """Whether ``span`` has a verb and does not end on an auxiliary or "to"."""
+    tokens = span.rstrip(" ,;:.").split()
+    return bool(tokens) and bool(_VERB.search(span)) and tokens[-1].lower() not in _AUXILIARY
+
+
+def _speaker(subject: str) -> str:
+    """The name in a subject, as a headline gives it: "chairman Alan Greenspan" -> "Alan Greenspan"."""
+    subject = _HEADLINESE.sub("", subject).strip(" ,")
+    tokens = subject.split()
+    if len(tokens) <= 3:
+        return subject[:1].upper() + subject[1:]
+    named = list(itertools.takewhile(lambda t: t[:1].isupper(), reversed(tokens)))
+    return " ".join(reversed(named)) if named else " ".join(tokens[-3:])
+
+
+def _split_attribution(text: str) -> tuple[str, str, str]:
+    """``text`` as (speaker prefix, claim, speaker suffix); the speaker parts may be empty."""
+    label = _LABEL_PREFIX.match(text)
+    if label and count_words(label.group(1)) <= 4 and count_words(text[label.end() :]) >= 3:
+        return label.group(0), text[label.end() :], ""
+    after = _SPEAKER_AFTER.search(text)
+    if after and count_words(text[: after.start()]) >= 3:
+        return "", text[: after.start()], text[after.start() :]
+    return "", text, ""
 
 
 def _simplify(text: str) -> str:
-    """``text`` without site name, label, dateline, attribution, asides or opening clause."""
+    """``text`` without site name, section label, dateline, asides or opening clause."""
     text = " ".join(text.split())
     text = _SITE_SUFFIX.sub("", text) if count_words(text) > 6 else text
     label = _LABEL_PREFIX.match(text)
-    if label and count_words(label.group(1)) <= 5 and count_words(text[label.end() :]) >= 4:
+    if (
+        label
+        and count_words(label.group(1)) <= 5
+        and count_words(text[label.end() :]) >= 4
+        and (label.group(1).lower() in _SECTION_LABELS or _FACT_LABEL.search(label.group(1)))
+    ):
         text = text[label.end() :]  # "The White House confirms: ...", "Analysis: ..."
     text = _DATELINE.sub("", text)
-    for pattern in (_ATTRIBUTION, _RELATIVE, _PAREN):
+    for pattern in (_RELATIVE, _PAREN):
         shorter = pattern.sub("" if pattern is not _RELATIVE else ",", text).strip(" ,")
         if count_words(shorter) >= 4:
             text = shorter
@@ -573,7 +641,9 @@ def _fit(text: str, limit: int) -> str:
         points += [
             m.start() for m in re.finditer(r"\s(?=(" + "|".join(_BREAK_WORDS) + r")\b)", cut)
         ]
-        good = [p for p in points if count_words(text[:p]) >= 4]
+        # A cut keeps a whole clause where it can: a verb, not ending on an auxiliary.
+        good = [p for p in points if count_words(text[:p]) >= 4 and _is_clause(text[:p])]
+        good = good or [p for p in points if count_words(text[:p]) >= 4]
         text = text[: max(good)] if good else cut.rsplit(" ", 1)[0]
     tokens = text.rstrip(" ,;:–—-").split()
     while len(tokens) > 3 and (
