@@ -32,11 +32,12 @@ from sumy.utils import get_stop_words
 
 from digest.errors import ConfigError
 from digest.models import Article, Brief
-from digest.text import count_words, split_sentences, words
+from digest.text import count_words, is_cjk, split_sentences, words
 
 HEADLINE_LIMIT = 90
 MIN_WORDS = 4
 MAX_WORDS = 70
+MAX_CJK_CHARACTERS = 150  # a Chinese or Japanese character counts as a word
 # All sentences of a brief together; the first two are kept whatever their length, a third
 # only when it fits. Short briefs read better in an email and score better against human
 # summaries (see scripts/fit_brief_model.py).
@@ -389,13 +390,13 @@ def _overlap(a: str, b: str) -> float:
     return len(wa & wb) / max(1, min(len(wa), len(wb)))
 
 
-_TERMINAL = re.compile(r"[.!?…。！？][\"'”’)\]]*$")
+_TERMINAL = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 
 
 def is_candidate(sentence: str) -> bool:
     """Whether ``sentence`` can stand alone in a brief."""
     n = count_words(sentence)
-    if n < MIN_WORDS or n > MAX_WORDS:
+    if n < MIN_WORDS or n > (MAX_CJK_CHARACTERS if is_cjk(sentence) else MAX_WORDS):
         return False
     if not _TERMINAL.search(sentence) or sentence[:1].islower():
         return False
