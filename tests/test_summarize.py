@@ -176,8 +176,8 @@ def test_every_brief_keeps_the_guarantees(text, count):
         assert all(is_candidate(s) for s in brief.sentences)
         if len(set(candidates) & set(standalone)) >= 2:
             assert len(brief.sentences) >= 2
-    elif candidates:
-        assert brief.sentences == (candidates[0],)
+    elif candidates:  # the one candidate, unless it leans on a sentence that cannot be had
+        assert brief.sentences in ((candidates[0],), ())
     else:
         assert len(brief.sentences) <= len(usable)
     positions = [all_sentences.index(s) for s in brief.sentences]

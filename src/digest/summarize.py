@@ -166,8 +166,8 @@ def select_sentences(
     eligible = {i for i, s in enumerate(all_sentences) if is_candidate(s)}
     if not eligible:
         eligible = {i for i, s in enumerate(all_sentences) if count_words(s) >= MIN_WORDS}
-    if len(eligible) <= 1:
-        return [all_sentences[i] for i in sorted(eligible)]
+    if not eligible:
+        return []
 
     scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
     best_first = sorted(eligible, key=lambda i: (-scores[i], i))
@@ -345,7 +345,7 @@ _CONNECTIVE = re.compile(
     r"In addition|As a result|By contrast|In contrast|On the other hand|Such|Both|Neither|"
     r"The latter|The former|The same|Another|Other|Later|Afterwards|"
     r"(This|That|These|Those)(?! (year|week|month|morning|afternoon|evening|weekend|"
-    r"summer|winter|spring|autumn|season|time|is why)\b)|That's|That’s)\b"
+    r"summer|winter|spring|autumn|season|time)\b)|That's|That’s)\b"
 )
 # "also" among the first words: "The council also agreed ...".
 _ALSO = re.compile(r"^\W*(\S+\s+){1,3}also\b")
@@ -630,7 +630,7 @@ def _simplify(text: str) -> str:
     if clause and count_words(text[clause.end() :]) >= 5:
         rest = text[clause.end() :]
         text = rest[0].upper() + rest[1:]
-    text = re.sub(r"\b(\w+) will\b", r"\1 to", text, count=1)  # headline style
+    text = re.sub(r"\b(\w+) will\b(?! not\b)", r"\1 to", text, count=1)  # headline style
     return text.rstrip(" .;:,")
 
 
