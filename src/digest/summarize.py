@@ -72,8 +72,8 @@ ALGORITHMS = ("digest", *SUMMARIZERS)
 # Ridge regression of each sentence's ROUGE-2 F1 against the human summary, fitted on
 # cnndm-validation-500 by scripts/fit_brief_model.py (which also reports cross-validated
 # scores). Order as in _features().
-FEATURES = ("bias", "first", "second", "third", "words_30", "centroid", "avg_tf", "number", "luhn")
-WEIGHTS = (-0.0203, 0.0436, 0.0404, 0.0236, -0.0161, 0.1740, 0.0046, 0.0087, 0.0042)
+FEATURES = ("bias", "first", "second", "third", "fourth", "words_30", "centroid", "avg_tf", "number", "luhn")
+WEIGHTS = (-0.0261, 0.0475, 0.0474, 0.0291, 0.0219, -0.0149, 0.1911, 0.0038, 0.0078, 0.0062)
 
 
 class _Tokenizer:
@@ -272,6 +272,7 @@ def sentence_features(
                 float(i == 0),
                 float(i == 1),
                 float(i == 2),
+                float(i == 3),
                 count_words(sentence) / 30,
                 cosine,
                 avg_tf,
