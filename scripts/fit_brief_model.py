@@ -80,8 +80,10 @@ def main() -> None:
     for name, rows in sets.items():
         for half, weights, held in (("odd", even, rows[1::2]), ("even", odd, rows[0::2])):
             ours, lead = score(held, weights)
-            print(f"{name:>28} {half:>4}  {ours[0]:6.2f} {ours[1]:6.2f} {ours[2]:6.2f}"
-                  f"   {lead[0]:6.2f} {lead[1]:6.2f}")
+            print(
+                f"{name:>28} {half:>4}  {ours[0]:6.2f} {ours[1]:6.2f} {ours[2]:6.2f}"
+                f"   {lead[0]:6.2f} {lead[1]:6.2f}"
+            )
     weights = fit([row for rows in sets.values() for row in rows])
     for name, rows in sets.items():
         ours, lead = score(rows, weights)

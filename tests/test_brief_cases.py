@@ -46,8 +46,7 @@ LEANING = [
     pytest.param(
         "The council approved a new cycle lane on Bridge Street on Tuesday. "
         "Shopkeepers on Bridge Street had asked for more parking spaces instead. "
-        "But the council said the cycle lane on Bridge Street would bring more shoppers. "
-        + FILLER,
+        "But the council said the cycle lane on Bridge Street would bring more shoppers. " + FILLER,
         "But the council said the cycle lane on Bridge Street would bring more shoppers.",
         "Shopkeepers on Bridge Street had asked for more parking spaces instead.",
         id="but",
@@ -55,8 +54,7 @@ LEANING = [
     pytest.param(
         "The museum will stay open until nine on Thursdays this summer. "
         "Entry to the museum's summer exhibition costs eight pounds. "
-        "Also, the museum will offer free entry to the summer exhibition for children. "
-        + FILLER,
+        "Also, the museum will offer free entry to the summer exhibition for children. " + FILLER,
         "Also, the museum will offer free entry to the summer exhibition for children.",
         "Entry to the museum's summer exhibition costs eight pounds.",
         id="also-opener",
@@ -64,8 +62,7 @@ LEANING = [
     pytest.param(
         "The water company will replace lead pipes in 4,000 homes this year. "
         "Engineers found lead pipes in homes built before 1970. "
-        "The water company also plans to test water in every school near the lead pipes. "
-        + FILLER,
+        "The water company also plans to test water in every school near the lead pipes. " + FILLER,
         "The water company also plans to test water in every school near the lead pipes.",
         "Engineers found lead pipes in homes built before 1970.",
         id="also-inside",
@@ -73,8 +70,7 @@ LEANING = [
     pytest.param(
         "Flooding closed the coast road for a week in January. "
         "Engineers have now rebuilt the sea wall that protects the coast road. "
-        "However, the coast road will close again in March for resurfacing of the road. "
-        + FILLER,
+        "However, the coast road will close again in March for resurfacing of the road. " + FILLER,
         "However, the coast road will close again in March for resurfacing of the road.",
         "Engineers have now rebuilt the sea wall that protects the coast road.",
         id="however",
@@ -82,8 +78,7 @@ LEANING = [
     pytest.param(
         "The library lent 90,000 books last year, its best year since 1998. "
         "Visitors borrowed most books on Saturday mornings. "
-        "These figures show the library is busier than the library has been in decades. "
-        + FILLER,
+        "These figures show the library is busier than the library has been in decades. " + FILLER,
         "These figures show the library is busier than the library has been in decades.",
         "Visitors borrowed most books on Saturday mornings.",
         id="these",
@@ -91,8 +86,7 @@ LEANING = [
     pytest.param(
         "The bakery on Quay Lane won the regional bread prize on Sunday. "
         "A panel tasted 120 loaves from bakeries across the region. "
-        "It praised the bakery's sourdough bread as the best bread in the region. "
-        + FILLER,
+        "It praised the bakery's sourdough bread as the best bread in the region. " + FILLER,
         "It praised the bakery's sourdough bread as the best bread in the region.",
         "A panel tasted 120 loaves from bakeries across the region.",
         id="it",
@@ -100,8 +94,7 @@ LEANING = [
     pytest.param(
         "Nurses at the county hospital will strike for two days next week. "
         "The nurses' union says staff shortages have grown for three years. "
-        "They want the hospital to hire 200 more nurses before the strike starts. "
-        + FILLER,
+        "They want the hospital to hire 200 more nurses before the strike starts. " + FILLER,
         "They want the hospital to hire 200 more nurses before the strike starts.",
         "The nurses' union says staff shortages have grown for three years.",
         id="they",
@@ -109,8 +102,7 @@ LEANING = [
     pytest.param(
         "A new report counted 300 empty shops in the town centre. "
         "Rents in the town centre rose by a fifth in two years. "
-        "This is why shop owners want the council to cut rents in the town centre. "
-        + FILLER,
+        "This is why shop owners want the council to cut rents in the town centre. " + FILLER,
         "This is why shop owners want the council to cut rents in the town centre.",
         "Rents in the town centre rose by a fifth in two years.",
         id="this-is-why",
@@ -118,8 +110,7 @@ LEANING = [
     pytest.param(
         "The bus company will cut the number 12 route to one bus an hour. "
         "Passenger numbers on the number 12 route fell by half since 2020. "
-        "Such cuts leave villages on the number 12 route without an evening bus. "
-        + FILLER,
+        "Such cuts leave villages on the number 12 route without an evening bus. " + FILLER,
         "Such cuts leave villages on the number 12 route without an evening bus.",
         "Passenger numbers on the number 12 route fell by half since 2020.",
         id="such",
@@ -136,8 +127,7 @@ LEANING = [
     pytest.param(
         "Two oil tankers collided off the cape on Sunday night. "
         "The coastguard sent three boats to the tankers within an hour. "
-        "Both tankers are now anchored in the bay while divers check the tankers' hulls. "
-        + FILLER,
+        "Both tankers are now anchored in the bay while divers check the tankers' hulls. " + FILLER,
         "Both tankers are now anchored in the bay while divers check the tankers' hulls.",
         "The coastguard sent three boats to the tankers within an hour.",
         id="both",
@@ -187,8 +177,8 @@ def test_a_sentence_leaning_on_a_fragment_is_never_taken():
         "Share the load. That may sound like a saying from a calendar, but the harbour "
         "board says shared cranes cut the harbour's unloading costs by a third. " + FILLER
     )
-    for weights in (None, CENTRAL_ONLY):
-        chosen = select_sentences(split_sentences(text), **({"weights": weights} if weights else {}))
+    sentences = split_sentences(text)
+    for chosen in (select_sentences(sentences), select_sentences(sentences, weights=CENTRAL_ONLY)):
         assert not any(s.startswith("That may sound") for s in chosen)
 
 
@@ -257,11 +247,13 @@ EXACT = [
         id="court-hears-kept",
     ),
     pytest.param(
-        "Analysis: Why the harbour toll went up", "Why the harbour toll went up",
+        "Analysis: Why the harbour toll went up",
+        "Why the harbour toll went up",
         id="section-label-dropped",
     ),
     pytest.param(
-        "Live: Storm brings floods to the east coast", "Storm brings floods to the east coast",
+        "Live: Storm brings floods to the east coast",
+        "Storm brings floods to the east coast",
         id="live-label-dropped",
     ),
     pytest.param(

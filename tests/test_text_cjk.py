@@ -1,4 +1,4 @@
-"""Chinese and Japanese text: sentences end at 。！？ and a character counts as a word."""
+"""Chinese and Japanese text: full-width marks end sentences, a character counts as a word."""
 
 from digest.models import Article
 from digest.summarize import is_candidate, summarize

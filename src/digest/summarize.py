@@ -72,7 +72,10 @@ ALGORITHMS = ("digest", *SUMMARIZERS)
 # Ridge regression of each sentence's ROUGE-2 F1 against the human summary, fitted on
 # cnndm-validation-500 by scripts/fit_brief_model.py (which also reports cross-validated
 # scores). Order as in _features().
-FEATURES = ("bias", "first", "second", "third", "fourth", "words_30", "centroid", "avg_tf", "number", "luhn")
+FEATURES = (
+    "bias", "first", "second", "third", "fourth", "words_30", "centroid", "avg_tf", "number",
+    "luhn",
+)  # fmt: skip
 WEIGHTS = (-0.0261, 0.0475, 0.0474, 0.0291, 0.0219, -0.0149, 0.1911, 0.0038, 0.0078, 0.0062)
 
 
@@ -358,8 +361,9 @@ _THING_PRONOUN = re.compile(r"^[\"“‘']?(It|Its|They|Their|Them|It's|It’s)\
 _BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]+[.!?…][\"”’']$")
 # A name: a capitalised word that is not the first of its sentence.
 _NAME = re.compile(r"(?<=\s)[A-Z][a-z]+")
-_LEANS_BACK = re.compile(_CONNECTIVE.pattern + "|" + _PERSON_PRONOUN.pattern[1:] + "|"
-                         + _THING_PRONOUN.pattern[1:])
+_LEANS_BACK = re.compile(
+    _CONNECTIVE.pattern + "|" + _PERSON_PRONOUN.pattern[1:] + "|" + _THING_PRONOUN.pattern[1:]
+)
 CONTEXT_PENALTY = 0.02  # about what a first-sentence bonus is worth; costs no ROUGE
 
 
@@ -509,9 +513,15 @@ def headline_from_sentences(
         if count_words(shorter) >= 4:
             text = shorter
     said = _SAID_THAT.match(text)
-    if not prefix and not suffix and said and _is_clause(claim := text[said.end() :]):
-        if not _LEANS_BACK.match(claim.capitalize()):
-            prefix, text = _speaker(text[: said.start(1)]) + ": ", claim
+    if (
+        not prefix
+        and not suffix
+        and said
+        and _is_clause(claim := text[said.end() :])
+        and not _LEANS_BACK.match(claim.capitalize())
+    ):
+        # "X said that Y" becomes "X: Y", so that the claim keeps its speaker.
+        prefix, text = _speaker(text[: said.start(1)]) + ": ", claim
     if not text:
         return ""
     text = text[0].upper() + text[1:]
@@ -579,7 +589,8 @@ _VERB = re.compile(
     re.IGNORECASE,
 )
 _AUXILIARY = frozenset(
-    "is are was were be been has have had will would can could may might must should do does did to".split()
+    "is are was were be been has have had will would can could may might must should do does "
+    "did to".split()
 )
 
 
@@ -590,7 +601,7 @@ def _is_clause(span: str) -> bool:
 
 
 def _speaker(subject: str) -> str:
-    """The name in a subject, as a headline gives it: "chairman Alan Greenspan" -> "Alan Greenspan"."""
+    """The speaker in a subject, as a headline names them: "chairman Ann Lee" -> "Ann Lee"."""
     subject = _HEADLINESE.sub("", subject).strip(" ,")
     tokens = subject.split()
     if len(tokens) <= 3:
