@@ -10,7 +10,6 @@ serve every language it supports.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import warnings
@@ -443,7 +442,7 @@ _DANGLING = frozenset(
     is are was were be been being will would shall should can could may might must has have
     had do does did its their his her our your my this these those than then into onto over
     under about after before during amid against between among per via not no so if when
-    while because says said told he she it they we
+    while because says said told he she it they we whether
     """.split()
 )
 
@@ -480,7 +479,15 @@ _HEADLINESE = re.compile(
     r"(?:is|are|was|were)\s+(?=to\b|\w+(?:ed|ing)\b))",
     re.IGNORECASE,
 )
-_WANTS_MORE = re.compile(r"(?<=\w(ed|ng))\s+(to|that|by|as|for)\b")
+_WANTS_MORE = re.compile(
+    r"(?<=\w(ed|ng))\s+(to|that|by|as|for|with|at|into)\b|"
+    r"(?:"
+    + "|".join(
+        rf"(?<=\b{word})"
+        for word in "up due set able likely going here ready about plan plans aims hopes".split()
+    )
+    + r")\s+to\b"
+)
 _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
 
 
@@ -502,6 +509,8 @@ def headline_from_sentences(
         next((s for s in sentences if is_candidate(s)), sentences[0] if sentences else ""),
     )
     prefix, text, suffix = _split_attribution(_simplify(lead))
+    if suffix:  # "..., the watchdog has warned" -> "Watchdog: ...", shorter and still fair
+        prefix, suffix = _speaker(_SPEAKER_WORDS.sub("", suffix)) + ": ", ""
     for pattern, replacement in (
         (_WHEN, ""),
         (_SHOW, ""),
@@ -600,14 +609,32 @@ def _is_clause(span: str) -> bool:
     return bool(tokens) and bool(_VERB.search(span)) and tokens[-1].lower() not in _AUXILIARY
 
 
+# What is left of an attribution once its speaker is taken out.
+_SPEAKER_WORDS = re.compile(
+    r"^,\s*|\b(according to|says|said|say|claims|claimed|warns|warned|insists|admits|"
+    r"told [\w ]{1,30}|has|have|had|reportedly|its|their|his|her)\b",
+    re.IGNORECASE,
+)
+
+
 def _speaker(subject: str) -> str:
     """The speaker in a subject, as a headline names them: "chairman Ann Lee" -> "Ann Lee"."""
     subject = _HEADLINESE.sub("", subject).strip(" ,")
+    subject = re.sub(r"\s+(has|have|had|reportedly)$", "", subject)
     tokens = subject.split()
-    if len(tokens) <= 3:
-        return subject[:1].upper() + subject[1:]
-    named = list(itertools.takewhile(lambda t: t[:1].isupper(), reversed(tokens)))
-    return " ".join(reversed(named)) if named else " ".join(tokens[-3:])
+    if len(tokens) > 3:
+        # The name at the end, with its inner "of" and "&": "Bank of England".
+        name: list[str] = []
+        for token in reversed(tokens):
+            if token[:1].isupper() or (name and token.lower() in {"of", "&", "and", "for"}):
+                name.insert(0, token)
+            else:
+                break
+        while name and not name[0][:1].isupper():
+            name.pop(0)
+        tokens = name or tokens[-3:]
+    text = " ".join(tokens)
+    return text[:1].upper() + text[1:]
 
 
 def _split_attribution(text: str) -> tuple[str, str, str]:
