@@ -471,12 +471,28 @@ _APPOSITION_AFTER_NAME = re.compile(
     r"^([A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*){0,3}), [^,]{3,90}, (?=\w)"
 )
 _APPOSITION = re.compile(r", (one of|part of|a |an |the |owner of|maker of|home to)[^,]{0,80},")
+# Irregular past participles that are also the past tense, so "has won" may become "won";
+# and those that are not ("has taken" cannot become "taken"), which only the passive drops.
+_PAST_PARTICIPLES = (
+    "won lost sold made got left hit cut set put led held run paid sent spent built bought "
+    "brought kept found met shot stood struck told felt fought heard sought shut split taught "
+    "said thought understood"
+).split()
+_PASSIVE_PARTICIPLES = (
+    "taken given gone fallen risen grown begun broken chosen drawn withdrawn driven flown "
+    "known spoken thrown written beaten seen shown done eaten forgotten frozen hidden stolen "
+    "proven shaken sworn worn torn blown overtaken mistaken forbidden"
+).split()
+_PAST = r"(?:\w+ed|" + "|".join(_PAST_PARTICIPLES) + r")\b"
+_PARTICIPLE = r"(?:\w+ed|" + "|".join(_PAST_PARTICIPLES + _PASSIVE_PARTICIPLES) + r")\b"
 # Words headlines leave out: articles, possessives, and the auxiliary in "has raised",
-# "has been named", "are investigating", "is to open".
+# "has been named", "are investigating", "is to open", "is at".
 _HEADLINESE = re.compile(
-    r"\b(?:(?:the|a|an)\s+|(?:its|their)\s+(?=\w)|(?:has|have|had)\s+(?=\w+ed\b)|"
-    r"(?:has|have|had)\s+been\s+(?=\w+(?:ed|en|ing)\b)|"
-    r"(?:is|are|was|were)\s+(?=to\b|\w+(?:ed|ing)\b))",
+    r"\b(?:(?:the|a|an)\s+|(?:its|their)\s+(?=\w)|"
+    rf"(?:has|have|had)\s+(?=(?:not\s+|also\s+)?{_PAST})|"
+    rf"(?:has|have|had)\s+been\s+(?=\w+ing\b|{_PARTICIPLE})|"
+    rf"(?:is|are|was|were)\s+(?=to\b|\w+ing\b|{_PARTICIPLE}|"
+    r"(?:at|in|on|under|over|near|up|down|out|off|behind|ahead)\b))",
     re.IGNORECASE,
 )
 _WANTS_MORE = re.compile(
