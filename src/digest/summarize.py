@@ -488,7 +488,7 @@ _PARTICIPLE = r"(?:\w+ed|" + "|".join(_PAST_PARTICIPLES + _PASSIVE_PARTICIPLES) 
 # Words headlines leave out: articles, possessives, and the auxiliary in "has raised",
 # "has been named", "are investigating", "is to open", "is at".
 _HEADLINESE = re.compile(
-    r"\b(?:(?:the|a|an)\s+|(?:its|their)\s+(?=\w)|"
+    r"\b(?:(?:the|a|an)\s+|(?:its|their|his)\s+(?=\w)|"
     rf"(?:has|have|had)\s+(?=(?:not\s+|also\s+)?{_PAST})|"
     rf"(?:has|have|had)\s+been\s+(?=\w+ing\b|{_PARTICIPLE})|"
     rf"(?:is|are|was|were)\s+(?=to\b|\w+ing\b|{_PARTICIPLE}|"
@@ -547,6 +547,8 @@ def headline_from_sentences(
     ):
         # "X said that Y" becomes "X: Y", so that the claim keeps its speaker.
         prefix, text = _speaker(text[: said.start(1)]) + ": ", claim
+    article = " ".join(sentences)
+    prefix, text = _surnames(prefix, article), _surnames(text, article)
     if not text:
         return ""
     text = text[0].upper() + text[1:]
@@ -574,6 +576,29 @@ def headline_from_sentences(
         and _is_clause(span)
     ]
     return prefix + _fit(max(spans, key=density) if spans else text, room) + suffix
+
+
+# Capitalised words that open a name but are not a first name: "New York", "Prime Minister".
+_NOT_FIRST_NAMES = frozenset(
+    "New United Prime North South East West Great Royal General Real Sir Lord Lady Saint St "
+    "Mr Mrs Ms Dr Old Little Big Upper Lower Central Greater Red Blue Black White".split()
+)
+_TWO_NAMES = re.compile(r"\b([A-Z][a-z]+) ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?! [A-Z])")
+
+
+def _surnames(text: str, article: str) -> str:
+    """``text`` naming people by surname, as headlines do, where the article does too."""
+
+    def surname(match: re.Match[str]) -> str:
+        first, last = match.groups()
+        before = text[: match.start()].split()
+        if first in _NOT_FIRST_NAMES or (before and before[-1][:1].isupper()):
+            return match.group(0)  # "Manic Street Preachers" is one name
+        # The surname stands alone somewhere in the article: "Tony Blair ... Mr Blair said".
+        alone = re.search(rf"(?<!{re.escape(first)} )\b{re.escape(last)}\b", article)
+        return last if alone else match.group(0)
+
+    return _TWO_NAMES.sub(surname, text)
 
 
 def make_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
