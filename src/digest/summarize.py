@@ -470,6 +470,14 @@ _SHOW = re.compile(
 _APPOSITION_AFTER_NAME = re.compile(
     r"^([A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*){0,3}), [^,]{3,90}, (?=\w)"
 )
+# The role before a name that opens a lead: "Newcastle boss Souness ..." -> "Souness ...".
+_ROLE_BEFORE_NAME = re.compile(
+    r"^(?:[\w'’&.-]+ ){1,4}?(boss|manager|chairman|chief|minister|secretary|president|leader|"
+    r"star|singer|actor|actress|striker|captain|coach|director|executive|MP|party|group|firm|"
+    r"giant|maker|company|champion|winger|midfielder|defender|keeper|player|chancellor|"
+    r"spokesman|spokeswoman|governor|frontman|drugmaker|carmaker|retailer|airline|bank) "
+    r"(?=[A-Z][\w'’-]*\b(?! [a-z]+ (of|for)\b))"
+)
 _APPOSITION = re.compile(r", (one of|part of|a |an |the |owner of|maker of|home to)[^,]{0,80},")
 # Irregular past participles that are also the past tense, so "has won" may become "won";
 # and those that are not ("has taken" cannot become "taken"), which only the passive drops.
@@ -537,6 +545,12 @@ def headline_from_sentences(
         shorter = " ".join(pattern.sub(replacement, text).split()).strip(" ,")
         if count_words(shorter) >= 4:
             text = shorter
+    # A name without its role keeps its first name: "Labour MP Ann Pound" -> "Ann Pound".
+    role = _ROLE_BEFORE_NAME.match(text)
+    named = ""
+    if role and count_words(text[role.end() :]) >= 4:
+        name = _TWO_NAMES.match(text, role.end())
+        named, text = (name.group(0) if name else ""), text[role.end() :]
     said = _SAID_THAT.match(text)
     if (
         not prefix
@@ -548,7 +562,9 @@ def headline_from_sentences(
         # "X said that Y" becomes "X: Y", so that the claim keeps its speaker.
         prefix, text = _speaker(text[: said.start(1)]) + ": ", claim
     article = " ".join(sentences)
-    prefix, text = _surnames(prefix, article), _surnames(text, article)
+    prefix = _surnames(prefix, article)
+    named = named if named and text.startswith(named) else ""
+    text = named + _surnames(text[len(named) :], article)
     if not text:
         return ""
     text = text[0].upper() + text[1:]
@@ -592,8 +608,10 @@ def _surnames(text: str, article: str) -> str:
     def surname(match: re.Match[str]) -> str:
         first, last = match.groups()
         before = text[: match.start()].split()
-        if first in _NOT_FIRST_NAMES or (before and before[-1][:1].isupper()):
-            return match.group(0)  # "Manic Street Preachers" is one name
+        if first in _NOT_FIRST_NAMES or (
+            before and before[-1][:1].isupper() and not before[-1].isupper()
+        ):
+            return match.group(0)  # "Manic Street Preachers" is one name; "MP Ann Lee" two
         # The surname stands alone somewhere in the article: "Tony Blair ... Mr Blair said".
         alone = re.search(rf"(?<!{re.escape(first)} )\b{re.escape(last)}\b", article)
         return last if alone else match.group(0)
