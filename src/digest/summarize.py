@@ -579,7 +579,9 @@ def headline_from_sentences(
 
     def density(span: str) -> float:
         recurring_words = sum(min(recurring[s], _RECUR_CAP) for s in stems(span))
-        return recurring_words / (count_words(span) + _SPAN_SLACK)
+        # A small prior for six to ten words, the length a headline reads best at.
+        fits = 6 <= count_words(span) <= 10
+        return recurring_words / (count_words(span) + _SPAN_SLACK) + (0.1 if fits else 0.0)
 
     # A span must be a whole clause and may not stop on a word that wants what follows:
     # "workers believed | to be", "cars equipped | with".
