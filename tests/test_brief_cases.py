@@ -338,6 +338,30 @@ LEADS = [
         "recall",
         id="headline-does-not-stop-on-a-participle",
     ),
+    pytest.param(
+        "Shares in the engineering group Castlebrook have fallen by a fifth after a profit "
+        "warning on Monday. Castlebrook blamed the cost of steel.",
+        "Shares",
+        id="role-after-a-preposition-keeps-the-subject",
+    ),
+    pytest.param(
+        "Lawyers defending former harbour board chief Ian Marsh against fraud charges have "
+        "called a dock worker as their first witness. Mr Marsh denies the charges.",
+        "Lawyers",
+        id="role-after-a-verb-keeps-the-subject",
+    ),
+    pytest.param(
+        "Riverside signed Westvale midfielder Tom Hale until the end of the season for an "
+        "undisclosed fee. Hale said he was delighted.",
+        "Riverside",
+        id="the-club-that-signed-stays",
+    ),
+    pytest.param(
+        "Castlebrook Steel will cut 300 jobs at its plant in Westvale by the summer. Steel "
+        "prices have fallen for a year.",
+        "Castlebrook Steel",
+        id="a-company-name-is-not-a-first-name-and-surname",
+    ),
 ]
 
 

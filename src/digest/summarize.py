@@ -465,12 +465,35 @@ _APPOSITION_AFTER_NAME = re.compile(
 )
 # The role before a name that opens a lead: "Newcastle boss Souness ..." -> "Souness ...".
 _ROLE_BEFORE_NAME = re.compile(
-    r"^(?:[\w'’&.-]+ ){1,4}?(boss|manager|chairman|chief|minister|secretary|president|leader|"
+    r"^((?:\S+ ){1,5}?)(boss|manager|chairman|chief|minister|secretary|president|leader|"
     r"star|singer|actor|actress|striker|captain|coach|director|executive|MP|party|group|firm|"
     r"giant|maker|company|champion|winger|midfielder|defender|keeper|player|chancellor|"
     r"spokesman|spokeswoman|governor|frontman|drugmaker|carmaker|retailer|airline|bank) "
     r"(?=[A-Z][\w'’-]*\b(?! [a-z]+ (of|for)\b))"
 )
+# Words that may describe a role ("troubled", "former"), though they end like verbs.
+_ROLE_ADJECTIVES = frozenset("struggling troubled embattled leading acting ruling".split())
+
+
+def _describes_role(words_before: str) -> bool:
+    """Whether the words before a role only describe it: "UK advertising", "World 100m".
+
+    A verb ("Norwich signed"), a preposition ("Shares in", "Revenues at") or an -ing form
+    away from the role ("Lawyers defending former ... chief") means the role belongs to
+    another subject, which must stay.
+    """
+    tokens = words_before.split()
+    for position, token in enumerate(tokens):
+        word = token.lower().strip(",")
+        if token[:1].isupper() or any(c.isdigit() for c in token) or word in _ROLE_ADJECTIVES:
+            continue
+        if word.endswith("ing") and position == len(tokens) - 1:
+            continue  # a trade, not a verb: "mining firm", "advertising giant"
+        if word in _DANGLING or word.endswith(("ed", "ing")) or _VERB.fullmatch(word):
+            return False
+    return True
+
+
 _APPOSITION = re.compile(r", (one of|part of|a |an |the |owner of|maker of|home to)[^,]{0,80},")
 # Irregular past participles that are also the past tense, so "has won" may become "won";
 # and those that are not ("has taken" cannot become "taken"), which only the passive drops.
@@ -532,7 +555,6 @@ def headline_from_sentences(
     prefix, text, said_after = _split_attribution(_simplify(lead))
     if said_after:  # "..., the watchdog has warned" -> "Watchdog: ...", shorter and still fair
         speaker = _speaker(_SPEAKER_WORDS.sub("", said_after))
-        # "..., the firm said" is the subject speaking of itself: nobody else to name.
         prefix = "" if speaker.lower() in _SELF_SPEAKERS else speaker + ": "
     for pattern, replacement in (
         (_WHEN, ""),
@@ -547,7 +569,7 @@ def headline_from_sentences(
     # A name without its role keeps its first name: "Labour MP Ann Pound" -> "Ann Pound".
     role = _ROLE_BEFORE_NAME.match(text)
     named = ""
-    if role and count_words(text[role.end() :]) >= 4:
+    if role and _describes_role(role.group(1)) and count_words(text[role.end() :]) >= 4:
         name = _TWO_NAMES.match(text, role.end())
         named, text = (name.group(0) if name else ""), text[role.end() :]
     said = _SAID_THAT.match(text)
@@ -694,8 +716,11 @@ def _is_clause(span: str) -> bool:
     )
 
 
+# Speakers not worth a name: the subject speaking of itself ("..., the firm said"), or
+# figures that report rather than claim ("..., according to official figures").
 _SELF_SPEAKERS = frozenset(
-    "it they firm company group bank club business carmaker retailer airline".split()
+    "it,they,firm,company,group,bank,club,business,carmaker,retailer,airline,figures,data,"
+    "statistics,official figures,government figures,government data,lending figures".split(",")
 )
 # What is left of an attribution once its speaker is taken out.
 _SPEAKER_WORDS = re.compile(
