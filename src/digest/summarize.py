@@ -537,6 +537,7 @@ _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$
 _RECUR_CAP = 5
 _SPAN_SLACK = 4
 _SHORT_PRIOR = 0.1
+_SHORT_WORDS = (6, 10)
 
 
 def headline_from_sentences(
@@ -601,7 +602,7 @@ def headline_from_sentences(
     def density(span: str) -> float:
         recurring_words = sum(min(recurring[s], _RECUR_CAP) for s in stems(span))
         # A small prior for six to ten words, the length a headline reads best at.
-        fits = 6 <= count_words(span) <= 10
+        fits = _SHORT_WORDS[0] <= count_words(span) <= _SHORT_WORDS[1]
         return recurring_words / (count_words(span) + _SPAN_SLACK) + (_SHORT_PRIOR if fits else 0.0)
 
     # A span must be a whole clause and may not stop on a word that wants what follows:
