@@ -31,11 +31,12 @@ from sumy.utils import get_stop_words
 
 from digest.errors import ConfigError
 from digest.models import Article, Brief
-from digest.text import count_words, split_sentences, words
+from digest.text import count_words, is_cjk, split_sentences, words
 
 HEADLINE_LIMIT = 90
 MIN_WORDS = 4
 MAX_WORDS = 70
+MAX_CJK_CHARACTERS = 150  # a Chinese or Japanese character counts as a word
 # All sentences of a brief together; the first two are kept whatever their length, a third
 # only when it fits. Short briefs read better in an email and score better against human
 # summaries (see scripts/fit_brief_model.py).
@@ -68,8 +69,11 @@ ALGORITHMS = ("digest", *SUMMARIZERS)
 # Ridge regression of each sentence's ROUGE-2 F1 against the human summary, fitted on
 # cnndm-validation-500 by scripts/fit_brief_model.py (which also reports cross-validated
 # scores). Order as in _features().
-FEATURES = ("bias", "first", "second", "third", "words_30", "centroid", "avg_tf", "number", "luhn")
-WEIGHTS = (-0.0203, 0.0436, 0.0404, 0.0236, -0.0161, 0.1740, 0.0046, 0.0087, 0.0042)
+FEATURES = (
+    "bias", "first", "second", "third", "fourth", "words_30", "centroid", "avg_tf", "number",
+    "luhn",
+)  # fmt: skip
+WEIGHTS = (-0.0261, 0.0475, 0.0474, 0.0291, 0.0219, -0.0149, 0.1911, 0.0038, 0.0078, 0.0062)
 
 
 class _Tokenizer:
@@ -158,32 +162,54 @@ def select_sentences(
     weights: Sequence[float] = WEIGHTS,
 ) -> list[str]:
     """Up to ``count`` sentences (two at least, when there are two and ``count`` allows),
-    in their order."""
-    candidates = [i for i, s in enumerate(all_sentences) if is_candidate(s)]
-    if not candidates:
-        candidates = [i for i, s in enumerate(all_sentences) if count_words(s) >= MIN_WORDS]
-    if len(candidates) <= 1:
-        return [all_sentences[i] for i in candidates]
+    in their order, none of them leaning on a sentence the brief leaves out."""
+    eligible = {i for i, s in enumerate(all_sentences) if is_candidate(s)}
+    if not eligible:
+        eligible = {i for i, s in enumerate(all_sentences) if count_words(s) >= MIN_WORDS}
+    if not eligible:
+        return []
 
     scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
-    best_first = sorted(candidates, key=lambda i: (-scores[i], i))
-    chosen: list[int] = []
+    best_first = sorted(eligible, key=lambda i: (-scores[i], i))
+    chosen: set[int] = set()
     used = 0
-    for index in best_first:
-        sentence = all_sentences[index]
-        if len(chosen) >= 2 and used + len(sentence) > budget:
-            continue
-        if any(_overlap(sentence, all_sentences[j]) > 0.75 for j in chosen):
-            continue
-        chosen.append(index)
-        used += len(sentence)
-        if len(chosen) == count:
-            break
-    if len(chosen) < min(2, count):
-        # Everything else repeats the first choice; a second sentence still beats one.
-        texts = {all_sentences[i] for i in chosen}
-        chosen += [i for i in best_first if all_sentences[i] not in texts][: 2 - len(chosen)]
+    for strict in (True, False):
+        # The second pass lets a long unit in when the first left fewer than two sentences.
+        for index in best_first:
+            if len(chosen) >= count or (not strict and len(chosen) >= min(2, count)):
+                break
+            unit = _with_antecedents(all_sentences, index, chosen, eligible)
+            if unit is None or len(chosen) + len(unit) > count:
+                continue
+            size = sum(len(all_sentences[i]) for i in unit)
+            if strict and len(chosen) + len(unit) > 2 and used + size > budget:
+                continue
+            if strict and any(
+                _overlap(all_sentences[i], all_sentences[j]) > 0.75 for i in unit for j in chosen
+            ):
+                continue
+            if any(all_sentences[i] == all_sentences[j] for i in unit for j in chosen):
+                continue
+            chosen.update(unit)
+            used += size
     return [_DATELINE.sub("", all_sentences[i]) for i in sorted(chosen)]
+
+
+def _with_antecedents(
+    sentences: Sequence[str], index: int, chosen: set[int], eligible: set[int]
+) -> list[int] | None:
+    """``index`` and the sentences before it that it leans on, or None if one cannot be had."""
+    if index in chosen:
+        return None
+    unit = [index]
+    while leans_back(sentences, unit[0], chosen | set(unit)):
+        before = unit[0] - 1
+        if before in chosen:
+            break
+        if before not in eligible:
+            return None
+        unit.insert(0, before)
+    return unit
 
 
 def rate_sentences(
@@ -241,6 +267,7 @@ def sentence_features(
                 float(i == 0),
                 float(i == 1),
                 float(i == 2),
+                float(i == 3),
                 count_words(sentence) / 30,
                 cosine,
                 avg_tf,
@@ -307,14 +334,48 @@ _STOP_WORD_LANGUAGES = (
 )  # fmt: skip
 
 
-# A sentence opening like this leans on the one before it, which a brief may not show.
-_LEANS_BACK = re.compile(
-    r"^[\"“‘']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|But|And|However|"
-    r"Also|So|Yet|Still|Then|Such|Both|The latter|The former)\b"
+# Openers that lean on the sentence before: connectives, demonstratives, "the same".
+_CONNECTIVE = re.compile(
+    r"^[\"“‘']?(But|And|Or|Nor|Also|However|So|Yet|Still|Then|Thus|Hence|Therefore|Instead|"
+    r"Meanwhile|Moreover|Furthermore|Besides|Otherwise|Indeed|Likewise|Similarly|Even so|"
+    r"In addition|As a result|By contrast|In contrast|On the other hand|Such|Both|Neither|"
+    r"The latter|The former|The same|Another|Other|Later|Afterwards|"
+    r"(This|That|These|Those)(?! (year|week|month|morning|afternoon|evening|weekend|"
+    r"summer|winter|spring|autumn|season|time)\b)|That's|That’s)\b"
 )
-# A quotation standing alone, its speaker named in another sentence.
-_BARE_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")
+# "also" among the first words: "The council also agreed ...".
+_ALSO = re.compile(r"^\W*(\S+\s+){1,3}also\b")
+# Pronouns that need a named person earlier in the brief, and ones that need the
+# sentence just before (a thing or a group, which only the sentence before can name).
+_PERSON_PRONOUN = re.compile(r"^[\"“‘']?(He|She|His|Her|Him)\b")
+_THING_PRONOUN = re.compile(r"^[\"“‘']?(It|Its|They|Their|Them|It's|It’s)\b")
+# A quotation standing alone, its speaker named in the sentence before.
+_BARE_QUOTE = re.compile(r"^[\"“‘'][^\"“”]+[.!?…][\"”’']$")
+# A name: a capitalised word that is not the first of its sentence.
+_NAME = re.compile(r"(?<=\s)[A-Z][a-z]+")
+_LEANS_BACK = re.compile(
+    _CONNECTIVE.pattern + "|" + _PERSON_PRONOUN.pattern[1:] + "|" + _THING_PRONOUN.pattern[1:]
+)
 CONTEXT_PENALTY = 0.02  # about what a first-sentence bonus is worth; costs no ROUGE
+
+
+def leans_back(sentences: Sequence[str], index: int, present: set[int] | None = None) -> bool:
+    """Whether sentence ``index`` needs the one before it, with ``present`` in the brief.
+
+    Connectives, demonstratives, bare quotations and "it"/"they" need their predecessor;
+    "he"/"she" need only a name in an earlier sentence of the brief.
+    """
+    if index == 0:
+        return False
+    sentence = sentences[index]
+    if _CONNECTIVE.match(sentence) or _ALSO.match(sentence) or _BARE_QUOTE.match(sentence):
+        return True
+    if _THING_PRONOUN.match(sentence):
+        return True
+    if _PERSON_PRONOUN.match(sentence):
+        earlier = sorted(i for i in present or () if i < index)
+        return not any(_NAME.search(sentences[i]) for i in earlier)
+    return False
 
 
 def _needs_context(index: int, sentence: str) -> bool:
@@ -326,13 +387,13 @@ def _overlap(a: str, b: str) -> float:
     return len(wa & wb) / max(1, min(len(wa), len(wb)))
 
 
-_TERMINAL = re.compile(r"[.!?…。！？][\"'”’)\]]*$")
+_TERMINAL = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 
 
 def is_candidate(sentence: str) -> bool:
     """Whether ``sentence`` can stand alone in a brief."""
     n = count_words(sentence)
-    if n < MIN_WORDS or n > MAX_WORDS:
+    if n < MIN_WORDS or n > (MAX_CJK_CHARACTERS if is_cjk(sentence) else MAX_WORDS):
         return False
     if not _TERMINAL.search(sentence) or sentence[:1].islower():
         return False
@@ -362,10 +423,6 @@ _LEADING_CLAUSE = re.compile(
     r"^(As|While|After|Although|Though|When|Since|Despite|Amid|Because|If|Before|Following|"
     r"Earlier|Later|Meanwhile|However|In|On|At|During|Last|This|Next)\b[^,]{0,100},\s+"
 )
-_ATTRIBUTION = re.compile(
-    r"(,\s*(according to|as reported by)\b.*|"
-    r",\s*[\w .’'-]{1,60}\b(said|says|told|reports|reported)\b.*)$"
-)
 _RELATIVE = re.compile(r",\s+(who|which|whose|where)\b[^,]*,")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _BREAK_WORDS = (
@@ -378,7 +435,7 @@ _DANGLING = frozenset(
     is are was were be been being will would shall should can could may might must has have
     had do does did its their his her our your my this these those than then into onto over
     under about after before during amid against between among per via not no so if when
-    while because says said told he she it they we them him us
+    while because says said told he she it they we whether
     """.split()
 )
 
@@ -393,9 +450,10 @@ _WHEN = re.compile(
     rf"yesterday|today|on \d+ {_MONTH_NAME}|for the (three|six|nine|twelve) months to \w+|"
     r"a year earlier|year-earlier)\b,?"
 )
+# "X said (that) ...": the verbs that take a clause; the others only with "that".
 _SAID_THAT = re.compile(
-    r"^.{0,60}?\b(said|says|has said|announced|reported|warned|claimed|revealed|admitted|"
-    r"confirmed)( that)?\s+",
+    r"^.{0,60}?\b((?:said|says|warned|claimed)(?: that)?|(?:announced|reported|revealed|"
+    r"admitted|confirmed) that)\s+",
     re.IGNORECASE,
 )
 _SHOW = re.compile(
@@ -405,17 +463,81 @@ _SHOW = re.compile(
 _APPOSITION_AFTER_NAME = re.compile(
     r"^([A-Z][\w'’.&-]*(?: [A-Z][\w'’.&-]*){0,3}), [^,]{3,90}, (?=\w)"
 )
+# The role before a name that opens a lead: "Newcastle boss Souness ..." -> "Souness ...".
+_ROLE_BEFORE_NAME = re.compile(
+    r"^((?:\S+ ){1,5}?)(boss|manager|chairman|chief|minister|secretary|president|leader|"
+    r"star|singer|actor|actress|striker|captain|coach|director|executive|MP|party|group|firm|"
+    r"giant|maker|company|champion|winger|midfielder|defender|keeper|player|chancellor|"
+    r"spokesman|spokeswoman|governor|frontman|drugmaker|carmaker|retailer|airline|bank) "
+    r"(?=[A-Z][\w'’-]*\b(?! [a-z]+ (of|for)\b))"
+)
+# Words that may describe a role ("troubled", "former"), though they end like verbs.
+_ROLE_ADJECTIVES = frozenset("struggling troubled embattled leading acting ruling".split())
+
+
+def _describes_role(words_before: str) -> bool:
+    """Whether the words before a role only describe it: "UK advertising", "World 100m".
+
+    A verb ("Norwich signed"), a preposition ("Shares in", "Revenues at") or an -ing form
+    away from the role ("Lawyers defending former ... chief") means the role belongs to
+    another subject, which must stay.
+    """
+    tokens = words_before.split()
+    for position, token in enumerate(tokens):
+        word = token.lower().strip(",")
+        if token[:1].isupper() or any(c.isdigit() for c in token) or word in _ROLE_ADJECTIVES:
+            continue
+        if word.endswith("ing") and position == len(tokens) - 1:
+            continue  # a trade, not a verb: "mining firm", "advertising giant"
+        if word in _DANGLING or word.endswith(("ed", "ing")) or _VERB.fullmatch(word):
+            return False
+    return True
+
+
 _APPOSITION = re.compile(r", (one of|part of|a |an |the |owner of|maker of|home to)[^,]{0,80},")
+# Irregular past participles that are also the past tense, so "has won" may become "won";
+# and those that are not ("has taken" cannot become "taken"), which only the passive drops.
+_PAST_PARTICIPLES = (
+    "won lost sold made got left hit cut set put led held run paid sent spent built bought "
+    "brought kept found met shot stood struck told felt fought heard sought shut split taught "
+    "said thought understood"
+).split()
+_PASSIVE_PARTICIPLES = (
+    "taken given gone fallen risen grown begun broken chosen drawn withdrawn driven flown "
+    "known spoken thrown written beaten seen shown done eaten forgotten frozen hidden stolen "
+    "proven shaken sworn worn torn blown overtaken mistaken forbidden"
+).split()
+_PAST = r"(?:\w+ed|" + "|".join(_PAST_PARTICIPLES) + r")\b"
+_PARTICIPLE = r"(?:\w+ed|" + "|".join(_PAST_PARTICIPLES + _PASSIVE_PARTICIPLES) + r")\b"
 # Words headlines leave out: articles, possessives, and the auxiliary in "has raised",
-# "has been named", "are investigating", "is to open".
+# "has been named", "are investigating", "is to open", "is at".
+_AFTER_NOUN = "".join(rf"(?<!\b{p} )" for p in "he she it we they i you".split())
 _HEADLINESE = re.compile(
-    r"\b(?:(?:the|a|an)\s+|(?:its|their)\s+(?=\w)|(?:has|have|had)\s+(?=\w+ed\b)|"
-    r"(?:has|have|had)\s+been\s+(?=\w+(?:ed|en|ing)\b)|"
-    r"(?:is|are|was|were)\s+(?=to\b|\w+(?:ed|ing)\b))",
+    r"\b(?:(?:the|a|an)\s+|(?:its|their|his)\s+(?=\w)|"
+    rf"{_AFTER_NOUN}(?:has|have|had)\s+(?=(?:not\s+|also\s+)?{_PAST})|"
+    rf"{_AFTER_NOUN}(?:has|have|had)\s+been\s+(?=\w+ing\b|{_PARTICIPLE})|"
+    rf"{_AFTER_NOUN}(?:is|are|was|were)\s+(?=to\b|(?!willing|going)\w+ing\b|{_PARTICIPLE}|"
+    r"(?:at|in|on|under|over|near|up|down|out|off|behind|ahead)\b))",
     re.IGNORECASE,
 )
-_WANTS_MORE = re.compile(r"(?<=\w(ed|ng))\s+(to|that|by|as|for)\b")
+_WANTS_MORE = re.compile(
+    r"(?<=\w(ed|ng))\s+(to|that|by|as|for|with|at|into)\b|"
+    r"(?:"
+    + "|".join(
+        rf"(?<=\b{word})"
+        for word in "up due set able likely going here ready about plan plans aims hopes".split()
+    )
+    + r")\s+to\b"
+)
 _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
+
+
+# A span's score: its recurring words (each counted up to _RECUR_CAP times) per word, plus
+# _SHORT_PRIOR for six to ten words; tuned on the even rows of bbc-headlines-dev.
+_RECUR_CAP = 5
+_SPAN_SLACK = 4
+_SHORT_PRIOR = 0.1
+_SHORT_WORDS = (6, 10)
 
 
 def headline_from_sentences(
@@ -423,15 +545,18 @@ def headline_from_sentences(
 ) -> str:
     """A headline for an article without a title, from its lead sentence.
 
-    The lead is stripped of what headlines leave out (time phrases, attribution,
-    appositions, articles), then cut after the phrase that packs the most of the
-    article's recurring words per word.
+    The lead is stripped of what headlines leave out (time phrases, appositions,
+    articles), then cut after the complete clause that packs the most of the article's
+    recurring words per word. Who said a claim stays in the headline.
     """
     lead = next(
         (s for s in sentences if is_candidate(s) and not _LEANS_BACK.match(s)),
         next((s for s in sentences if is_candidate(s)), sentences[0] if sentences else ""),
     )
-    text = _simplify(lead)
+    prefix, text, said_after = _split_attribution(_simplify(lead))
+    if said_after:  # "..., the watchdog has warned" -> "Watchdog: ...", shorter and still fair
+        speaker = _speaker(_SPEAKER_WORDS.sub("", said_after))
+        prefix = "" if speaker.lower() in _SELF_SPEAKERS else speaker + ": "
     for pattern, replacement in (
         (_WHEN, ""),
         (_SHOW, ""),
@@ -442,16 +567,30 @@ def headline_from_sentences(
         shorter = " ".join(pattern.sub(replacement, text).split()).strip(" ,")
         if count_words(shorter) >= 4:
             text = shorter
+    # A name without its role keeps its first name: "Labour MP Ann Pound" -> "Ann Pound".
+    role = _ROLE_BEFORE_NAME.match(text)
+    named = ""
+    if role and _describes_role(role.group(1)) and count_words(text[role.end() :]) >= 4:
+        name = _TWO_NAMES.match(text, role.end())
+        named, text = (name.group(0) if name else ""), text[role.end() :]
     said = _SAID_THAT.match(text)
     if (
-        said
-        and count_words(text[said.end() :]) >= 5
-        and not _LEANS_BACK.match(text[said.end() :].capitalize())
+        not prefix
+        and not said_after
+        and said
+        and _is_clause(claim := text[said.end() :])
+        and not _LEANS_BACK.match(claim.capitalize())
     ):
-        text = text[said.end() :]
+        # "X said that Y" becomes "X: Y", so that the claim keeps its speaker.
+        prefix, text = _speaker(text[: said.start(1)]) + ": ", claim
+    article = " ".join(sentences)
+    prefix = _surnames(prefix, article)
+    named = named if named and text.startswith(named) else ""
+    text = named + _surnames(text[len(named) :], article)
     if not text:
         return ""
     text = text[0].upper() + text[1:]
+    room = limit - len(prefix)
 
     lang = _language(language)
 
@@ -461,33 +600,182 @@ def headline_from_sentences(
     recurring = Counter(stem for sentence in sentences for stem in set(stems(sentence)))
 
     def density(span: str) -> float:
-        return sum(min(recurring[s], 5) for s in stems(span)) / (count_words(span) + 4)
+        recurring_words = sum(min(recurring[s], _RECUR_CAP) for s in stems(span))
+        # A small prior for six to ten words, the length a headline reads best at.
+        fits = _SHORT_WORDS[0] <= count_words(span) <= _SHORT_WORDS[1]
+        return recurring_words / (count_words(span) + _SPAN_SLACK) + (_SHORT_PRIOR if fits else 0.0)
 
-    # A span may not stop on a verb that wants what follows: "workers believed | to be".
+    # A span must be a whole clause and may not stop on a word that wants what follows:
+    # "workers believed | to be", "cars equipped | with".
     spans = [
         span
         for m in _PHRASE_END.finditer(text)
         if not _WANTS_MORE.match(text, m.start())
         and count_words(span := text[: m.start()].strip(" ,")) >= 4
-        and len(span) <= limit
+        and len(span) <= room
+        and _is_clause(span)
     ]
-    return _fit(max(spans, key=density) if spans else text, limit)
+    return prefix + _fit(max(spans, key=density) if spans else text, room)
+
+
+# Capitalised words that open a name but are not a first name: "New York", "Prime Minister".
+_NOT_FIRST_NAMES = frozenset(
+    "New United Prime North South East West Great Royal General Real Sir Lord Lady Saint St "
+    "Mr Mrs Ms Dr Old Little Big Upper Lower Central Greater Red Blue Black White".split()
+)
+# Capitalised words that end the names of teams, places and things, not of people.
+_NOT_SURNAMES = frozenset(
+    "United City Town County Rovers Athletic Albion Wanderers Rangers Street Road Square Bank "
+    "Group Party Council Court House Office Times News Post Prize Award Awards Festival Cup "
+    "League Club Company Corporation Steel Life Idol Commission Union Kingdom States".split()
+)
+_TWO_NAMES = re.compile(r"\b([A-Z][a-z]+) ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?! [A-Z])")
+
+
+def _surnames(text: str, article: str) -> str:
+    """``text`` naming people by surname, as headlines do, where the article does too."""
+
+    def surname(match: re.Match[str]) -> str:
+        first, last = match.groups()
+        before = text[: match.start()].split()
+        if (
+            first in _NOT_FIRST_NAMES
+            or last in _NOT_SURNAMES
+            or (before and before[-1][:1].isupper() and not before[-1].isupper())
+        ):
+            return match.group(0)  # "Manic Street Preachers" is one name; "MP Ann Lee" two
+        # The article calls them by surname too: "Mr Blair", "Blair said", "Blair's", or a
+        # sentence opening "Blair, ..." or "Blair went ...".
+        last_ = re.escape(last)
+        alone = re.search(
+            rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Lord|Lady)\.? {last_}\b|(?<!{re.escape(first)} )"
+            rf"\b{last_}(?:'s|’s| said| says| told| added| admitted| insisted| believes)\b|"
+            rf"(?:^|[.!?] ){last_},? [a-z]",
+            article,
+        )
+        return last if alone else match.group(0)
+
+    return _TWO_NAMES.sub(surname, text)
 
 
 def make_headline(text: str, limit: int = HEADLINE_LIMIT) -> str:
-    """A short headline from a title or a sentence, in its own words, cut at a phrase."""
-    return _fit(_simplify(text), limit)
+    """A short headline from a title or a sentence, in its own words, cut at a phrase.
+
+    Who said a claim stays: "Cole: ...", "..., says Anelka".
+    """
+    prefix, claim, suffix = _split_attribution(_simplify(text))
+    return prefix + _fit(claim, limit - len(prefix) - len(suffix)) + suffix
+
+
+# Labels that name a section or a format, not a speaker: "Analysis:", "Live:".
+_SECTION_LABELS = frozenset(
+    """
+    analysis opinion comment live watch video videos exclusive breaking update updated review
+    explainer interview factbox q&a photos pictures podcast editorial obituary profile feature
+    briefing quiz poll revealed pictured listen read more
+    """.split()
+)
+# A label that reports a fact rather than a claim: "The White House confirms:".
+_FACT_LABEL = re.compile(r"\b(confirms|confirmed|announces|announced)$", re.IGNORECASE)
+# A claim's speaker at the end: "..., says Anelka", "..., police said".
+_SPEAKER_AFTER = re.compile(
+    r",\s*((?:says|said|claims|warns|insists|admits|according to)\s+[^,]{1,50}|"
+    r"[^,]{1,50}?\s+(?:said|says|say|claimed|claims|warned|warns|told [\w ]{1,30}))$"
+)
+# A verb, so that a span is a clause: past forms, "to" + verb, auxiliaries, headline verbs.
+_VERB = re.compile(
+    r"\b(\w{2,}ed|to \w+|is|are|was|were|has|have|had|will|would|can|could|may|might|must|"
+    r"should|does|did|do|says|said|won|wins|lost|loses|sold|sells|made|makes|took|takes|"
+    r"gave|gives|got|gets|went|goes|came|comes|left|hit|hits|cut|cuts|set|sets|put|led|"
+    r"leads|held|holds|fell|falls|rose|rises|ran|runs|grew|grows|paid|pays|sent|spent|"
+    r"built|bought|buys|brought|kept|keeps|began|begins|broke|chose|drew|drove|flew|found|"
+    r"finds|knew|met|meets|shot|spoke|stood|struck|threw|told|tells|wrote|beat|beats|became|"
+    r"felt|fought|heard|hears|sought|seeks|shut|split|taught|tore|wins|backs|boost|boosts|"
+    r"faces|face|plans|warns|calls|seen|shown|given|taken|known|done|gone|become|begun|"
+    r"written|broken|chosen|driven|fallen|risen|stolen|sworn|thrown|worn|won)\b",
+    re.IGNORECASE,
+)
+# Words that cannot end a clause: "readers are likely | to", "should be allowed | to".
+_WANTS_COMPLEMENT = frozenset(
+    "likely unlikely able unable allowed set expected willing due about ready going "
+    "whether if than because".split()
+)
+_AUXILIARY = frozenset(
+    "is are was were be been has have had will would can could may might must should do does "
+    "did to".split()
+)
+
+
+def _is_clause(span: str) -> bool:
+    """Whether ``span`` has a verb and does not end on an auxiliary or "to"."""
+    tokens = span.rstrip(" ,;:.").split()
+    return (
+        bool(tokens)
+        and bool(_VERB.search(span))
+        and tokens[-1].lower() not in _AUXILIARY
+        and tokens[-1].lower() not in _WANTS_COMPLEMENT
+    )
+
+
+# Speakers not worth a name: the subject speaking of itself ("..., the firm said"), or
+# figures that report rather than claim ("..., according to official figures").
+_SELF_SPEAKERS = frozenset(
+    "it,they,firm,company,group,bank,club,business,carmaker,retailer,airline,figures,data,"
+    "statistics,official figures,government figures,government data,lending figures".split(",")
+)
+# What is left of an attribution once its speaker is taken out.
+_SPEAKER_WORDS = re.compile(
+    r"^,\s*|\b(according to|says|said|say|claims|claimed|warns|warned|insists|admits|"
+    r"told [\w ]{1,30}|has|have|had|reportedly|its|their|his|her)\b",
+    re.IGNORECASE,
+)
+
+
+def _speaker(subject: str) -> str:
+    """The speaker in a subject, as a headline names them: "chairman Ann Lee" -> "Ann Lee"."""
+    subject = _HEADLINESE.sub("", subject).strip(" ,")
+    subject = re.sub(r"\s+(has|have|had|reportedly)$", "", subject)
+    tokens = subject.split()
+    if len(tokens) > 3:
+        # The name at the end, with its inner "of" and "&": "Bank of England".
+        name: list[str] = []
+        for token in reversed(tokens):
+            if token[:1].isupper() or (name and token.lower() in {"of", "&", "and", "for"}):
+                name.insert(0, token)
+            else:
+                break
+        while name and not name[0][:1].isupper():
+            name.pop(0)
+        tokens = name or tokens[-3:]
+    text = " ".join(tokens)
+    return text[:1].upper() + text[1:]
+
+
+def _split_attribution(text: str) -> tuple[str, str, str]:
+    """``text`` as (speaker prefix, claim, speaker suffix); the speaker parts may be empty."""
+    label = _LABEL_PREFIX.match(text)
+    if label and count_words(label.group(1)) <= 4 and count_words(text[label.end() :]) >= 3:
+        return label.group(0), text[label.end() :], ""
+    after = _SPEAKER_AFTER.search(text)
+    if after and count_words(text[: after.start()]) >= 3:
+        return "", text[: after.start()], text[after.start() :]
+    return "", text, ""
 
 
 def _simplify(text: str) -> str:
-    """``text`` without site name, label, dateline, attribution, asides or opening clause."""
+    """``text`` without site name, section label, dateline, asides or opening clause."""
     text = " ".join(text.split())
     text = _SITE_SUFFIX.sub("", text) if count_words(text) > 6 else text
     label = _LABEL_PREFIX.match(text)
-    if label and count_words(label.group(1)) <= 5 and count_words(text[label.end() :]) >= 4:
+    if (
+        label
+        and count_words(label.group(1)) <= 5
+        and count_words(text[label.end() :]) >= 4
+        and (label.group(1).lower() in _SECTION_LABELS or _FACT_LABEL.search(label.group(1)))
+    ):
         text = text[label.end() :]  # "The White House confirms: ...", "Analysis: ..."
     text = _DATELINE.sub("", text)
-    for pattern in (_ATTRIBUTION, _RELATIVE, _PAREN):
+    for pattern in (_RELATIVE, _PAREN):
         shorter = pattern.sub("" if pattern is not _RELATIVE else ",", text).strip(" ,")
         if count_words(shorter) >= 4:
             text = shorter
@@ -495,7 +783,7 @@ def _simplify(text: str) -> str:
     if clause and count_words(text[clause.end() :]) >= 5:
         rest = text[clause.end() :]
         text = rest[0].upper() + rest[1:]
-    text = re.sub(r"\b(\w+) will\b", r"\1 to", text, count=1)  # headline style
+    text = re.sub(r"\b(\w+) will\b(?! not\b)", r"\1 to", text, count=1)  # headline style
     return text.rstrip(" .;:,")
 
 
@@ -507,7 +795,9 @@ def _fit(text: str, limit: int) -> str:
         points += [
             m.start() for m in re.finditer(r"\s(?=(" + "|".join(_BREAK_WORDS) + r")\b)", cut)
         ]
-        good = [p for p in points if count_words(text[:p]) >= 4]
+        # A cut keeps a whole clause where it can: a verb, not ending on an auxiliary.
+        good = [p for p in points if count_words(text[:p]) >= 4 and _is_clause(text[:p])]
+        good = good or [p for p in points if count_words(text[:p]) >= 4]
         text = text[: max(good)] if good else cut.rsplit(" ", 1)[0]
     tokens = text.rstrip(" ,;:–—-").split()
     while len(tokens) > 3 and (

@@ -34,10 +34,12 @@ _SENTENCE_STARTERS = frozenset(
 # whitespace, then something that can open a sentence.
 _BOUNDARY = re.compile(
     r"""(?<=[.!?…])["'”’»)\]]*\s+(?=["'“‘«(\[]?[\w¿¡])"""
-    r"""|(?<=[。！？])\s*(?=\S)""",
+    r"""|(?<=[。！？])[」』）”’]*\s*(?=\S)""",
     re.UNICODE,
 )
 _LAST_TOKEN = re.compile(r"(\S+)$")
+# Chinese and Japanese script (Han, kana), written without spaces between words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*", re.UNICODE)
 
 
@@ -55,15 +57,22 @@ def split_sentences(text: str) -> list[str]:
 def _split_paragraph(paragraph: str) -> Iterator[str]:
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
-        if _is_boundary(
-            paragraph[start : match.start()], paragraph[match.end() : match.end() + 40]
-        ):
+        before, after = paragraph[start : match.start()], paragraph[match.end() : match.end() + 40]
+        if _is_boundary(before, after) and not _inside_quote(before + match.group(), after):
             sentence = paragraph[start : match.start()] + match.group().rstrip()
             yield sentence.strip()
             start = match.end()
     rest = paragraph[start:].strip()
     if rest:
         yield rest
+
+
+def _inside_quote(before: str, after: str) -> bool:
+    """Whether a Chinese or Japanese sentence end is part of a quotation: 「行く。」と言った。"""
+    if not before.rstrip().endswith(("。", "！", "？", "」", "』")):
+        return False
+    opened = before.count("「") + before.count("『") - before.count("」") - before.count("』")
+    return opened > 0 or (before.rstrip()[-1] in "」』" and after.startswith(("と", "って")))
 
 
 def _is_boundary(before: str, after: str) -> bool:
@@ -93,9 +102,25 @@ _TITLES = frozenset(
 
 
 def words(text: str) -> list[str]:
-    """Words of ``text`` (letters, with inner apostrophes and hyphens); no numbers."""
-    return _WORD.findall(text)
+    """Words of ``text`` (letters, with inner apostrophes and hyphens); no numbers.
+
+    Chinese and Japanese characters are a word each: without a dictionary nothing better
+    can be had, and a character carries about as much as a short word.
+    """
+    found = _WORD.findall(text)
+    if not _CJK.search(text):
+        return found
+    return [part for word in found for part in (_CJK.findall(word) or [word])]
 
 
 def count_words(text: str) -> int:
-    return len(text.split())
+    """How many words ``text`` has, each Chinese or Japanese character counting as one."""
+    if not _CJK.search(text):
+        return len(text.split())
+    rest = _CJK.sub(" ", text).split()  # what is left but punctuation: Latin words, numbers
+    return len(_CJK.findall(text)) + sum(any(c.isalnum() for c in token) for token in rest)
+
+
+def is_cjk(text: str) -> bool:
+    """Whether ``text`` is mostly Chinese or Japanese characters."""
+    return len(_CJK.findall(text)) * 2 > len(text.replace(" ", ""))
