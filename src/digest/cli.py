@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from digest import __version__
-from digest.config import ALGORITHMS, load_config
+from digest.config import ALGORITHMS, apply_environment, load_config
 from digest.errors import (
     AllSourcesFailedError,
     DigestError,
@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="digest: %(levelname)s: %(message)s",
     )
     try:
+        apply_environment(getattr(args, "config", None))  # .env, for ssl's SSL_CERT_FILE too
         return int(args.command(args) or 0)
     except DigestError as exc:
         if args.verbose:
@@ -147,7 +148,43 @@ def make_parser() -> argparse.ArgumentParser:
 
     add_eval_commands(commands)
     _add_sending(commands)
+    _add_unsubscribe(commands)
     return parser
+
+
+def _add_unsubscribe(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "unsubscribe",
+        help="record readers who unsubscribed: every send skips them",
+        description="Record each ADDR as unsubscribed in the state store; `digest send` and "
+        "`digest run` skip it from then on. --list shows them, --remove takes ADDRs back.",
+    )
+    p.add_argument("addresses", nargs="*", metavar="ADDR", help="an address to suppress")
+    p.add_argument("--list", action="store_true", help="show every unsubscribed address")
+    p.add_argument("--remove", action="store_true", help="take each ADDR off the list")
+    _add_config(p)
+    p.set_defaults(command=run_unsubscribe)
+
+
+def run_unsubscribe(args: argparse.Namespace) -> int:
+    from digest import suppressions
+
+    if args.list == bool(args.addresses):
+        raise UsageError("give addresses to unsubscribe (or --remove), or --list alone")
+    config = load_config(args.config)
+    if args.list:
+        for address, (added, reason) in suppressions.suppressed(config).items():
+            print(f"{address}\t{added:%Y-%m-%d %H:%M}" + (f"\t{reason}" if reason else ""))
+        return 0
+    if args.remove:
+        done = suppressions.resubscribe(config, args.addresses)
+        print(f"Removed {len(done)} of {len(args.addresses)} address(es) from the unsubscribed")
+    else:
+        done = suppressions.unsubscribe(config, args.addresses)
+        print(
+            f"Unsubscribed {len(done)} new address(es) ({len(args.addresses) - len(done)} already)"
+        )
+    return 0
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:

@@ -244,6 +244,7 @@ def letter(issue: Issue, config: Config) -> Letter:
         list_id=config.send.list_id,
         unsubscribe_url=config.unsubscribe_url,
         unsubscribe_mailto=config.send.unsubscribe_mailto,
+        unsubscribe_secret=config.send.unsubscribe_secret,
     )
 
 

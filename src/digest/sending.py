@@ -33,6 +33,7 @@ from digest.lint import lint_directory
 from digest.models import Issue, Problem
 from digest.pipeline import build, letter, make_issue, make_subject
 from digest.state import Store, lock_run, open_store
+from digest.suppressions import skip_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +113,32 @@ def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
 class _Ledger:
     """The deliverer's journal, written to the send ledger as each step happens."""
 
-    def __init__(self, store: Store, issue_id: str) -> None:
+    def __init__(self, store: Store, issue_id: str, sync: str = "normal") -> None:
         self.store = store
         self.issue_id = issue_id
+        self.sync = sync
 
     def sending(self, recipient: str) -> None:
-        self.store.mark_sending(self.issue_id, recipient)
+        self.store.mark_sending(self.issue_id, recipient, sync=self.sync)
 
     def done(self, outcome: Outcome) -> None:
         mark = {
             "sent": lambda: self.store.mark_sent(
-                self.issue_id, outcome.recipient, outcome.attempts
+                self.issue_id, outcome.recipient, outcome.attempts, sync=self.sync
             ),
             "failed": lambda: self.store.mark_failed(
-                self.issue_id, outcome.recipient, outcome.error or "", outcome.attempts
+                self.issue_id,
+                outcome.recipient,
+                outcome.error or "",
+                outcome.attempts,
+                sync=self.sync,
             ),
             "deferred": lambda: self.store.mark_deferred(
-                self.issue_id, outcome.recipient, outcome.error or "", outcome.attempts
+                self.issue_id,
+                outcome.recipient,
+                outcome.error or "",
+                outcome.attempts,
+                sync=self.sync,
             ),
         }
         mark[outcome.status]()
@@ -140,6 +150,7 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
     A recipient left "sending" by a crash is sent again, with the same Message-ID.
     """
     composer = Composer(letter(issue, config))
+    addresses = skip_suppressed(store, addresses)
     store.add_issue(issue)
     store.plan_deliveries(issue.id, [(a, message_id(issue, a, composer.sender)) for a in addresses])
     ledger = store.deliveries(issue.id)
@@ -147,7 +158,8 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
         (a, ledger[a].message_id) for a in addresses if ledger[a].status in ("pending", "sending")
     ]
     before = sum(1 for a in addresses if ledger[a].status == "sent")
-    report = deliver(composer, todo, config.send, _Ledger(store, issue.id)) if todo else None
+    journal = _Ledger(store, issue.id, config.send.ledger_sync)
+    report = deliver(composer, todo, config.send, journal) if todo else None
     result = SendResult(issue, len(addresses), before=before)
     if report is not None:
         result = SendResult(
