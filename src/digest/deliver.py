@@ -24,7 +24,9 @@ import hashlib
 import logging
 import re
 import smtplib
+import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -46,6 +48,8 @@ from digest.unsubscribe import check_secret, is_personal, personal_url
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
+MAX_SETTLE = 2.0  # seconds a final dot waits at most (see Connection._learn)
+SETTLE_WINDOW = 20  # messages over which the server's reading time is estimated
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
@@ -307,6 +311,9 @@ class Connection:
         self.sender = sender  # the envelope sender: a bare address
         self.smtp: smtplib.SMTP | None = None
         self.opened = 0  # connections made, for the report
+        self.settle = 0.0  # seconds the final dot waits for the server to read the rest
+        self.quickest: float | None = None  # the shortest wait for a 250 after the dot
+        self.recent: list[float] = []  # from the body written to the 250, lately
 
     @property
     def where(self) -> str:
@@ -359,6 +366,9 @@ class Connection:
             raise _Temporary(
                 f"{self.where}: cannot connect: {_describe(exc)}", reconnect=True
             ) from None
+        _linger(smtp, on=True)
+        if smtp.sock is not None:  # the final dot goes at once, not after a delayed ACK
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.smtp = smtp
         self.opened += 1
         return smtp
@@ -368,6 +378,7 @@ class Connection:
         if smtp is None:
             return
         try:
+            _linger(smtp, on=False)  # all is said: an orderly close
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
@@ -385,8 +396,13 @@ class Connection:
                 payload += b"\r\n"
             smtp.send(payload)
             sending()
+            if self.settle:
+                time.sleep(self.settle)
+            dot = time.monotonic()
             smtp.send(b".\r\n")
-            self._expect(smtp.getreply(), (250,), "end of data")
+            reply = smtp.getreply()
+            self._learn(time.monotonic() - dot)
+            self._expect(reply, (250,), "end of data")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.smtp = None  # the server may have seen any part of it: start afresh
             smtp.close()
@@ -395,6 +411,21 @@ class Connection:
             # smtplib sends commands as ASCII: this address can never go, the next may.
             self._forget(smtp)
             raise _Permanent(f"RCPT TO: {recipient!r} is not an ASCII address") from None
+
+    def _learn(self, waited: float) -> None:
+        """Hold the next final dot about as long as the server took to read this message.
+
+        Once the dot has reached a server it may accept the message even if this process
+        dies that instant: a duplicate on the next run. A server still busy with the
+        message's body when the dot arrives keeps that window open for as long; a dot
+        sent once the body is read closes it in a round trip. Waiting costs this
+        connection time, not the server, and the other connections go on meanwhile.
+        """
+        self.quickest = waited if self.quickest is None else min(self.quickest, waited)
+        self.recent = [*self.recent[-(SETTLE_WINDOW - 1) :], self.settle + waited]
+        # The quickest recent body, less a round trip: what reading a body takes when the
+        # server is free; any longer, and the wait only shifts where the queue forms.
+        self.settle = min(MAX_SETTLE, max(0.0, min(self.recent) - self.quickest))
 
     def _expect(
         self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
@@ -429,6 +460,17 @@ class Connection:
     def _scrub(self, text: str) -> str:
         password = self.config.password
         return text.replace(password, "********") if password else text
+
+
+def _linger(smtp: smtplib.SMTP, *, on: bool) -> None:
+    """While ``on``, the connection is reset, not closed, if this process dies.
+
+    A message whose final dot is still in the server's buffers when the sender dies is
+    then dropped by a server that sees the reset before it has read that far, rather
+    than accepted with no one left to record it (a duplicate on the next run).
+    """
+    if smtp.sock is not None:
+        smtp.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", int(on), 0))
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
