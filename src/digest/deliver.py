@@ -29,6 +29,7 @@ import ssl
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email import quoprimime
@@ -48,8 +49,9 @@ from digest.unsubscribe import check_secret, is_personal, personal_url
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
-MAX_SETTLE = 2.0  # seconds a final dot waits at most (see Connection._learn)
-SETTLE_WINDOW = 20  # messages over which the server's reading time is estimated
+MAX_SETTLE = 2.0  # seconds a final dot waits at most (see _Gate)
+SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
+SETTLE_SHADE = 0.9  # wait this share of the estimate: too long shows, too short does not
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
@@ -304,16 +306,14 @@ class _Permanent(Exception):
 class Connection:
     """One SMTP connection, opened on first use and again after it drops."""
 
-    def __init__(self, config: SendConfig, sender: str) -> None:
+    def __init__(self, config: SendConfig, sender: str, gate: _Gate | None = None) -> None:
         if not config.host:
             raise ConfigError("SMTP_HOST is not set: no server to send through")
         self.config = config
         self.sender = sender  # the envelope sender: a bare address
         self.smtp: smtplib.SMTP | None = None
         self.opened = 0  # connections made, for the report
-        self.settle = 0.0  # seconds the final dot waits for the server to read the rest
-        self.quickest: float | None = None  # the shortest wait for a 250 after the dot
-        self.recent: list[float] = []  # from the body written to the 250, lately
+        self.gate = gate or _Gate()
 
     @property
     def where(self) -> str:
@@ -394,14 +394,15 @@ class Connection:
             payload = _LINE_START_DOT.sub(b"..", data)
             if not payload.endswith(b"\r\n"):
                 payload += b"\r\n"
-            smtp.send(payload)
-            sending()
-            if self.settle:
-                time.sleep(self.settle)
-            dot = time.monotonic()
-            smtp.send(b".\r\n")
+            with self.gate.turn:  # the server reads one body at a time anyway
+                smtp.send(payload)
+                sending()
+                held = self.gate.hold()
+                dot = time.monotonic()
+                smtp.send(b".\r\n")
+            # The next body goes in behind this dot: the server reaches the dot first.
             reply = smtp.getreply()
-            self._learn(time.monotonic() - dot)
+            self.gate.learn(held, time.monotonic() - dot)
             self._expect(reply, (250,), "end of data")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.smtp = None  # the server may have seen any part of it: start afresh
@@ -411,21 +412,6 @@ class Connection:
             # smtplib sends commands as ASCII: this address can never go, the next may.
             self._forget(smtp)
             raise _Permanent(f"RCPT TO: {recipient!r} is not an ASCII address") from None
-
-    def _learn(self, waited: float) -> None:
-        """Hold the next final dot about as long as the server took to read this message.
-
-        Once the dot has reached a server it may accept the message even if this process
-        dies that instant: a duplicate on the next run. A server still busy with the
-        message's body when the dot arrives keeps that window open for as long; a dot
-        sent once the body is read closes it in a round trip. Waiting costs this
-        connection time, not the server, and the other connections go on meanwhile.
-        """
-        self.quickest = waited if self.quickest is None else min(self.quickest, waited)
-        self.recent = [*self.recent[-(SETTLE_WINDOW - 1) :], self.settle + waited]
-        # The quickest recent body, less a round trip: what reading a body takes when the
-        # server is free; any longer, and the wait only shifts where the queue forms.
-        self.settle = min(MAX_SETTLE, max(0.0, min(self.recent) - self.quickest))
 
     def _expect(
         self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
@@ -506,6 +492,42 @@ class _Pace:
             self.sleep(slot - now)
 
 
+class _Gate:
+    """The order in which message bodies and final dots reach the server, shared by
+    every connection of a delivery.
+
+    Once a final dot has reached the server, it may accept the message even if this
+    process dies that instant: a duplicate on the next run. A dot that arrives while the
+    server is still reading a body (this message's, or another connection's) keeps that
+    window open for as long as the reading takes. So one connection at a time sends its
+    body, holds the dot until the server has likely read the body (``settle``, learnt
+    from how long the 250s take), then sends the dot and lets the next body go out
+    behind it; its 250 comes back while the server reads that next body.
+    """
+
+    def __init__(self) -> None:
+        self.turn = threading.Lock()
+        self.settle = 0.0  # seconds a dot waits after its body
+        self.quickest: float | None = None  # the shortest wait for a 250 seen: a round trip
+        self.took: deque[float] = deque(maxlen=SETTLE_SAMPLES)  # body read, at most, lately
+
+    def hold(self) -> float:
+        """Wait for the server to read the body just sent; returns the seconds waited."""
+        settle = self.settle
+        if settle:
+            time.sleep(settle)
+        return settle
+
+    def learn(self, held: float, waited: float) -> None:
+        """``held``: seconds the dot waited after its body; ``waited``: for the reply after."""
+        self.quickest = waited if self.quickest is None else min(self.quickest, waited)
+        # At most what reading the body took (exactly that, when the dot came too soon).
+        self.took.append(held + waited - self.quickest)
+        # A low quantile, shaded down: a dot held too long shortens the next wait, and a
+        # stall of the machine now and then does not stretch every wait after it.
+        self.settle = min(MAX_SETTLE, SETTLE_SHADE * sorted(self.took)[len(self.took) // 4])
+
+
 class _Silent:
     def sending(self, recipient: str) -> None:
         pass
@@ -556,8 +578,10 @@ def deliver(
     errors: list[BaseException] = []
     opened: list[int] = []
 
+    gate = _Gate()
+
     def work() -> None:
-        connection = Connection(config, composer.sender)
+        connection = Connection(config, composer.sender, gate)
         try:
             while not stop.is_set():
                 with taking:
