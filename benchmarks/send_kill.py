@@ -4,7 +4,7 @@ Run with `make bench-send` (or `python benchmarks/send_kill.py [--recipients 100
 [--kills 20] [--connections 4]`). The server is /work/shared/bench/smtp_sink.py (aiosmtpd,
 STARTTLS and AUTH required, a separate process, counting messages per recipient); the
 message is the 20-story digest of `render_20.py` (about 66 KB of HTML) with a per-reader
-unsubscribe URL ({email} and {token}). Rate limit off.
+unsubscribe URL ({email} and {token}). Rate limit off unless --rate (the kills only).
 
 1. Throughput: `send_issue` (the ledger included: a "sending" and a "sent" commit per
    message, synchronous=NORMAL) to --recipients readers over --connections connections.
@@ -53,7 +53,7 @@ def make_issue() -> Issue:
     )
 
 
-def config_for(state: Path, port: int, connections: int):
+def config_for(state: Path, port: int, connections: int, rate: float = 0.0):
     env = {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(port),
@@ -65,12 +65,12 @@ def config_for(state: Path, port: int, connections: int):
         "DIGEST_UNSUBSCRIBE_SECRET": "bench-secret",
     }
     config = load_config(None, env)
-    return replace(config, send=replace(config.send, rate=0.0, connections=connections))
+    return replace(config, send=replace(config.send, rate=rate, connections=connections))
 
 
-def child(state: Path, port: int, count: int, connections: int) -> None:
+def child(state: Path, port: int, count: int, connections: int, rate: float) -> None:
     """Send the issue to kill0000..: what the parent kills and starts again."""
-    config = config_for(state, port, connections)
+    config = config_for(state, port, connections, rate)
     issue = make_issue()
     recipients = [f"kill{n:05d}@example.com" for n in range(count)]
     with open_store(config.state_dir) as store:
@@ -122,11 +122,11 @@ def ledger_gaps(state: Path, accepted: dict[str, float]) -> list[float]:
     return sorted(datetime.fromisoformat(sent).timestamp() - accepted[r] for r, sent in rows)
 
 
-def kills(directory: Path, port: int, count: int, times: int, connections: int) -> int:
+def kills(directory: Path, port: int, count: int, times: int, connections: int, rate: float) -> int:
     """Kill the sending child ``times`` times at random moments; returns the kills made."""
     state = directory / "killed"
     command = [sys.executable, __file__, "--child", str(state), str(port), str(count)]
-    command.append(str(connections))
+    command += [str(connections), str(rate)]
     made = 0
     rng = random.Random(int(os.environ.get("SEED", "11")))
     while True:
@@ -151,11 +151,12 @@ def main() -> None:
     parser.add_argument("--kill-recipients", type=int, default=2_000)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--child", nargs=4, metavar=("STATE", "PORT", "COUNT", "CONNECTIONS"))
+    parser.add_argument("--rate", type=float, default=0.0, help="for the kills (default: off)")
+    parser.add_argument("--child", nargs=5, metavar=("STATE", "PORT", "COUNT", "CONN", "RATE"))
     args = parser.parse_args()
     if args.child:
-        state, port, count, connections = args.child
-        child(Path(state), int(port), int(count), int(connections))
+        state, port, count, connections, rate = args.child
+        child(Path(state), int(port), int(count), int(connections), float(rate))
         return
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -163,7 +164,9 @@ def main() -> None:
         os.environ["SSL_CERT_FILE"] = str(directory / "cert.pem")
         try:
             wall, cpu = throughput(directory, port, args.recipients, args.connections)
-            made = kills(directory, port, args.kill_recipients, args.kills, args.connections)
+            made = kills(
+                directory, port, args.kill_recipients, args.kills, args.connections, args.rate
+            )
         finally:
             sink.send_signal(signal.SIGTERM)
             sink.wait(60)
@@ -174,7 +177,7 @@ def main() -> None:
     lost = args.kill_recipients - len(counts)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"message size:          about {summary['bytes'] // summary['messages']:,} bytes")
-    print(f"connections:           {args.connections} (STARTTLS + AUTH), rate limit off")
+    print(f"connections:           {args.connections} (STARTTLS + AUTH)")
     print(
         f"with the send ledger:  {args.recipients / wall:.0f} messages/s "
         f"({args.recipients:,} recipients in {wall:.1f} s; sender CPU {cpu:.1f} s)"
@@ -188,7 +191,7 @@ def main() -> None:
     print(
         f"SIGKILL at random:     {duplicates} duplicate(s) in {made} kills "
         f"({duplicates / max(made, 1):.2f} per kill), {lost} lost, "
-        f"{args.kill_recipients:,} recipients"
+        f"{args.kill_recipients:,} recipients, rate {'off' if not args.rate else args.rate}"
     )
     print(
         f"sink: {summary['messages']:,} messages, CPU {summary['serve_cpu_s']:.1f} s; "

@@ -394,9 +394,9 @@ class Connection:
             payload = _LINE_START_DOT.sub(b"..", data)
             if not payload.endswith(b"\r\n"):
                 payload += b"\r\n"
+            sending()  # as good as just before the dot: "pending" is sent again all the same
             with self.gate.turn:  # the server reads one body at a time anyway
                 smtp.send(payload)
-                sending()
                 held = self.gate.hold()
                 dot = time.monotonic()
                 smtp.send(b".\r\n")
@@ -510,6 +510,7 @@ class _Gate:
         self.settle = 0.0  # seconds a dot waits after its body
         self.quickest: float | None = None  # the shortest wait for a 250 seen: a round trip
         self.took: deque[float] = deque(maxlen=SETTLE_SAMPLES)  # body read, at most, lately
+        self.lock = threading.Lock()  # for learning, which every connection does
 
     def hold(self) -> float:
         """Wait for the server to read the body just sent; returns the seconds waited."""
@@ -520,12 +521,14 @@ class _Gate:
 
     def learn(self, held: float, waited: float) -> None:
         """``held``: seconds the dot waited after its body; ``waited``: for the reply after."""
-        self.quickest = waited if self.quickest is None else min(self.quickest, waited)
-        # At most what reading the body took (exactly that, when the dot came too soon).
-        self.took.append(held + waited - self.quickest)
-        # A low quantile, shaded down: a dot held too long shortens the next wait, and a
-        # stall of the machine now and then does not stretch every wait after it.
-        self.settle = min(MAX_SETTLE, SETTLE_SHADE * sorted(self.took)[len(self.took) // 4])
+        with self.lock:
+            self.quickest = waited if self.quickest is None else min(self.quickest, waited)
+            # At most what reading the body took (exactly that, when the dot came too soon).
+            self.took.append(held + waited - self.quickest)
+            # A low quantile, shaded down: a dot held too long shortens the next wait, and
+            # a stall of the machine now and then does not stretch every wait after it.
+            took = sorted(self.took)[len(self.took) // 4]
+            self.settle = min(MAX_SETTLE, SETTLE_SHADE * took)
 
 
 class _Silent:
