@@ -10,12 +10,13 @@ moment the server's reply arrives (one call at a time, whatever the thread), so 
 caller can record it before anything else happens.
 
 The at-least-once gap of SMTP: a server may accept a message (its 250 after the final
-dot) just before the sender dies, leaving no record of the acceptance. The message is
-written in full before ``Journal.sending`` is called and only then is the final dot
-sent; a crash before that point cannot deliver anything, and a crash after it, before
-``Journal.done`` has recorded the 250, leaves the recipient marked "sending", to be sent
-again with the same Message-ID (mailbox providers drop a second message whose
-Message-ID they already hold). At most one message per connection is in that gap.
+dot) just before the sender dies, leaving no record of the acceptance. ``Journal.sending``
+hears of a message before its body goes; a crash before then cannot deliver anything,
+and a crash after it, before ``Journal.done`` has recorded the 250, leaves the recipient
+marked "sending", to be sent again with the same Message-ID (mailbox providers drop a
+second message whose Message-ID they already hold). At most one message per connection
+is in that gap, and ``_Gate`` keeps it short: the server reaches each final dot soon
+after it is sent, rather than after other bodies it is still reading.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Journal(Protocol):
     """Hears each step of a delivery as it happens; never two calls at once."""
 
     def sending(self, recipient: str) -> None:
-        """The message is on the wire; only the final dot is left to send."""
+        """The message is about to go: once its final dot follows, the server may accept it."""
 
     def done(self, outcome: Outcome) -> None:
         """The recipient's outcome for this run."""
@@ -202,12 +203,12 @@ class Composer:
         message.set_content(text, cte="quoted-printable")
         message.add_alternative(html, subtype="html", cte="quoted-printable")
         self.head, _, body = message.as_bytes().partition(b"\r\n\r\n")
-        self.body = _split_slots(body) if self.template else [body]
+        self.body: list[bytes | int] = _split_slots(body) if self.template else [body]
         # The List-Unsubscribe URLs are written as they are: the email package would
         # encode a long URL as an encoded word, which no mail client can follow.
         self.list_headers = b"" if self.template else b"".join(_list_headers(letter))
         if self.template:  # a bad template fails now, not at the first recipient
-            b"".join(_list_headers(letter, personal_url(self.template, "a@example.org", "-")))
+            list(_list_headers(letter, personal_url(self.template, "a@example.org", "-")))
 
     def compose(self, recipient: str, msgid: str) -> bytes:
         """The message for ``recipient``, ready for SMTP (CRLF line ends)."""
@@ -216,13 +217,11 @@ class Composer:
         own["Message-ID"] = msgid
         head = own.as_bytes()[:-2] + self.head + b"\r\n"
         if not self.template:
-            return head + self.list_headers + b"\r\n" + self.body[0]  # type: ignore[operator]
+            return head + self.list_headers + b"\r\n" + b"".join(self.body)  # type: ignore[arg-type]
         url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
         forms = [url, _html_form(url)]
         # Each URL on lines of its own between soft line breaks, which decoders drop.
-        encoded = [
-            b"=\r\n" + quoprimime.body_encode(f, 76, "\r\n").encode() + b"=\r\n" for f in forms
-        ]
+        encoded = [b"=\r\n" + _quoted(form) + b"=\r\n" for form in forms]
         body = b"".join(part if isinstance(part, bytes) else encoded[part] for part in self.body)
         return head + b"".join(_list_headers(self.letter, url)) + b"\r\n" + body
 
@@ -384,7 +383,7 @@ class Connection:
             smtp.close()
 
     def transmit(self, recipient: str, data: bytes, sending: Callable[[], None]) -> None:
-        """Send one message; ``sending`` is called just before the final dot."""
+        """Send one message; ``sending`` is called before the body goes."""
         smtp = self.open()
         try:
             self._expect(smtp.mail(self.sender), (250,), "MAIL FROM", fatal=True)
@@ -394,7 +393,7 @@ class Connection:
             payload = _LINE_START_DOT.sub(b"..", data)
             if not payload.endswith(b"\r\n"):
                 payload += b"\r\n"
-            sending()  # as good as just before the dot: "pending" is sent again all the same
+            sending()  # here, not in the turn: a "pending" is sent again all the same
             with self.gate.turn:  # the server reads one body at a time anyway
                 smtp.send(payload)
                 held = self.gate.hold()

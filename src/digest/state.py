@@ -338,7 +338,7 @@ class Store:
         return {row[0]: Delivery(*row) for row in rows}
 
     def mark_sending(self, issue_id: str, recipient: str, *, sync: str = "normal") -> None:
-        """The end of the message is about to go: from here the server may accept it."""
+        """The message is about to go: from its final dot on, the server may accept it."""
         self._set(issue_id, recipient, sync, "status = 'sending'")
 
     def mark_sent(
