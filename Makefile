@@ -23,7 +23,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/fetch_feeds.py 200
 
 bench-send: $(VENV)/.installed
-	$(BIN)/python benchmarks/send_1000.py
+	$(BIN)/python benchmarks/send_kill.py
 
 preview: $(VENV)/.installed
 	$(BIN)/digest preview

@@ -1,17 +1,22 @@
 """Delivery to a real SMTP server (aiosmtpd on 127.0.0.1 with STARTTLS and AUTH)."""
 
 import base64
+import re
 import sqlite3
 import time
 from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from digest import runs
+from digest.cli import main
 from digest.config import load_config
 from digest.deliver import Composer, Letter, check_address, deliver, read_recipients
 from digest.errors import ConfigError, LintError
 from digest.outputs import load_issue
 from digest.runs import build, dry_run, send, send_test
+from digest.unsubscribe import unsubscribe_token, verify_token
 from tests.smtp_server import PASSWORD, USERNAME, Mailbox, start
 
 RECIPIENTS = ("ann@example.com", "bob@example.net", "cy@example.org")
@@ -22,24 +27,25 @@ UNSUBSCRIBE = "https://news.example.org/unsubscribe?list=weekly"
 def config_for(tmp_path, articles_dir):
     """A configuration that sends the fixture articles through ``server``."""
 
-    def make(server, recipients=RECIPIENTS, **send):
+    def make(server, recipients=RECIPIENTS, *, unsubscribe=UNSUBSCRIBE, env=None, **send):
         toml = tmp_path / "digest.toml"
         settings = "".join(
             f"{k} = {v!r}\n"
             for k, v in {"rate": 0, "retry_delay": 0.01, "timeout": 5, **send}.items()
         )
         toml.write_text(
-            f'[digest]\ntitle = "The Weekly"\nout_dir = "out"\nunsubscribe_url = "{UNSUBSCRIBE}"\n'
+            f'[digest]\ntitle = "The Weekly"\nout_dir = "out"\nunsubscribe_url = "{unsubscribe}"\n'
             f'[[sources]]\npath = "{articles_dir}"\n[send]\n{settings}',
             encoding="utf-8",
         )
-        env = {
+        environment = {
             **server.env(),
             "DIGEST_FROM": "The Weekly <news@example.org>",
             "DIGEST_TO": ", ".join(recipients),
             "DIGEST_UNSUBSCRIBE_MAILTO": "leave@example.org",
+            **(env or {}),
         }
-        config = load_config(toml, env)
+        config = load_config(toml, environment)
         build(config, today=None)
         return config
 
@@ -58,7 +64,7 @@ def test_each_recipient_gets_one_message_that_carries_the_headers_a_sender_needs
     result, problems = send(config)
     assert result.sent == RECIPIENTS and not problems and result.complete
     assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
-    assert len({m.peer for m in smtp.mailbox.received}) == 1  # one connection for all
+    assert len({m.peer for m in smtp.mailbox.received}) == min(3, config.send.connections)
     issue = load_issue(config.out_dir)
     ids = set()
     for received in smtp.mailbox.received:
@@ -128,7 +134,7 @@ def test_a_recipient_refused_with_5xx_is_reported_while_the_others_get_theirs(sm
 
 def test_a_dropped_connection_is_opened_again_and_nothing_is_sent_twice(smtp, config_for):
     smtp.mailbox.drop_at = {2}
-    config = config_for(smtp)
+    config = config_for(smtp, connections=1)
     result, _ = send(config)
     assert result.sent == RECIPIENTS
     assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
@@ -295,3 +301,115 @@ def test_a_change_of_case_in_the_recipient_list_does_not_send_twice(smtp, config
     again, _ = send(replace(config, send=replace(config.send, to=("ann@example.COM",))))
     assert first.sent == ("ann@example.com",) and again.sent == () and again.before == 1
     assert smtp.mailbox.by_recipient() == {"ann@example.com": 1}
+
+
+# Parallel connections, per-reader unsubscribe, suppressions
+
+MANY = tuple(f"reader{n:02d}@example.com" for n in range(40))
+PERSONAL = "https://news.example.org/unsubscribe?list=weekly&email={email}&token={token}"
+SECRET = {"DIGEST_UNSUBSCRIBE_SECRET": "a-long-random-secret-for-the-tests"}
+
+
+def test_parallel_connections_deliver_each_recipient_once(smtp, config_for):
+    smtp.mailbox.delay = 0.005  # long enough for the connections to overlap
+    config = config_for(smtp, MANY, connections=4)
+    result, _ = send(config)
+    assert result.sent == MANY and result.complete  # in the order of the list
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(MANY, 1)
+    assert 1 < len({m.peer for m in smtp.mailbox.received}) <= 4
+    assert len({m.message["Message-ID"] for m in smtp.mailbox.received}) == len(MANY)
+    assert {s for s, _, _ in ledger(config).values()} == {"sent"}
+
+
+def test_a_permanent_failure_on_one_connection_leaves_the_others_going(smtp, config_for):
+    smtp.mailbox.rcpt_replies["reader07@example.com"] = ["550 5.1.1 No such user"]
+    config = config_for(smtp, MANY, connections=3)
+    result, _ = send(config)
+    assert [o.recipient for o in result.failed] == ["reader07@example.com"]
+    assert len(result.sent) == len(MANY) - 1
+    assert ledger(config)["reader07@example.com"][0] == "failed"
+
+
+def test_each_reader_gets_their_own_unsubscribe_link_that_the_endpoint_can_verify(smtp, config_for):
+    config = config_for(smtp, unsubscribe=PERSONAL, env=SECRET)
+    result, _ = send(config)  # lint accepts the template in the built issue
+    assert result.sent == RECIPIENTS
+    secret = SECRET["DIGEST_UNSUBSCRIBE_SECRET"]
+    tokens = set()
+    for received in smtp.mailbox.received:
+        message = received.message
+        reader = received.rcpt_tos[0]
+        header = message["List-Unsubscribe"]
+        url = header.split(",")[0].strip().strip("<>")
+        query = parse_qs(urlsplit(url).query)
+        assert query["email"] == [reader] and query["list"] == ["weekly"]
+        token = query["token"][0]
+        assert verify_token(secret, reader, token) and len(token) == 22
+        assert not verify_token(secret, "someone@example.com", token)
+        assert not verify_token("another-secret", reader, token)
+        tokens.add(token)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "mailto:leave@example.org" in header
+        text, html = message.iter_parts()
+        assert f"Unsubscribe: {url}\n" in text.get_content().replace("\r\n", "\n")
+        page = html.get_content()
+        assert f'href="{url.replace("&", "&amp;")}"' in page
+        assert "{token}" not in page and "{email}" not in text.get_content()
+        assert max(len(line) for line in received.data.split(b"\r\n")) <= 998
+    assert len(tokens) == len(RECIPIENTS)
+
+
+def test_a_token_template_without_a_secret_is_a_configuration_error(smtp, config_for):
+    config = config_for(smtp, unsubscribe=PERSONAL)
+    with pytest.raises(ConfigError, match="DIGEST_UNSUBSCRIBE_SECRET is not set") as caught:
+        send(config)
+    assert caught.value.exit_code == 3 and "secrets.token_urlsafe" in (caught.value.hint or "")
+    assert smtp.mailbox.received == []
+
+
+def test_an_unknown_placeholder_in_the_unsubscribe_url_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown placeholder \{id\}"):
+        load_config(None, {"DIGEST_UNSUBSCRIBE_URL": "https://example.org/u?id={id}"})
+
+
+def test_tokens_are_stable_case_blind_and_url_safe():
+    token = unsubscribe_token("k", "Ann@Example.com")
+    assert (
+        token
+        == unsubscribe_token("k", "ann@example.com")
+        != unsubscribe_token("j", "ann@example.com")
+    )
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", token)
+    assert verify_token("k", "ANN@example.com", token) and not verify_token(
+        "k", "ann@example.com", "x"
+    )
+
+
+def test_unsubscribed_readers_are_skipped_until_removed(smtp, config_for, capsys):
+    config = config_for(smtp)
+    assert runs.unsubscribe(config, ["Bob@Example.net"]) == ["bob@example.net"]
+    assert runs.unsubscribe(config, ["bob@example.net"]) == []  # already there
+    result, _ = send(config)
+    assert result.sent == ("ann@example.com", "cy@example.org")
+    assert "bob@example.net" not in smtp.mailbox.by_recipient()
+    assert list(runs.suppressed(config)) == ["bob@example.net"]
+    assert runs.resubscribe(config, ["bob@example.net"]) == ["bob@example.net"]
+    again, _ = send(config)
+    assert again.sent == ("bob@example.net",)
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_the_unsubscribe_command_records_lists_and_removes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "digest.toml").write_text('[digest]\ntitle = "The Weekly"\n')
+    assert main(["unsubscribe", "ann@example.com", "BOB@example.net"]) == 0
+    assert "Unsubscribed 2 new" in capsys.readouterr().out
+    assert main(["unsubscribe", "--list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in listed] == ["ann@example.com", "bob@example.net"]
+    assert main(["unsubscribe", "--remove", "ann@example.com"]) == 0
+    assert main(["unsubscribe", "--list"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("bob@example.net\t")
+    assert main(["unsubscribe", "not an address"]) == 3
+    assert "not a valid email address" in capsys.readouterr().err
+    assert main(["unsubscribe"]) == 2

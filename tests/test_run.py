@@ -23,7 +23,8 @@ def site(tmp_path, articles_dir):
     (tmp_path / "digest.toml").write_text(
         '[digest]\ntitle = "The Weekly"\nunsubscribe_url = "https://news.example.org/unsub"\n'
         f'[[sources]]\npath = "{articles_dir}"\n'
-        "[send]\nrate = 0\nretry_delay = 0.01\ntimeout = 10\n",
+        # One connection: the tests below stop the server at the Nth message.
+        "[send]\nrate = 0\nretry_delay = 0.01\ntimeout = 10\nconnections = 1\n",
         encoding="utf-8",
     )
     return tmp_path

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from digest import __version__
-from digest.config import ALGORITHMS, load_config
+from digest.config import ALGORITHMS, apply_environment, load_config
 from digest.errors import (
     AllSourcesFailedError,
     DigestError,
@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         logging.getLogger("digest").setLevel(logging.DEBUG)
     try:
+        apply_environment(getattr(args, "config", None))  # .env, for ssl's SSL_CERT_FILE too
         code = int(args.command(args) or 0)
         sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
         return code
@@ -172,6 +173,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     add_eval_commands(commands)
     _add_sending(commands)
+    _add_unsubscribe(commands)
     return parser
 
 
@@ -189,6 +191,42 @@ def _add_command(
     parser: argparse.ArgumentParser = group.add_parser(name, parents=[verbose], **kwargs)
     parser.set_defaults(parser=parser)
     return parser
+
+
+def _add_unsubscribe(commands: argparse._SubParsersAction) -> None:
+    p = _add_command(
+        commands,
+        "unsubscribe",
+        help="record readers who unsubscribed: every send skips them",
+        description="Record each ADDR as unsubscribed in the state store; `digest send` and "
+        "`digest run` skip it from then on. --list shows them, --remove takes ADDRs back.",
+    )
+    p.add_argument("addresses", nargs="*", metavar="ADDR", help="an address to suppress")
+    p.add_argument("--list", action="store_true", help="show every unsubscribed address")
+    p.add_argument("--remove", action="store_true", help="take each ADDR off the list")
+    _add_config(p)
+    p.set_defaults(command=run_unsubscribe)
+
+
+def run_unsubscribe(args: argparse.Namespace) -> int:
+    from digest import runs
+
+    if args.list == bool(args.addresses):
+        raise UsageError("give addresses to unsubscribe (or --remove), or --list alone")
+    config = load_config(args.config)
+    if args.list:
+        for address, (added, reason) in runs.suppressed(config).items():
+            print(f"{address}\t{added:%Y-%m-%d %H:%M}" + (f"\t{reason}" if reason else ""))
+        return 0
+    if args.remove:
+        done = runs.resubscribe(config, args.addresses)
+        print(f"Removed {len(done)} of {len(args.addresses)} address(es) from the unsubscribed")
+    else:
+        done = runs.unsubscribe(config, args.addresses)
+        print(
+            f"Unsubscribed {len(done)} new address(es) ({len(args.addresses) - len(done)} already)"
+        )
+    return 0
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:

@@ -2,8 +2,10 @@
 
 Settings live in a TOML file (``digest.toml`` in the working directory, or the file
 ``--config`` or ``DIGEST_CONFIG`` names); relative paths in it are relative to the file.
-Secrets come from the environment, where a ``.env`` file in the working directory fills
-in whatever the environment does not set.
+Secrets come from the environment, where ``.env`` files fill in whatever it does not
+set: first the ``.env`` beside the configuration file, then the one in the working
+directory. ``apply_environment`` puts those values into the process environment, so
+that what reads it directly (``SSL_CERT_FILE`` for TLS) sees them too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from digest.errors import ConfigError
+from digest.unsubscribe import check_template
 
 DEFAULT_CONFIG = Path("digest.toml")
 URL_SCHEMES = ("https://", "http://", "mailto:")
@@ -39,6 +42,7 @@ DEFAULT_STATE_DIR = Path(".digest-state")
 SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 DEFAULT_SUBJECT = "{title} · {date}"
+LEDGER_SYNC = ("normal", "full")  # SQLite's synchronous, for the send ledger's commits
 SUBJECT_FIELDS = {"title": "", "date": "", "iso_date": "", "count": 0}
 
 
@@ -58,7 +62,10 @@ class SendConfig:
     unsubscribe_mailto: str | None = None  # DIGEST_UNSUBSCRIBE_MAILTO
     subject: str = DEFAULT_SUBJECT  # placeholders: {title} {date} {iso_date} {count}
     list_id: str | None = None  # the List-Id's dot-atom; default: title slug + sender domain
-    rate: float = 10.0  # messages per second at most; 0 means no limit
+    rate: float = 10.0  # messages per second at most, all connections together; 0: no limit
+    connections: int = 4  # SMTP sessions sending in parallel, each in its own thread
+    ledger_sync: str = "normal"  # normal: a "sent" survives a crash; full: a power cut too
+    unsubscribe_secret: str | None = field(default=None, repr=False)  # the key of {token}s
     attempts: int = 4  # tries per recipient and run for temporary failures
     retry_delay: float = 2.0  # seconds before the first retry; doubles each time
     timeout: float = 60.0  # seconds to wait for the server on each step
@@ -133,25 +140,46 @@ class Config:
     stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
 
 
-def load_environment(env_file: Path = Path(".env")) -> dict[str, str]:
-    """The process environment over the values of ``env_file``; neither is modified."""
-    try:
-        values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{env_file}: not UTF-8 text (byte offset {exc.start})") from exc
+def load_environment(config: Path | None = None) -> dict[str, str]:
+    """The process environment over the .env beside the configuration file (``config``,
+    or the one ``DIGEST_CONFIG`` names, or ./digest.toml) over ./.env; nothing is modified.
+    """
+    here = _read_dotenv(Path(".env"))
+    path = _config_path(config, {**here, **os.environ})
+    values = {**here, **(_read_dotenv(path.parent / ".env") if path else {})}
     values.update(os.environ)
     return values
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """The configuration from ``path``, ``$DIGEST_CONFIG``, ``./digest.toml`` or defaults."""
-    env = load_environment() if env is None else env
+def apply_environment(config: Path | None = None) -> None:
+    """Set each value of the .env files (see ``load_environment``) that the process
+    environment does not have, as python-dotenv's ``load_dotenv`` does."""
+    for key, value in load_environment(config).items():
+        os.environ.setdefault(key, value)
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    try:
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
+
+
+def _config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The configuration file to read: ``path``, $DIGEST_CONFIG, ./digest.toml or none."""
     if path is None and env.get("DIGEST_CONFIG"):
         path = Path(env["DIGEST_CONFIG"])
-    if path is None:
-        if not DEFAULT_CONFIG.is_file():
-            return _with_environment(Config(), env)
+    if path is None and DEFAULT_CONFIG.is_file():
         path = DEFAULT_CONFIG
+    return path
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """The configuration from ``path``, ``$DIGEST_CONFIG``, ``./digest.toml`` or defaults."""
+    env = load_environment(path) if env is None else env
+    path = _config_path(path, env)
+    if path is None:
+        return _with_environment(Config(), env)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -170,6 +198,7 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
     if env.get("DIGEST_UNSUBSCRIBE_URL"):
         url = env["DIGEST_UNSUBSCRIBE_URL"].strip()
         _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
+        check_template(url, "DIGEST_UNSUBSCRIBE_URL")
         config = replace(config, unsubscribe_url=url)
     return replace(config, send=_send_environment(config.send, env))
 
@@ -183,9 +212,11 @@ def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
         ("password", "SMTP_PASSWORD"),
         ("sender", "DIGEST_FROM"),
         ("unsubscribe_mailto", "DIGEST_UNSUBSCRIBE_MAILTO"),
+        ("unsubscribe_secret", "DIGEST_UNSUBSCRIBE_SECRET"),
     ):
         if env.get(key, "").strip():
-            values[name] = env[key] if name == "password" else env[key].strip()
+            secret = name in ("password", "unsubscribe_secret")
+            values[name] = env[key] if secret else env[key].strip()
     if env.get("SMTP_PORT", "").strip():
         port = env["SMTP_PORT"].strip()
         if not port.isdigit() or not 0 < int(port) < 65536:
@@ -215,10 +246,12 @@ def _check_url(where: str, url: str, schemes: tuple[str, ...]) -> None:
 
 
 def _parse_send(raw: Any, where: str) -> SendConfig:
-    """The [send] table: subject, list_id, rate, attempts, retry_delay, timeout."""
+    """The [send] table: subject, list_id, rate, connections, attempts, retry_delay,
+    timeout, ledger_sync."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [send] must be a table")
-    _check_keys(raw, {"subject", "list_id", "rate", "attempts", "retry_delay", "timeout"}, where)
+    known = {"subject", "list_id", "rate", "connections", "attempts", "retry_delay", "timeout"}
+    _check_keys(raw, known | {"ledger_sync"}, where)
     values: dict[str, Any] = {}
     if "subject" in raw:
         subject = _typed(raw["subject"], str, f"{where}: send.subject")
@@ -247,11 +280,19 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
                 raise ConfigError(f"{where}: send.{name} must be a number of at least {low}")
             values[name] = float(value)
-    if "attempts" in raw:
-        attempts = _typed(raw["attempts"], int, f"{where}: send.attempts")
-        if attempts < 1:
-            raise ConfigError(f"{where}: send.attempts must be at least 1, not {attempts}")
-        values["attempts"] = attempts
+    for name in ("attempts", "connections"):
+        if name in raw:
+            number = _typed(raw[name], int, f"{where}: send.{name}")
+            if number < 1:
+                raise ConfigError(f"{where}: send.{name} must be at least 1, not {number}")
+            values[name] = number
+    if "ledger_sync" in raw:
+        sync = _typed(raw["ledger_sync"], str, f"{where}: send.ledger_sync").strip().lower()
+        if sync not in LEDGER_SYNC:
+            raise ConfigError(
+                f'{where}: send.ledger_sync must be "normal" or "full", not {raw["ledger_sync"]!r}'
+            )
+        values["ledger_sync"] = sync
     return SendConfig(**values)
 
 
@@ -290,6 +331,8 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
                 + " or ".join(schemes)
                 + f", not {values[name]!r}"
             )
+    if values.get("unsubscribe_url"):
+        check_template(values["unsubscribe_url"], f"{where}: digest.unsubscribe_url")
     if "sections" in settings:
         values["sections"] = _parse_sections(settings["sections"], f"{where}: digest.sections")
     values.setdefault("state_dir", base / DEFAULT_STATE_DIR)

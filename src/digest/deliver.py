@@ -1,18 +1,22 @@
 """Deliver: an issue goes to each recipient over SMTP (the only module that imports
 smtplib and email_validator).
 
-One connection is reused for every message and opened again when the server drops it.
-Temporary failures (4xx replies, a dropped connection, a timeout) are retried with
-exponential back-off; a permanent failure (5xx) is that recipient's outcome, and the
-others go on. A ``Journal`` hears each outcome as it happens, so the caller can record
-it before the next message goes.
+``[send] connections`` SMTP sessions (default 4) send in parallel, each in its own
+thread, all within the one ``[send] rate``; a connection is reused for every message
+and opened again when the server drops it. Temporary failures (4xx replies, a dropped
+connection, a timeout) are retried with exponential back-off; a permanent failure (5xx)
+is that recipient's outcome, and the others go on. A ``Journal`` hears each outcome the
+moment the server's reply arrives (one call at a time, whatever the thread), so the
+caller can record it before anything else happens.
 
 The at-least-once gap of SMTP: a server may accept a message (its 250 after the final
-dot) just before the sender dies, leaving no record of the acceptance. The message is
-written in full before ``Journal.sending`` is called and only then is the final dot
-sent; a crash before that point cannot deliver anything, and a crash after it leaves the
-recipient marked "sending", to be sent again with the same Message-ID (mailbox providers
-drop a second message whose Message-ID they already hold).
+dot) just before the sender dies, leaving no record of the acceptance. ``Journal.sending``
+hears of a message before its body goes; a crash before then cannot deliver anything,
+and a crash after it, before ``Journal.done`` has recorded the 250, leaves the recipient
+marked "sending", to be sent again with the same Message-ID (mailbox providers drop a
+second message whose Message-ID they already hold). At most one message per connection
+is in that gap, and ``_Gate`` keeps it short: the server reaches each final dot soon
+after it is sent, rather than after other bodies it is still reading.
 """
 
 from __future__ import annotations
@@ -21,10 +25,15 @@ import hashlib
 import logging
 import re
 import smtplib
+import socket
 import ssl
+import struct
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from email import quoprimime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
@@ -36,20 +45,24 @@ from email_validator import EmailNotValidError, validate_email
 from digest.config import SendConfig
 from digest.errors import ConfigError, InputError, SendError
 from digest.models import Issue, Problem
+from digest.unsubscribe import check_secret, is_personal, personal_url
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
+MAX_SETTLE = 2.0  # seconds a final dot waits at most (see _Gate)
+SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
+SETTLE_SHADE = 0.9  # wait this share of the estimate; below 1, or the wait feeds on itself
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
 
 
 class Journal(Protocol):
-    """Hears each step of a delivery as it happens."""
+    """Hears each step of a delivery as it happens; never two calls at once."""
 
     def sending(self, recipient: str) -> None:
-        """The message is on the wire; only the final dot is left to send."""
+        """The message is about to go: once its final dot follows, the server may accept it."""
 
     def done(self, outcome: Outcome) -> None:
         """The recipient's outcome for this run."""
@@ -146,18 +159,30 @@ class Letter:
     issue: Issue
     sender: str  # "Name <address>" or an address; checked
     list_id: str | None = None  # the dot-atom; default: title slug + sender's domain
-    unsubscribe_url: str | None = None  # https, http or mailto
+    unsubscribe_url: str | None = None  # https, http or mailto; may hold {email}, {token}
     unsubscribe_mailto: str | None = None  # an address or a mailto: URL
+    unsubscribe_secret: str | None = None  # the key of {token}s (DIGEST_UNSUBSCRIBE_SECRET)
+
+
+# The per-reader unsubscribe URL's place in the encoded body: letters and digits only,
+# which quoted-printable leaves as they are, so only its soft line breaks need finding.
+_SLOT = "Xdigest7unsubscribe7slot{}X"
+_SLOTS = re.compile(
+    b"|".join(
+        b"(?:=\r\n)?".join(re.escape(bytes([c])) for c in _SLOT.format(n).encode()) for n in (0, 1)
+    )
+)
 
 
 class Composer:
-    """Makes each recipient's copy: the shared part is encoded once, only To and
-    Message-ID differ between copies."""
+    """Makes each recipient's copy: the shared part is encoded once; To, Message-ID and
+    a per-reader unsubscribe URL are all that differ between copies."""
 
     def __init__(self, letter: Letter, date: str | None = None) -> None:
         issue = letter.issue
         check_headers(issue)
         check_address(letter.sender, "DIGEST_FROM")
+        self.letter = letter
         self.sender = parseaddr(letter.sender)[1]
         message = EmailMessage(policy=SMTP)
         message["From"] = letter.sender
@@ -165,21 +190,60 @@ class Composer:
         message["Date"] = date or formatdate(localtime=True)
         list_id = letter.list_id or f"{_slug(issue.title)}.{_domain(letter.sender)}"
         message["List-Id"] = f"{issue.title} <{list_id}>"
+        html, text = issue.html, issue.text
+        self.template = letter.unsubscribe_url if is_personal(letter.unsubscribe_url) else None
+        if self.template:
+            check_secret(self.template, letter.unsubscribe_secret)
+            # Slot 1: the URL as the HTML writes it (&amp;), slot 0: as it is.
+            html = html.replace(_html_form(self.template), _SLOT.format(1))
+            html = html.replace(self.template, _SLOT.format(0))
+            text = text.replace(self.template, _SLOT.format(0))
         # Plain text that quoted-printable keeps readable; the HTML is one line of tens of
         # kilobytes, which quoted-printable breaks into lines under SMTP's 998 limit.
-        message.set_content(issue.text, cte="quoted-printable")
-        message.add_alternative(issue.html, subtype="html", cte="quoted-printable")
-        head, _, self.body = message.as_bytes().partition(b"\r\n\r\n")
+        message.set_content(text, cte="quoted-printable")
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
+        self.head, _, body = message.as_bytes().partition(b"\r\n\r\n")
+        self.body: list[bytes | int] = _split_slots(body) if self.template else [body]
         # The List-Unsubscribe URLs are written as they are: the email package would
         # encode a long URL as an encoded word, which no mail client can follow.
-        self.head = head + b"\r\n" + b"".join(_list_headers(letter))
+        self.list_headers = b"" if self.template else b"".join(_list_headers(letter))
+        if self.template:  # a bad template fails now, not at the first recipient
+            list(_list_headers(letter, personal_url(self.template, "a@example.org", "-")))
 
     def compose(self, recipient: str, msgid: str) -> bytes:
         """The message for ``recipient``, ready for SMTP (CRLF line ends)."""
         own = EmailMessage(policy=SMTP)
         own["To"] = recipient
         own["Message-ID"] = msgid
-        return own.as_bytes()[:-2] + self.head + b"\r\n" + self.body
+        head = own.as_bytes()[:-2] + self.head + b"\r\n"
+        if not self.template:
+            return head + self.list_headers + b"\r\n" + b"".join(self.body)  # type: ignore[arg-type]
+        url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
+        forms = [url, _html_form(url)]
+        # Each URL on lines of its own between soft line breaks, which decoders drop.
+        encoded = [b"=\r\n" + _quoted(form) + b"=\r\n" for form in forms]
+        body = b"".join(part if isinstance(part, bytes) else encoded[part] for part in self.body)
+        return head + b"".join(_list_headers(self.letter, url)) + b"\r\n" + body
+
+
+def _quoted(url: str) -> bytes:
+    return quoprimime.body_encode(url, 76, "\r\n").encode()
+
+
+def _html_form(url: str) -> str:
+    return url.replace("&", "&amp;")
+
+
+def _split_slots(body: bytes) -> list[bytes | int]:
+    """The encoded body cut at each slot: bytes, then the slot's number, and so on."""
+    parts: list[bytes | int] = []
+    at = 0
+    for match in _SLOTS.finditer(body):
+        slot = int(match[0].replace(b"=\r\n", b"")[-2:-1])
+        parts += [body[at : match.start()], slot]
+        at = match.end()
+    parts.append(body[at:])
+    return parts
 
 
 def check_headers(issue: Issue) -> None:
@@ -189,10 +253,11 @@ def check_headers(issue: Issue) -> None:
             raise ConfigError(f"the {name} {value!r} contains a line break or control character")
 
 
-def _list_headers(letter: Letter) -> Iterable[bytes]:
+def _list_headers(letter: Letter, url: str | None = None) -> Iterable[bytes]:
+    """List-Unsubscribe (and -Post) with ``url``, this reader's, or the letter's own."""
     urls = []
-    if letter.unsubscribe_url:
-        urls.append(letter.unsubscribe_url)
+    if url or letter.unsubscribe_url:
+        urls.append(url or letter.unsubscribe_url or "")
     if letter.unsubscribe_mailto:
         mailto = letter.unsubscribe_mailto
         if not mailto.startswith("mailto:"):
@@ -200,10 +265,10 @@ def _list_headers(letter: Letter) -> Iterable[bytes]:
             mailto += "?subject=unsubscribe"
         if mailto not in urls:
             urls.append(mailto)
-    for url in urls:
-        if not _URL_CHARS.fullmatch(url):
+    for each in urls:
+        if not _URL_CHARS.fullmatch(each):
             raise ConfigError(
-                f"unsubscribe address {url!r} must be printable ASCII without spaces "
+                f"unsubscribe address {each!r} must be printable ASCII without spaces "
                 "(percent-encode anything else)"
             )
     if urls:
@@ -240,13 +305,14 @@ class _Permanent(Exception):
 class Connection:
     """One SMTP connection, opened on first use and again after it drops."""
 
-    def __init__(self, config: SendConfig, sender: str) -> None:
+    def __init__(self, config: SendConfig, sender: str, gate: _Gate | None = None) -> None:
         if not config.host:
             raise ConfigError("SMTP_HOST is not set: no server to send through")
         self.config = config
         self.sender = sender  # the envelope sender: a bare address
         self.smtp: smtplib.SMTP | None = None
         self.opened = 0  # connections made, for the report
+        self.gate = gate or _Gate()
 
     @property
     def where(self) -> str:
@@ -299,6 +365,9 @@ class Connection:
             raise _Temporary(
                 f"{self.where}: cannot connect: {_describe(exc)}", reconnect=True
             ) from None
+        _linger(smtp, on=True)
+        if smtp.sock is not None:  # the final dot goes at once, not after a delayed ACK
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.smtp = smtp
         self.opened += 1
         return smtp
@@ -308,12 +377,13 @@ class Connection:
         if smtp is None:
             return
         try:
+            _linger(smtp, on=False)  # all is said: an orderly close
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
     def transmit(self, recipient: str, data: bytes, sending: Callable[[], None]) -> None:
-        """Send one message; ``sending`` is called just before the final dot."""
+        """Send one message; ``sending`` is called before the body goes."""
         smtp = self.open()
         try:
             self._expect(smtp.mail(self.sender), (250,), "MAIL FROM", fatal=True)
@@ -323,10 +393,16 @@ class Connection:
             payload = _LINE_START_DOT.sub(b"..", data)
             if not payload.endswith(b"\r\n"):
                 payload += b"\r\n"
-            smtp.send(payload)
-            sending()
-            smtp.send(b".\r\n")
-            self._expect(smtp.getreply(), (250,), "end of data")
+            sending()  # here, not in the turn: a "pending" is sent again all the same
+            with self.gate.turn:  # the server reads one body at a time anyway
+                smtp.send(payload)
+                held = self.gate.hold()
+                dot = time.monotonic()
+                smtp.send(b".\r\n")
+            # The next body goes in behind this dot: the server reaches the dot first.
+            reply = smtp.getreply()
+            self.gate.learn(held, time.monotonic() - dot)
+            self._expect(reply, (250,), "end of data")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.smtp = None  # the server may have seen any part of it: start afresh
             smtp.close()
@@ -371,6 +447,17 @@ class Connection:
         return text.replace(password, "********") if password else text
 
 
+def _linger(smtp: smtplib.SMTP, *, on: bool) -> None:
+    """While ``on``, the connection is reset, not closed, if this process dies.
+
+    A message whose final dot is still in the server's buffers when the sender dies is
+    then dropped by a server that sees the reset before it has read that far, rather
+    than accepted with no one left to record it (a duplicate on the next run).
+    """
+    if smtp.sock is not None:
+        smtp.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", int(on), 0))
+
+
 def _reply(exc: smtplib.SMTPResponseException) -> str:
     text = exc.smtp_error
     if isinstance(text, bytes):
@@ -385,21 +472,62 @@ def _describe(exc: BaseException) -> str:
 
 
 class _Pace:
-    """At most ``rate`` messages a second (0: no limit)."""
+    """At most ``rate`` messages a second (0: no limit), whichever thread sends them."""
 
     def __init__(self, rate: float, sleep: Callable[[float], None]) -> None:
         self.interval = 1 / rate if rate > 0 else 0.0
         self.sleep = sleep
         self.next = 0.0
+        self.lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
-        now = time.monotonic()
-        if now < self.next:
-            self.sleep(self.next - now)
-            now = self.next
-        self.next = now + self.interval
+        with self.lock:  # each caller takes the next free slot, then sleeps until it
+            now = time.monotonic()
+            slot = max(now, self.next)
+            self.next = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+
+
+class _Gate:
+    """The order in which message bodies and final dots reach the server, shared by
+    every connection of a delivery.
+
+    Once a final dot has reached the server, it may accept the message even if this
+    process dies that instant: a duplicate on the next run. A dot that arrives while the
+    server is still reading a body (this message's, or another connection's) keeps that
+    window open for as long as the reading takes. So one connection at a time sends its
+    body, holds the dot until the server has likely read the body (``settle``, learnt
+    from how long the 250s take), then sends the dot and lets the next body go out
+    behind it; its 250 comes back while the server reads that next body.
+    """
+
+    def __init__(self) -> None:
+        self.turn = threading.Lock()
+        self.settle = 0.0  # seconds a dot waits after its body
+        self.quickest: float | None = None  # the shortest wait for a 250 seen: a round trip
+        self.took: deque[float] = deque(maxlen=SETTLE_SAMPLES)  # body read, at most, lately
+        self.lock = threading.Lock()  # for learning, which every connection does
+
+    def hold(self) -> float:
+        """Wait for the server to read the body just sent; returns the seconds waited."""
+        settle = self.settle
+        if settle:
+            time.sleep(settle)
+        return settle
+
+    def learn(self, held: float, waited: float) -> None:
+        """``held``: seconds the dot waited after its body; ``waited``: for the reply after."""
+        with self.lock:
+            self.quickest = waited if self.quickest is None else min(self.quickest, waited)
+            # At most what reading the body took (exactly that, when the dot came too soon).
+            self.took.append(held + waited - self.quickest)
+            # A low quantile, shaded down: a dot held too long shortens the next wait, and
+            # a stall of the machine now and then does not stretch every wait after it.
+            took = sorted(self.took)[len(self.took) // 4]
+            self.settle = min(MAX_SETTLE, SETTLE_SHADE * took)
 
 
 class _Silent:
@@ -408,6 +536,24 @@ class _Silent:
 
     def done(self, outcome: Outcome) -> None:
         pass
+
+
+class _Serial:
+    """A journal that hears one call at a time, from whichever thread."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lock = threading.Lock()
+        self.outcomes: list[Outcome] = []
+
+    def sending(self, recipient: str) -> None:
+        with self.lock:
+            self.journal.sending(recipient)
+
+    def done(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.journal.done(outcome)
+            self.outcomes.append(outcome)
 
 
 def deliver(
@@ -420,28 +566,63 @@ def deliver(
 ) -> Report:
     """Send each (recipient, Message-ID) its copy; the journal hears every outcome.
 
-    Stops early, saying why in ``Report.stopped``, when the server cannot be reached
-    after every attempt or refuses the login or the sender; those not reached are left
-    for the next run.
+    ``config.connections`` threads each hold a connection and take the next recipient
+    in turn. Stops early, saying why in ``Report.stopped``, when the server cannot be
+    reached after every attempt or refuses the login or the sender; those not reached
+    are left for the next run. The outcomes come in the order of ``recipients``.
     """
-    journal = journal or _Silent()
-    connection = Connection(config, composer.sender)
+    serial = _Serial(journal or _Silent())
     pace = _Pace(config.rate, sleep)
-    outcomes: list[Outcome] = []
-    try:
-        for recipient, msgid in recipients:
-            data = composer.compose(recipient, msgid)
-            outcome, lost = _deliver_one(connection, recipient, data, config, journal, pace, sleep)
-            journal.done(outcome)
-            outcomes.append(outcome)
-            if lost:  # the server is unreachable: the others would only wait in turn
-                return Report(tuple(outcomes), stopped=outcome.error)
-    except SendError as exc:
-        return Report(tuple(outcomes), stopped=str(exc))
-    finally:
-        connection.close()
-        log.info("delivery used %d connection(s)", connection.opened)
-    return Report(tuple(outcomes))
+    queue = iter(recipients)
+    taking = threading.Lock()
+    stop = threading.Event()
+    stopped: list[str] = []
+    errors: list[BaseException] = []
+    opened: list[int] = []
+
+    gate = _Gate()
+
+    def work() -> None:
+        connection = Connection(config, composer.sender, gate)
+        try:
+            while not stop.is_set():
+                with taking:
+                    recipient, msgid = next(queue, ("", ""))
+                if not recipient:
+                    return
+                data = composer.compose(recipient, msgid)
+                outcome, lost = _deliver_one(
+                    connection, recipient, data, config, serial, pace, sleep
+                )
+                serial.done(outcome)
+                if lost:  # the server is unreachable: the others would only wait in turn
+                    stopped.append(outcome.error or "the server cannot be reached")
+                    stop.set()
+        except SendError as exc:
+            stopped.append(str(exc))
+            stop.set()
+        except BaseException as exc:  # a journal that cannot write, say: re-raised below
+            errors.append(exc)
+            stop.set()
+        finally:
+            connection.close()
+            opened.append(connection.opened)
+
+    count = max(1, min(config.connections, len(recipients)))
+    if count == 1:
+        work()
+    else:
+        threads = [threading.Thread(target=work, name=f"smtp-{n}") for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    log.info("delivery used %d connection(s)", sum(opened))
+    if errors:
+        raise errors[0]
+    order = {recipient: n for n, (recipient, _) in enumerate(recipients)}
+    outcomes = sorted(serial.outcomes, key=lambda o: order[o.recipient])
+    return Report(tuple(outcomes), stopped=stopped[0] if stopped else None)
 
 
 def _deliver_one(

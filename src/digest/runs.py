@@ -420,27 +420,29 @@ def letter(issue: Issue, config: Config) -> Letter:
         list_id=config.send.list_id,
         unsubscribe_url=config.unsubscribe_url,
         unsubscribe_mailto=config.send.unsubscribe_mailto,
+        unsubscribe_secret=config.send.unsubscribe_secret,
     )
 
 
 class _Ledger:
     """The deliverer's journal, written to the send ledger as each step happens."""
 
-    def __init__(self, store: Store, issue_id: str) -> None:
+    def __init__(self, store: Store, issue_id: str, sync: str) -> None:
         self.store = store
         self.issue_id = issue_id
+        self.sync = sync  # "normal": survives the process dying; "full": a power cut too
 
     def sending(self, recipient: str) -> None:
-        self.store.mark_sending(self.issue_id, recipient)
+        self.store.mark_sending(self.issue_id, recipient, sync=self.sync)
 
     def done(self, outcome: Outcome) -> None:
         issue, who, tries, error = self.issue_id, outcome.recipient, outcome.attempts, outcome.error
         if outcome.status == "sent":
-            self.store.mark_sent(issue, who, tries)
+            self.store.mark_sent(issue, who, tries, sync=self.sync)
         elif outcome.status == "failed":
-            self.store.mark_failed(issue, who, error or "", tries)
+            self.store.mark_failed(issue, who, error or "", tries, sync=self.sync)
         else:
-            self.store.mark_deferred(issue, who, error or "", tries)
+            self.store.mark_deferred(issue, who, error or "", tries, sync=self.sync)
 
 
 def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[str]) -> SendResult:
@@ -450,6 +452,7 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
     crash is sent again, with the same Message-ID.
     """
     composer = Composer(letter(issue, config))
+    addresses = skip_suppressed(store, addresses)
     store.add_issue(issue)
     store.plan_deliveries(issue.id, [(a, message_id(issue, a, composer.sender)) for a in addresses])
     ledger = store.deliveries(issue.id)
@@ -459,7 +462,8 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
     if not todo:
         result = SendResult(issue, len(addresses), before=before)
     else:
-        report = deliver(composer, todo, config.send, _Ledger(store, issue.id))
+        journal = _Ledger(store, issue.id, config.send.ledger_sync)
+        report = deliver(composer, todo, config.send, journal)
         result = SendResult(
             issue,
             len(addresses),
@@ -502,6 +506,41 @@ def _sendable(config: Config, out_dir: Path) -> Issue:
     if findings := issue_findings(config, issue):
         raise LintError(f"{out_dir}: the digest failed lint and was not sent", tuple(findings))
     return issue
+
+
+# Readers who unsubscribed: `digest unsubscribe` records them, every send skips them
+
+
+def unsubscribe(config: Config, addresses: Sequence[str], reason: str = "") -> list[str]:
+    """Record ``addresses`` as suppressed; returns those that were not already.
+
+    Every address is checked first (ConfigError naming the bad one), so a typo records
+    nothing.
+    """
+    checked = [check_address(a, "unsubscribe").lower() for a in addresses]
+    with open_store(config.state_dir) as store:
+        return store.suppress(checked, reason)
+
+
+def resubscribe(config: Config, addresses: Sequence[str]) -> list[str]:
+    """Remove ``addresses`` from the suppressions; returns those that were there."""
+    with open_store(config.state_dir) as store:
+        return store.unsuppress(addresses)
+
+
+def suppressed(config: Config) -> dict[str, tuple[datetime, str]]:
+    """Every suppressed address, with when and why it was added."""
+    with open_store(config.state_dir, preview=True) as store:
+        return store.suppressions()
+
+
+def skip_suppressed(store: Store, addresses: Sequence[str]) -> list[str]:
+    """``addresses`` without the suppressed ones, in order."""
+    gone = store.suppressions()
+    kept = [a for a in addresses if a.lower() not in gone]
+    if len(kept) < len(addresses):
+        log.info("skipping %d unsubscribed address(es)", len(addresses) - len(kept))
+    return kept
 
 
 # What the sources are doing

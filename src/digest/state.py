@@ -119,7 +119,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX stories_sent ON stories (sent);
     """,
+    # 5: suppressions: readers who unsubscribed; every send skips them.
+    """
+    CREATE TABLE suppressions (
+        address TEXT PRIMARY KEY,
+        added TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT ''
+    );
+    """,
 )
+LEDGER_SYNC = {"normal": "NORMAL", "full": "FULL"}
 RUN_LOCK_NAME = "run.lock"
 
 
@@ -324,8 +333,10 @@ class Store:
                 self._insert_issue(run.issue)
         return run_id
 
-    # The send ledger. Each change is its own transaction, committed (and synced) before
-    # the next step on the wire, so a crash loses at most the step in flight.
+    # The send ledger. Each change is its own transaction, committed before the next
+    # step on the wire, so a crash loses at most the step in flight. With ``sync``
+    # "normal" (WAL, synchronous=NORMAL) a commit is a write to the WAL file, which
+    # outlives the process; "full" also fsyncs it, which outlives a power cut.
 
     def add_issue(self, issue: Issue) -> bool:
         """Keep ``issue`` for sending, and its items as used, in one transaction.
@@ -417,34 +428,43 @@ class Store:
             for recipient, msgid, status, attempts, error in rows
         }
 
-    def mark_sending(self, issue_id: str, recipient: str) -> None:
-        """The end of the message is about to go: from here the server may accept it."""
-        self._set(issue_id, recipient, "status = 'sending'")
+    def mark_sending(self, issue_id: str, recipient: str, *, sync: str = "normal") -> None:
+        """The message is about to go: from its final dot on, the server may accept it."""
+        self._set(issue_id, recipient, sync, "status = 'sending'")
 
-    def mark_sent(self, issue_id: str, recipient: str, attempts: int = 1) -> None:
+    def mark_sent(
+        self, issue_id: str, recipient: str, attempts: int = 1, *, sync: str = "normal"
+    ) -> None:
         self._set(
             issue_id,
             recipient,
+            sync,
             "status = 'sent', last_error = NULL, attempts = attempts + ?, sent = ?",
             attempts,
             _iso(_now()),
         )
 
-    def mark_failed(self, issue_id: str, recipient: str, error: str, attempts: int = 1) -> None:
+    def mark_failed(
+        self, issue_id: str, recipient: str, error: str, attempts: int = 1, *, sync: str = "normal"
+    ) -> None:
         """A permanent failure: reported, and not tried again for this issue."""
         self._set(
             issue_id,
             recipient,
+            sync,
             "status = 'failed', last_error = ?, attempts = attempts + ?",
             error,
             attempts,
         )
 
-    def mark_deferred(self, issue_id: str, recipient: str, error: str, attempts: int = 1) -> None:
+    def mark_deferred(
+        self, issue_id: str, recipient: str, error: str, attempts: int = 1, *, sync: str = "normal"
+    ) -> None:
         """Temporary failures only: the recipient stays pending for the next run."""
         self._set(
             issue_id,
             recipient,
+            sync,
             "status = 'pending', last_error = ?, attempts = attempts + ?",
             error,
             attempts,
@@ -458,14 +478,54 @@ class Store:
                 (_iso(_now()), issue_id),
             )
 
-    def _set(self, issue_id: str, recipient: str, assignments: str, *values: object) -> None:
+    def _set(
+        self, issue_id: str, recipient: str, sync: str, assignments: str, *values: object
+    ) -> None:
         self._writable()
+        # Only the ledger's own commits may skip the fsync; the rest of the store keeps FULL.
+        self.db.execute(f"PRAGMA synchronous = {LEDGER_SYNC[sync]}")
+        try:
+            with self.db:
+                self.db.execute(
+                    f"UPDATE deliveries SET {assignments}, updated = ?"
+                    " WHERE issue_id = ? AND recipient = ?",
+                    (*values, _iso(_now()), issue_id, recipient),
+                )
+        finally:
+            self.db.execute("PRAGMA synchronous = FULL")
+
+    # Suppressions: readers who unsubscribed
+
+    def suppress(self, addresses: Iterable[str], reason: str = "") -> list[str]:
+        """Add ``addresses`` (lower-cased) to the suppressions; returns those that were new."""
+        self._writable()
+        added = []
         with self.db:
-            self.db.execute(
-                f"UPDATE deliveries SET {assignments}, updated = ?"
-                " WHERE issue_id = ? AND recipient = ?",
-                (*values, _iso(_now()), issue_id, recipient),
-            )
+            for address in dict.fromkeys(a.lower() for a in addresses):
+                cursor = self.db.execute(
+                    "INSERT INTO suppressions (address, added, reason) VALUES (?, ?, ?)"
+                    " ON CONFLICT (address) DO NOTHING",
+                    (address, _iso(_now()), reason),
+                )
+                if cursor.rowcount == 1:
+                    added.append(address)
+        return added
+
+    def unsuppress(self, addresses: Iterable[str]) -> list[str]:
+        """Remove ``addresses`` from the suppressions; returns those that were there."""
+        self._writable()
+        removed = []
+        with self.db:
+            for address in dict.fromkeys(a.lower() for a in addresses):
+                cursor = self.db.execute("DELETE FROM suppressions WHERE address = ?", (address,))
+                if cursor.rowcount == 1:
+                    removed.append(address)
+        return removed
+
+    def suppressions(self) -> dict[str, tuple[datetime, str]]:
+        """Every suppressed address: when it was added, and why."""
+        rows = self.db.execute("SELECT address, added, reason FROM suppressions ORDER BY address")
+        return {a: (_time(added) or _now(), reason) for a, added, reason in rows}
 
     def _writable(self) -> None:
         if self.lock is None:
@@ -485,7 +545,8 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
             return Store(_read_only(path), path)
         state_dir.mkdir(parents=True, exist_ok=True)
         lock = _lock(state_dir / LOCK_NAME)
-        db = sqlite3.connect(path)
+        # Delivery threads write the ledger through this one connection, one at a time.
+        db = sqlite3.connect(path, check_same_thread=False)
         try:
             db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
             db.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut

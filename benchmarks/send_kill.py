@@ -1,0 +1,203 @@
+"""Exactly once under SIGKILL, and messages/s with the send ledger, to a local TLS server.
+
+Run with `make bench-send` (or `python benchmarks/send_kill.py [--recipients 10000]
+[--kills 20] [--connections 4]`). The server is /work/shared/bench/smtp_sink.py (aiosmtpd,
+STARTTLS and AUTH required, a separate process, counting messages per recipient); the
+message is the 20-story digest of `render_20.py` (about 66 KB of HTML) with a per-reader
+unsubscribe URL ({email} and {token}). Rate limit off unless --rate (the kills only).
+
+1. Throughput: `send_issue` (the ledger included: a "sending" and a "sent" commit per
+   message, synchronous=NORMAL) to --recipients readers over --connections connections.
+2. Kills: a child process sends to --kill-recipients readers; it is killed with SIGKILL
+   at a uniformly random moment of its sending, then started again, --kills times; a last
+   run finishes. The sink's counts then give duplicates (copies beyond the first) and
+   losses (readers with none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from render_20 import make_digest
+
+from digest.config import load_config
+from digest.models import Issue
+from digest.render import render_email
+from digest.runs import send_issue
+from digest.state import open_store
+
+SINK = Path(__file__).resolve().parents[2] / "shared" / "bench" / "smtp_sink.py"
+USER, PASSWORD = "bench", "bench-pass"
+UNSUBSCRIBE = "https://news.example.org/unsubscribe?email={email}&token={token}"
+
+
+def make_issue() -> Issue:
+    """The same issue every time it is made (so a restarted child resumes it)."""
+    digest = replace(make_digest(), unsubscribe_url=UNSUBSCRIBE)
+    email = render_email(digest)
+    return Issue(
+        "bench0issue0send0kill", digest.title, digest.date, "The Weekly", email.html, email.text, 20
+    )
+
+
+def config_for(state: Path, port: int, connections: int, rate: float = 0.0):
+    env = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "SMTP_USERNAME": USER,
+        "SMTP_PASSWORD": PASSWORD,
+        "DIGEST_FROM": "The Example Weekly <news@example.org>",
+        "DIGEST_STATE_DIR": str(state),
+        "DIGEST_UNSUBSCRIBE_URL": UNSUBSCRIBE,
+        "DIGEST_UNSUBSCRIBE_SECRET": "bench-secret",
+    }
+    config = load_config(None, env)
+    return replace(config, send=replace(config.send, rate=rate, connections=connections))
+
+
+def child(state: Path, port: int, count: int, connections: int, rate: float) -> None:
+    """Send the issue to kill0000..: what the parent kills and starts again."""
+    config = config_for(state, port, connections, rate)
+    issue = make_issue()
+    recipients = [f"kill{n:05d}@example.com" for n in range(count)]
+    with open_store(config.state_dir) as store:
+        print("ready", flush=True)
+        result = send_issue(issue, config, store, recipients)
+    print(f"done {len(result.sent)} {result.stopped}", flush=True)
+
+
+def start_sink(directory: Path) -> tuple[subprocess.Popen[str], int]:
+    wrapper = Path(__file__).with_name("timed_sink.py")
+    options = ["--port", "0", "--user", USER, "--password", PASSWORD]
+    options += [
+        "--cert-out",
+        str(directory / "cert.pem"),
+        "--summary",
+        str(directory / "sink.json"),
+    ]
+    sink = subprocess.Popen(
+        [sys.executable, str(wrapper), str(SINK), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert sink.stdout is not None
+    return sink, int(sink.stdout.readline())
+
+
+def throughput(directory: Path, port: int, count: int, connections: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) to send ``count`` with the ledger.
+
+    The ledger keeps when each was marked sent, for the gap after the server's acceptance.
+    """
+    config = config_for(directory / "fast", port, connections)
+    issue = replace(make_issue(), id="bench0issue0throughput")
+    recipients = [f"fast{n:05d}@example.com" for n in range(count)]
+    with open_store(config.state_dir) as store:
+        started, cpu = time.perf_counter(), time.process_time()
+        result = send_issue(issue, config, store, recipients)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    assert len(result.sent) == count, result.stopped
+    return wall, cpu
+
+
+def ledger_gaps(state: Path, accepted: dict[str, float]) -> list[float]:
+    """Seconds from the server's acceptance to the "sent" mark, per recipient, sorted."""
+    db = sqlite3.connect(state / "state.sqlite3")
+    rows = db.execute("SELECT recipient, sent FROM deliveries WHERE status = 'sent'").fetchall()
+    db.close()
+    return sorted(datetime.fromisoformat(sent).timestamp() - accepted[r] for r, sent in rows)
+
+
+def kills(directory: Path, port: int, count: int, times: int, connections: int, rate: float) -> int:
+    """Kill the sending child ``times`` times at random moments; returns the kills made."""
+    state = directory / "killed"
+    command = [sys.executable, __file__, "--child", str(state), str(port), str(count)]
+    command += [str(connections), str(rate)]
+    made = 0
+    rng = random.Random(int(os.environ.get("SEED", "11")))
+    while True:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+        if made == times:
+            out, _ = process.communicate(timeout=600)
+            assert process.returncode == 0 and out.startswith("done"), out
+            return made
+        time.sleep(rng.uniform(0.0, 1.0))
+        if process.poll() is not None:  # finished before the kill: no more to kill
+            return made
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        made += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--kill-recipients", type=int, default=2_000)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=0.0, help="for the kills (default: off)")
+    parser.add_argument("--child", nargs=5, metavar=("STATE", "PORT", "COUNT", "CONN", "RATE"))
+    args = parser.parse_args()
+    if args.child:
+        state, port, count, connections, rate = args.child
+        child(Path(state), int(port), int(count), int(connections), float(rate))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        sink, port = start_sink(directory)
+        os.environ["SSL_CERT_FILE"] = str(directory / "cert.pem")
+        try:
+            wall, cpu = throughput(directory, port, args.recipients, args.connections)
+            made = kills(
+                directory, port, args.kill_recipients, args.kills, args.connections, args.rate
+            )
+        finally:
+            sink.send_signal(signal.SIGTERM)
+            sink.wait(60)
+        summary = json.loads((directory / "sink.json").read_text())
+        gaps = ledger_gaps(directory / "fast", summary["times"])
+    counts = {r: n for r, n in summary["per_recipient"].items() if r.startswith("kill")}
+    duplicates = sum(n - 1 for n in counts.values())
+    lost = args.kill_recipients - len(counts)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"message size:          about {summary['bytes'] // summary['messages']:,} bytes")
+    print(f"connections:           {args.connections} (STARTTLS + AUTH)")
+    print(
+        f"with the send ledger:  {args.recipients / wall:.0f} messages/s "
+        f"({args.recipients:,} recipients in {wall:.1f} s; sender CPU {cpu:.1f} s)"
+    )
+    rate = args.recipients / wall
+    print(
+        f"server's 250 -> ledger: median {1000 * gaps[len(gaps) // 2]:.2f} ms, "
+        f"p99 {1000 * gaps[99 * len(gaps) // 100]:.2f} ms; the duplicates it alone would make "
+        f"at this rate: {rate * sum(gaps) / len(gaps):.3f} per kill"
+    )
+    print(
+        f"SIGKILL at random:     {duplicates} duplicate(s) in {made} kills "
+        f"({duplicates / max(made, 1):.2f} per kill), {lost} lost, "
+        f"{args.kill_recipients:,} recipients, rate {'off' if not args.rate else args.rate}"
+    )
+    print(
+        f"sink: {summary['messages']:,} messages, CPU {summary['serve_cpu_s']:.1f} s; "
+        f"children CPU {children.ru_utime + children.ru_stime:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
