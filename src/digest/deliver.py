@@ -44,7 +44,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from digest.config import SendConfig
 from digest.errors import ConfigError, InputError, SendError
-from digest.models import Issue, Problem
+from digest.models import Issue, OutcomeStatus, Problem
 from digest.unsubscribe import check_secret, is_personal, personal_url
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Journal(Protocol):
 @dataclass(frozen=True)
 class Outcome:
     recipient: str
-    status: str  # sent, failed (permanent), deferred (temporary; try again next run)
+    status: OutcomeStatus
     attempts: int
     error: str | None = None
 
@@ -83,7 +83,7 @@ class Report:
     outcomes: tuple[Outcome, ...]
     stopped: str | None = None
 
-    def with_status(self, status: str) -> tuple[Outcome, ...]:
+    def with_status(self, status: OutcomeStatus) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.status == status)
 
 
@@ -646,12 +646,12 @@ def _deliver_one(
         try:
             connection.transmit(recipient, data, lambda: journal.sending(recipient))
         except _Permanent as exc:
-            return Outcome(recipient, "failed", attempt, str(exc)), False
+            return Outcome(recipient, OutcomeStatus.FAILED, attempt, str(exc)), False
         except _Temporary as exc:
             error, lost = str(exc), exc.reconnect
             continue
-        return Outcome(recipient, "sent", attempt), False
-    return Outcome(recipient, "deferred", config.attempts, error), lost
+        return Outcome(recipient, OutcomeStatus.SENT, attempt), False
+    return Outcome(recipient, OutcomeStatus.DEFERRED, config.attempts, error), lost
 
 
 def write_outbox(

@@ -33,6 +33,14 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class OutcomeStatus(StrEnum):
+    """What one attempt to deliver to one recipient came to."""
+
+    SENT = "sent"
+    FAILED = "failed"  # refused for good (5xx): not tried again for this issue
+    DEFERRED = "deferred"  # temporary failures: tried again by the next run
+
+
 @dataclass(frozen=True)
 class Article:
     """One article after ingest: clean text and what is known about it.

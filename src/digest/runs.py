@@ -41,6 +41,7 @@ from digest.models import (
     Issue,
     Item,
     ItemStatus,
+    OutcomeStatus,
     Problem,
     RunStatus,
     SentStory,
@@ -225,9 +226,9 @@ def send_test(config: Config, address: str, out_dir: Path | None = None) -> Send
     return SendResult(
         issue,
         1,
-        tuple(o.recipient for o in report.with_status("sent")),
-        failed=report.with_status("failed"),
-        deferred=report.with_status("deferred"),
+        tuple(o.recipient for o in report.with_status(OutcomeStatus.SENT)),
+        failed=report.with_status(OutcomeStatus.FAILED),
+        deferred=report.with_status(OutcomeStatus.DEFERRED),
         stopped=report.stopped,
     )
 
@@ -437,9 +438,9 @@ class _Ledger:
 
     def done(self, outcome: Outcome) -> None:
         issue, who, tries, error = self.issue_id, outcome.recipient, outcome.attempts, outcome.error
-        if outcome.status == "sent":
+        if outcome.status == OutcomeStatus.SENT:
             self.store.mark_sent(issue, who, tries, sync=self.sync)
-        elif outcome.status == "failed":
+        elif outcome.status == OutcomeStatus.FAILED:
             self.store.mark_failed(issue, who, error or "", tries, sync=self.sync)
         else:
             self.store.mark_deferred(issue, who, error or "", tries, sync=self.sync)
@@ -467,10 +468,10 @@ def send_issue(issue: Issue, config: Config, store: Store, addresses: Sequence[s
         result = SendResult(
             issue,
             len(addresses),
-            tuple(o.recipient for o in report.with_status("sent")),
+            tuple(o.recipient for o in report.with_status(OutcomeStatus.SENT)),
             before,
-            report.with_status("failed"),
-            report.with_status("deferred"),
+            report.with_status(OutcomeStatus.FAILED),
+            report.with_status(OutcomeStatus.DEFERRED),
             report.stopped,
         )
     if result.complete:
