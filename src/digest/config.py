@@ -68,6 +68,18 @@ class SendConfig:
 
 
 @dataclass(frozen=True)
+class Workers:
+    """Where pages are extracted: ``count`` processes on this machine, or a Dask cluster."""
+
+    count: int | None = None  # [digest] workers or DIGEST_WORKERS; None: the machine's cores
+    # [digest] dask_scheduler or DIGEST_DASK_SCHEDULER, e.g. "tcp://10.0.0.5:8786"
+    dask_scheduler: str | None = None
+
+
+ALL_CORES = Workers()
+
+
+@dataclass(frozen=True)
 class Source:
     """A place articles come from: a local directory, a feed URL, a page URL or an OPML file.
 
@@ -111,6 +123,7 @@ class Config:
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
     fetch_private: bool = False  # fetch feed items' pages from non-public addresses
+    workers: Workers = field(default_factory=Workers)  # where pages are extracted
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
 
 
@@ -152,7 +165,31 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
         url = env["DIGEST_UNSUBSCRIBE_URL"].strip()
         _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
         config = replace(config, unsubscribe_url=url)
-    return replace(config, send=_send_environment(config.send, env))
+    return replace(
+        config, send=_send_environment(config.send, env), workers=_workers(config.workers, env)
+    )
+
+
+def _workers(workers: Workers, env: Mapping[str, str]) -> Workers:
+    """DIGEST_WORKERS and DIGEST_DASK_SCHEDULER: how much this machine (or cluster) gives."""
+    if env.get("DIGEST_WORKERS", "").strip():
+        count = env["DIGEST_WORKERS"].strip()
+        if not count.isdigit() or int(count) < 1:
+            raise ConfigError(f"DIGEST_WORKERS must be a whole number of at least 1, not {count!r}")
+        workers = replace(workers, count=int(count))
+    if env.get("DIGEST_DASK_SCHEDULER", "").strip():
+        address = env["DIGEST_DASK_SCHEDULER"].strip()
+        workers = replace(workers, dask_scheduler=_scheduler(address, "DIGEST_DASK_SCHEDULER"))
+    return workers
+
+
+def _scheduler(address: str, where: str) -> str:
+    """A Dask scheduler address such as tcp://host:8786 (a bare host:port means tcp)."""
+    if not re.fullmatch(r"(\w+://)?[^\s/]+", address):
+        raise ConfigError(
+            f"{where} must be a Dask scheduler address such as tcp://10.0.0.5:8786, not {address!r}"
+        )
+    return address
 
 
 def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
@@ -243,7 +280,7 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(Config)} - {"sources", "path", "send"}
+    known = {f.name for f in fields(Config)} - {"sources", "path", "send"} | {"dask_scheduler"}
     _check_keys(settings, known, f"{where} [digest]")
 
     values: dict[str, Any] = {}
@@ -289,6 +326,8 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
                 f"not {settings['fetch_private']!r}"
             )
         values["fetch_private"] = settings["fetch_private"]
+    if "workers" in settings or "dask_scheduler" in settings:
+        values["workers"] = _parse_workers(settings, where)
     if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "
@@ -299,6 +338,20 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     if "send" in data:
         values["send"] = _parse_send(data["send"], f"{where} [send]")
     return Config(**values, path=origin)
+
+
+def _parse_workers(settings: Mapping[str, Any], where: str) -> Workers:
+    """[digest] workers (processes extracting pages) and dask_scheduler (a cluster's)."""
+    count = None
+    if "workers" in settings:
+        count = _typed(settings["workers"], int, f"{where}: digest.workers")
+        if count < 1:
+            raise ConfigError(f"{where}: digest.workers must be at least 1, not {count}")
+    scheduler = None
+    if "dask_scheduler" in settings:
+        address = _typed(settings["dask_scheduler"], str, f"{where}: digest.dask_scheduler")
+        scheduler = _scheduler(address.strip(), f"{where}: digest.dask_scheduler")
+    return Workers(count, scheduler)
 
 
 def _no_control(value: str, where: str) -> None:

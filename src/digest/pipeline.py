@@ -291,7 +291,7 @@ def _collect_web(
     chosen = newest_per_source([items[i] for i in sorted(fresh)])
     # The pages items link to are chosen by whoever writes the feed, not by the user.
     page_options = replace(options, private=options.private and config.fetch_private)
-    articles, page_problems = complete_items(chosen, page_options, progress)
+    articles, page_problems = complete_items(chosen, page_options, progress, config.workers)
     run = RunRecord(
         started=now,
         finished=now,
