@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -20,8 +21,7 @@ from typing import Any, TypeVar
 from digest.config import Workers
 from digest.errors import ConfigError
 
-# Fewer jobs than this run in this process: starting worker processes (about 0.3 s of
-# CPU each, to import the extractors) would cost more than it saves.
+# Fewer jobs than this run in this process: a pool would cost more than it saves.
 POOL_MIN_JOBS = 16
 DASK_CONNECT_TIMEOUT = "10s"
 
@@ -53,7 +53,7 @@ def run_each(
     pickle, and ``fn`` must be importable by the workers. A job whose worker process
     dies gets a future holding ``WorkerDied``; the other jobs go on.
     """
-    with _open(workers, expected, fn.__module__) as runner:
+    with _open(workers, expected) as runner:
         yield from runner.run(fn, jobs)
 
 
@@ -132,34 +132,33 @@ class _Runner:
 
 
 @contextmanager
-def _open(workers: Workers, expected: int, module: str) -> Iterator[_Runner]:
+def _open(workers: Workers, expected: int) -> Iterator[_Runner]:
     if workers.dask_scheduler:
         with _dask(workers.dask_scheduler) as runner:
             yield runner
         return
     count = min(workers.count or cores(), expected)
-    if count < 2 or expected < POOL_MIN_JOBS:
-        runner = _Runner(_Here, 1)
-    else:
-        context = _process_context(module)
-        runner = _Runner(lambda: ProcessPoolExecutor(count, mp_context=context), 2 * count)
+    runner = _Runner(_Here, 1)
+    if count >= 2 and expected >= POOL_MIN_JOBS:
+        runner = _Runner(lambda: _processes(count), 2 * count)
     try:
         yield runner
     finally:
         runner.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _process_context(module: str) -> multiprocessing.context.BaseContext:
-    """Workers forked from a clean server process that has imported ``module`` once.
+def _processes(count: int) -> ProcessPoolExecutor:
+    """A pool of ``count`` worker processes, started now.
 
-    Not plain fork: this process runs the fetching thread (and may hold others' locks),
-    and forking a threaded process can deadlock the child.
+    On Linux they are forked: a fork starts at once, shares the extractors this process
+    has imported, and never re-runs the main script. Forking a process that runs threads
+    can deadlock the child, so they are forked here, before the fetching thread starts.
+    Elsewhere, the platform's default start method.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([module])
-    return context
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    executor = ProcessPoolExecutor(count, mp_context=context)
+    executor.submit(int).result()  # with fork, this starts every worker
+    return executor
 
 
 @contextmanager
