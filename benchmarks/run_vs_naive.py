@@ -149,7 +149,7 @@ def run_once(
                 "SMTP_PASSWORD": PASSWORD,
                 "DIGEST_FROM": "Bench Digest <digest@example.org>",
                 "DIGEST_RECIPIENTS_FILE": str(addresses),
-                **{k: v for k, v in os.environ.items() if k.startswith("DIGEST_")},
+                **{k: v for k, v in os.environ.items() if k.startswith(("DIGEST_", "PYTHONPATH"))},
             }
         measured = measure(command, work, env, work / f"{who}.log")
     finally:

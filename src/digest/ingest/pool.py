@@ -115,7 +115,7 @@ class _Runner:
                 yield key, future
         running.clear()
         self._restart()
-        log.warning("a worker process died; retrying its %d jobs one at a time", len(suspects))
+        log.info("a worker process died; retrying its %d jobs one at a time", len(suspects))
         for key, arg in suspects:
             future = self.executor.submit(fn, arg)
             if isinstance(future.exception(), BrokenProcessPool):
