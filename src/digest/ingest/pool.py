@@ -133,7 +133,7 @@ class _Runner:
 
 @contextmanager
 def _open(workers: Workers, expected: int) -> Iterator[_Runner]:
-    if workers.dask_scheduler:
+    if workers.dask_scheduler and expected:
         with _dask(workers.dask_scheduler) as runner:
             yield runner
         return
