@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: digest test golden lint format bench bench-send preview clean
+.PHONY: digest test golden lint format bench bench-send bench-run preview clean
 .DEFAULT_GOAL := digest
 
 digest: $(VENV)/.installed
@@ -24,6 +24,10 @@ bench: $(VENV)/.installed
 
 bench-send: $(VENV)/.installed
 	$(BIN)/python benchmarks/send_kill.py
+
+# Needs ../shared/bench; sets up naive.py's own environment once in ~/.cache/digest-bench.
+bench-run: $(VENV)/.installed
+	$(BIN)/python benchmarks/run_vs_naive.py --pages 1000 200
 
 preview: $(VENV)/.installed
 	$(BIN)/digest preview

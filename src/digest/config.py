@@ -90,6 +90,18 @@ class StoriesConfig:
 
 
 @dataclass(frozen=True)
+class Workers:
+    """Where pages are extracted: ``count`` processes on this machine, or a Dask cluster."""
+
+    count: int | None = None  # [digest] workers or DIGEST_WORKERS; None: the machine's cores
+    # [digest] dask_scheduler or DIGEST_DASK_SCHEDULER, e.g. "tcp://10.0.0.5:8786"
+    dask_scheduler: str | None = None
+
+
+ALL_CORES = Workers()
+
+
+@dataclass(frozen=True)
 class Source:
     """A place articles come from: a local directory, a feed URL, a page URL or an OPML file.
 
@@ -136,6 +148,7 @@ class Config:
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
     fetch_private: bool = False  # fetch feed items' pages from non-public addresses
     reading_time: bool = False  # show "N min read" under each story
+    workers: Workers = field(default_factory=Workers)  # where pages are extracted
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
     stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
 
@@ -200,7 +213,31 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
         _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
         check_template(url, "DIGEST_UNSUBSCRIBE_URL")
         config = replace(config, unsubscribe_url=url)
-    return replace(config, send=_send_environment(config.send, env))
+    return replace(
+        config, send=_send_environment(config.send, env), workers=_workers(config.workers, env)
+    )
+
+
+def _workers(workers: Workers, env: Mapping[str, str]) -> Workers:
+    """DIGEST_WORKERS and DIGEST_DASK_SCHEDULER: how much this machine (or cluster) gives."""
+    if env.get("DIGEST_WORKERS", "").strip():
+        count = env["DIGEST_WORKERS"].strip()
+        if not count.isdigit() or int(count) < 1:
+            raise ConfigError(f"DIGEST_WORKERS must be a whole number of at least 1, not {count!r}")
+        workers = replace(workers, count=int(count))
+    if env.get("DIGEST_DASK_SCHEDULER", "").strip():
+        address = env["DIGEST_DASK_SCHEDULER"].strip()
+        workers = replace(workers, dask_scheduler=_scheduler(address, "DIGEST_DASK_SCHEDULER"))
+    return workers
+
+
+def _scheduler(address: str, where: str) -> str:
+    """A Dask scheduler address such as tcp://host:8786 (a bare host:port means tcp)."""
+    if not re.fullmatch(r"(\w+://)?[^\s/]+", address):
+        raise ConfigError(
+            f"{where} must be a Dask scheduler address such as tcp://10.0.0.5:8786, not {address!r}"
+        )
+    return address
 
 
 def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
@@ -304,6 +341,7 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
     known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories"}
+    known |= {"dask_scheduler"}
     _check_keys(settings, known, f"{where} [digest]")
 
     values: dict[str, Any] = {}
@@ -351,6 +389,8 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
                     f"{where}: digest.{name} must be true or false, not {settings[name]!r}"
                 )
             values[name] = settings[name]
+    if "workers" in settings or "dask_scheduler" in settings:
+        values["workers"] = _parse_workers(settings, where)
     if values.get("algorithm", "digest") not in ALGORITHMS:
         raise ConfigError(
             f"{where}: digest.algorithm {values['algorithm']!r} is not one of "
@@ -385,6 +425,20 @@ def _parse_stories(raw: Any, where: str) -> StoriesConfig:
             )
         values["rank"] = rank
     return StoriesConfig(**values)
+
+
+def _parse_workers(settings: Mapping[str, Any], where: str) -> Workers:
+    """[digest] workers (processes extracting pages) and dask_scheduler (a cluster's)."""
+    count = None
+    if "workers" in settings:
+        count = _typed(settings["workers"], int, f"{where}: digest.workers")
+        if count < 1:
+            raise ConfigError(f"{where}: digest.workers must be at least 1, not {count}")
+    scheduler = None
+    if "dask_scheduler" in settings:
+        address = _typed(settings["dask_scheduler"], str, f"{where}: digest.dask_scheduler")
+        scheduler = _scheduler(address.strip(), f"{where}: digest.dask_scheduler")
+    return Workers(count, scheduler)
 
 
 def _no_control(value: str, where: str) -> None:

@@ -339,7 +339,7 @@ def _collect_web(
     chosen = newest_per_source([by_id[c.id] for c in fresh])
     # The pages items link to are chosen by whoever writes the feed, not by the user.
     page_options = replace(options, private=options.private and config.fetch_private)
-    articles, page_problems = complete_items(chosen, page_options, progress)
+    articles, page_problems = complete_items(chosen, page_options, progress, config.workers)
     feeds = {item.article.ids[0]: item.location for item in chosen}
     failed = set(read.failed)
     run = RunRecord(

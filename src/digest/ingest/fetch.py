@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import queue
 import socket
+import threading
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -111,14 +113,63 @@ def fetch_all(
     progress: Progress | None = None,
 ) -> list[Outcome]:
     """Fetch every request concurrently; outcomes come back in the order of ``requests``."""
+    outcomes: dict[int, Outcome] = {}
+    for done, (index, outcome) in enumerate(fetch_each(requests, options, len(requests)), 1):
+        outcomes[index] = outcome
+        if progress:
+            progress(done, len(requests), requests[index].url)
+    return [outcomes[i] for i in range(len(requests))]
+
+
+def fetch_each(
+    requests: Sequence[Request], options: FetchOptions = DEFAULT_OPTIONS, ahead: int = 8
+) -> Iterator[tuple[int, Outcome]]:
+    """Fetch every request concurrently; yield ``(index, outcome)`` as each one completes.
+
+    Fetching runs in a thread of its own, so the caller can work on one outcome while
+    the next ones arrive. At most ``ahead`` outcomes wait for the caller: past that,
+    fetching pauses, so a slow caller never holds more than a few bodies in memory.
+    Requests start in their order. Leaving the loop early cancels what is left.
+    """
     if not requests:
-        return []
-    return asyncio.run(_fetch_all(requests, options, progress))
+        return
+    arrived: queue.SimpleQueue[_Arrival | Exception] = queue.SimpleQueue()
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(_fetch_each(requests, options, max(1, ahead), arrived.put))
+    thread = threading.Thread(target=_run, args=(loop, task), name="digest-fetch")
+    thread.start()
+    left = len(requests)
+    try:
+        while left:
+            arrival = arrived.get()
+            if isinstance(arrival, Exception):
+                raise arrival
+            index, outcome, release = arrival
+            left -= 1
+            loop.call_soon_threadsafe(release)  # a slot for the next request
+            yield index, outcome
+    finally:
+        if left:  # the caller left early, or fetching failed: stop what is left
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join()
+        loop.close()
 
 
-async def _fetch_all(
-    requests: Sequence[Request], options: FetchOptions, progress: Progress | None
-) -> list[Outcome]:
+def _run(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+    with suppress(asyncio.CancelledError):
+        loop.run_until_complete(task)
+
+
+_Arrival = tuple[int, Outcome, Callable[[], None]]
+
+
+async def _fetch_each(
+    requests: Sequence[Request],
+    options: FetchOptions,
+    ahead: int,
+    deliver: Callable[[_Arrival | Exception], None],
+) -> None:
+    slots = asyncio.Semaphore(ahead)
     limits = _Limits(asyncio.Semaphore(options.connections))
     timeout = httpx.Timeout(options.timeout, connect=options.connect_timeout)
     pool = httpx.Limits(max_connections=options.connections, max_keepalive_connections=8)
@@ -127,21 +178,20 @@ async def _fetch_all(
         # Only encodings this module inflates itself, with a size bound.
         "Accept-Encoding": "gzip, deflate",
     }
-    done = 0
+    try:
+        async with httpx.AsyncClient(
+            timeout=timeout, limits=pool, headers=headers, follow_redirects=False, trust_env=False
+        ) as client:
 
-    async with httpx.AsyncClient(
-        timeout=timeout, limits=pool, headers=headers, follow_redirects=False, trust_env=False
-    ) as client:
+            async def one(index: int, request: Request) -> None:
+                # The slot first: a request waiting for the caller holds no connection.
+                await slots.acquire()
+                outcome = await _fetch(client, request, options, limits)
+                deliver((index, outcome, slots.release))
 
-        async def one(request: Request) -> Outcome:
-            nonlocal done
-            outcome = await _fetch(client, request, options, limits)
-            done += 1
-            if progress:
-                progress(done, len(requests), request.url)
-            return outcome
-
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+    except Exception as exc:  # a bug here must reach the caller, not leave it waiting
+        deliver(exc)
 
 
 async def _fetch(

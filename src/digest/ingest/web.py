@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from digest.config import Source
+from digest.config import ALL_CORES, Source, Workers
 from digest.ingest.clean import clean_blocks, has_article_text
 from digest.ingest.extract import extract_html
 from digest.ingest.feeds import FeedError, parse_feed
@@ -27,11 +27,13 @@ from digest.ingest.fetch import (
     Request,
     Response,
     fetch_all,
+    fetch_each,
     is_fetchable,
 )
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.local import parse_datetime
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
+from digest.ingest.pool import WorkerDied, run_each
 from digest.ingest.titles import lead_title
 from digest.models import Article, Problem
 from digest.text import count_words, split_sentences
@@ -262,45 +264,69 @@ def complete_items(
     items: Sequence[WebItem],
     options: FetchOptions = DEFAULT_OPTIONS,
     progress: Progress | None = None,
+    workers: Workers = ALL_CORES,
 ) -> tuple[list[Article], list[Problem]]:
     """The articles of ``items``, each teaser replaced by the full text of its page.
 
     When a page cannot be had, the teaser stays (a problem says why), if it has text.
+    Pages are extracted as they arrive, by ``workers``, while the next ones are fetched.
     """
     teasers = [i for i, item in enumerate(items) if item.teaser and item.article.url]
-    origins = [items[i].article.origin for i in teasers]
-    outcomes = dict(
-        zip(teasers, fetch_all([Request(url) for url in origins], options, progress), strict=True)
-    )
+    requests = [Request(items[i].article.origin) for i in teasers]
+    pages: dict[int, Article | str] = {}  # item index -> its page's article, or why none
+
+    def settle(i: int, page: Article | str) -> None:
+        pages[i] = page
+        if progress:
+            progress(len(pages), len(requests), items[i].article.origin)
+
+    def jobs() -> Iterator[tuple[int, tuple[Response, bool]]]:
+        # The feed's date wins, so the page's date is only looked for when it has none.
+        for n, outcome in fetch_each(requests, options, ahead=options.connections):
+            i = teasers[n]
+            if isinstance(outcome, Failure):
+                settle(i, outcome.reason)
+            else:
+                yield i, (outcome, items[i].article.published is None)
+
+    for i, done in run_each(_read_page, jobs(), workers, len(requests)):
+        try:
+            settle(i, done.result())
+        except WorkerDied as exc:
+            settle(i, str(exc))
+        except Exception as exc:  # a worker's bug, or one the executor saw
+            settle(i, _unexpected(exc, items[i].article.origin))
     articles: list[Article] = []
     problems: list[Problem] = []
     for i, item in enumerate(items):
         article = item.article
-        outcome = outcomes.get(i)
-        if outcome is not None:
-            try:
-                if isinstance(outcome, Failure):
-                    raise _SourceError(outcome.reason)
-                page = page_article(outcome, need_date=article.published is None)
-                if page is None:
-                    raise _SourceError("no article text found in the page")
-            except Exception as exc:  # _SourceError, or a parser's bug on odd input
-                origin = article.origin
-                reason = str(exc) if isinstance(exc, _SourceError) else _unexpected(exc, origin)
-                kept = "the feed's teaser is used" if article.text else "item skipped"
-                problems.append(Problem(origin, f"{reason}; {kept}"))
-            else:
-                if len(page.text) > len(article.text):
-                    article = replace(
-                        article,
-                        text=page.text,
-                        published=article.published or page.published,
-                        author=article.author or page.author,
-                        image=article.image or page.image,
-                    )
+        page = pages.get(i)
+        if isinstance(page, str):
+            kept = "the feed's teaser is used" if article.text else "item skipped"
+            problems.append(Problem(article.origin, f"{page}; {kept}"))
+        elif page is not None and len(page.text) > len(article.text):
+            article = replace(
+                article,
+                text=page.text,
+                published=article.published or page.published,
+                author=article.author or page.author,
+                image=article.image or page.image,
+            )
         if article.text:
             articles.append(article)
     return articles, problems
+
+
+def _read_page(job: tuple[Response, bool]) -> Article | str:
+    """The article in a fetched page, or why there is none; runs in a worker process."""
+    response, need_date = job
+    try:
+        page = page_article(response, need_date=need_date)
+    except _SourceError as exc:
+        return str(exc)
+    except Exception as exc:  # a parser's bug on odd input
+        return _unexpected(exc, response.url)
+    return page if page is not None else "no article text found in the page"
 
 
 def _unexpected(exc: Exception, url: str) -> str:
