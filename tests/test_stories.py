@@ -245,3 +245,30 @@ def test_eval_rows_without_articles_are_a_one_line_error(tmp_path):
     bad = write_jsonl(tmp_path / "bad2.jsonl", [{"title": "no id"}])
     result = run("eval", "clusters", str(bad))
     assert "bad2.jsonl:1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_articles_that_share_only_common_words_are_not_one_story():
+    # Two articles alone: too few to weigh words against each other, so "story",
+    # "sentence" and "today" would make them look alike; they share no name or number.
+    first = Article(
+        "The first story of the week",
+        "The first story has a sentence that says what happened in the town today.",
+        "a",
+    )
+    second = Article(
+        "A second story arrives",
+        "The second story has a sentence that tells the reader something new today.",
+        "b",
+    )
+    assert len(group_stories([first, second])) == 2
+    named = Article(
+        "Harbor City closes a second bridge",
+        "Harbor City closed the Mill Road bridge today, a second story of cracks.",
+        "c",
+    )
+    also = Article(
+        "Harbor City shuts Mill Road bridge",
+        "Engineers in Harbor City shut the Mill Road bridge today after finding cracks.",
+        "d",
+    )
+    assert len(group_stories([named, also])) == 1

@@ -35,6 +35,9 @@ COHESION = 0.75  # two clusters merge only if as close as this share of the loos
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_NAME = re.compile(r"[A-Z][\w'’-]+|\d[\d,.]*\d")
+_PUNCTUATION = ".,;:!?\"'()[]’‘“”«»"
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # Words too common in news to tell two events apart; IDF alone is weak on a small pool.
 _STOP_WORDS = frozenset(
@@ -67,6 +70,7 @@ def group_stories(
     similarity = similarities(merged)
     if window_hours is not None:
         similarity *= time_fade(merged, window_hours)
+    similarity[~share_a_name(merged)] = 0.0
     stories = []
     for members in sorted(average_link(similarity, threshold), key=min):
         centrality = similarity[np.ix_(members, members)].clip(0).sum(axis=1)
@@ -95,6 +99,36 @@ def similarities(articles: Sequence[Article]) -> np.ndarray:
     similarity = (matrix @ matrix.T).astype(np.float64)
     np.fill_diagonal(similarity, 0.0)
     return similarity
+
+
+def share_a_name(articles: Sequence[Article]) -> np.ndarray:
+    """Pairs that may be one story: they share a name or a number.
+
+    One event's reports name the same people, places and figures. Two articles that share
+    only common words ("story", "today") are not one story, however few articles there
+    are to weigh the words against. Text in a script without capitals (Chinese,
+    Japanese) is not held back.
+    """
+    names = [_names(a) for a in articles]
+    df = Counter(n for found in names for n in found)
+    shared = {n: k for k, n in enumerate(n for n, d in df.items() if d > 1)}
+    matrix = np.zeros((len(articles), len(shared)), dtype=np.float32)
+    for row, found in enumerate(names):
+        for n in found & shared.keys():
+            matrix[row, shared[n]] = 1.0
+    cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles])
+    return ((matrix @ matrix.T) > 0) | ~cased[:, None] | ~cased[None, :]
+
+
+def _names(article: Article) -> set[str]:
+    """Capitalized words not opening a sentence, and numbers of two digits or more."""
+    found = set()
+    for sentence in _SENTENCE_END.split(f"{article.title}. {article.text}"):
+        for word in sentence.split()[1:]:
+            word = word.strip(_PUNCTUATION)
+            if _NAME.fullmatch(word) and word.lower() not in _STOP_WORDS:
+                found.add(word.lower())
+    return found
 
 
 def _term_counts(article: Article) -> Counter[str]:
