@@ -48,6 +48,7 @@ def test_site_sections_and_breadcrumbs_are_stripped(title, story):
         ("Winona Daily News", ("winonadailynews",)),
         ("Home", ()),
         ("北港 NORTHPOST", ("northpost",)),
+        ("Harbour Notes", ("harbournotesbeta",)),
     ],
 )
 def test_a_title_that_is_only_the_site_or_its_sections_is_no_title(title, sites):

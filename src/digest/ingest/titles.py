@@ -330,6 +330,9 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
     for site in sites:
         if key == site or (len(site) >= 4 and key.startswith(site) and _is_site_phrase(text)):
             return True
+        # The site's name without a short word after it: "Archive of Our Own" of "... beta".
+        if len(key) >= 6 and site.startswith(key) and len(site) - len(key) <= 6:
+            return True
     words = _WORD.findall(text.casefold())
     if words and all(w in SECTION_WORDS or w.isdigit() for w in words):
         return True
