@@ -24,7 +24,7 @@ from lxml import etree
 
 # Between a story's title and the site's name or section: "Title - Site", "Site | Title",
 # "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
-_STRONG = re.compile(r"\s+(?:[-–—|»›«‹>·•~/\\@]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
+_STRONG = re.compile(r"\s+(?:[-–—|»›«‹>·•~/\\@:]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
 # "Site: Title" splits only where one side is the site's name or a section.
 _WEAK = re.compile(r"(?<=\S):\s+")
 # Markup or script in a title means the page's <title> was broken or stuffed.
@@ -128,6 +128,8 @@ _MASTHEAD = re.compile(
 )
 
 
+# Words after a site's name that still name the site: "Official Site", "Daily News".
+SITE_SLOGAN_WORDS = 2
 MASTHEAD_DEPTH = 3
 MASTHEAD_CHARS = 500
 
@@ -328,7 +330,7 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
     if not key:
         return True
     for site in sites:
-        if key == site or (len(site) >= 4 and key.startswith(site) and _is_site_phrase(text)):
+        if key == site or (len(site) >= 4 and key.startswith(site) and _is_site_phrase(text, site)):
             return True
         # The site's name without a short word after it: "Archive of Our Own" of "... beta".
         if len(key) >= 6 and site.startswith(key) and len(site) - len(key) <= 6:
@@ -348,12 +350,20 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
     )
 
 
-def _is_site_phrase(text: str) -> bool:
-    """Whether ``text``, beginning with a site's name, goes on as a slogan or a section."""
+def _is_site_phrase(text: str, site: str) -> bool:
+    """Whether ``text``, beginning with the name ``site``, goes on as a slogan or a section.
+
+    "Winona Daily News", "Nintendo Official Site", "SFGate: World Views" do; "Nintendo
+    Download Highlights New Content for Nintendo Systems" is a story about the site.
+    """
     parts = _split(text, _WEAK)
+    if len(parts) == 1:
+        words, covered = _WORD.findall(text.casefold()), 0
+        while words and covered < len(site):
+            covered += len(words.pop(0))
+        return len(words) <= SITE_SLOGAN_WORDS or all(w in SECTION_WORDS for w in words)
     return (
-        len(parts) == 1
-        or all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
+        all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
         or len(parts[0].split()) <= 4
     )
 
