@@ -24,7 +24,9 @@ from lxml import etree
 
 # Between a story's title and the site's name or section: "Title - Site", "Site | Title",
 # "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
-_STRONG = re.compile(r"\s+(?:[-–—|»›«‹>·•~/\\@:]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
+_STRONG = re.compile(
+    r"\s+(?:[-–—|»›«‹>·•~/\\@:]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)"
+)
 # "Site: Title" splits only where one side is the site's name or a section.
 _WEAK = re.compile(r"(?<=\S):\s+")
 # Markup or script in a title means the page's <title> was broken or stuffed.
@@ -136,9 +138,10 @@ MASTHEAD_CHARS = 500
 
 def _is_masthead(heading: etree._Element) -> bool:
     """Whether the <h1> ``heading`` names the site: in its masthead, or a link to its home."""
-    if any(a.tag in ("article", "main") or a.get("role") == "main" for a in heading.iterancestors()):
+    ancestors = list(heading.iterancestors())
+    if any(a.tag in ("article", "main") or a.get("role") == "main" for a in ancestors):
         return False
-    for depth, element in enumerate((heading, *heading.iterancestors())):
+    for depth, element in enumerate((heading, *ancestors)):
         if depth > MASTHEAD_DEPTH or len(element.text_content()) > MASTHEAD_CHARS:
             break  # a "header" holding the whole page is no masthead
         names = f"{element.get('id') or ''} {element.get('class') or ''}".split()
@@ -223,9 +226,12 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
         if _borne_out(i, everything, lead) and (stripped := strip_chrome(candidate, sites))
     }
     for candidate in everything:
-        if borne_out and candidate not in borne_out:
-            if not any(_shares_words(candidate, other) for other in borne_out.values()):
-                continue
+        if (
+            borne_out
+            and candidate not in borne_out
+            and not any(_shares_words(candidate, other) for other in borne_out.values())
+        ):
+            continue
         whole = _normal(candidate)
         runs = _runs(candidate)
         agreed = [
