@@ -121,6 +121,15 @@ def test_a_blogs_name_in_its_masthead_is_no_title(masthead):
     assert choose_title(candidates) == "Dredging begins"
 
 
+def test_a_post_heading_linking_to_its_own_address_is_the_title():
+    page = lxml.html.fromstring(
+        """<html><head><title>Dredging begins | Harbour Notes</title></head><body>
+        <div class="post"><h1><a href="https://harbournotes.example/?p=123">Dredging begins</a>
+        </h1><p>Text.</p></div></body></html>"""
+    )
+    assert title_candidates(page).headings == ("Dredging begins",)
+
+
 def test_a_post_heading_inside_a_page_wide_header_is_the_title():
     story = "<p>The dredger arrived on Monday and the work on the north channel began.</p>" * 10
     page = lxml.html.fromstring(

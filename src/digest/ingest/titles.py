@@ -147,8 +147,16 @@ def _is_masthead(heading: etree._Element) -> bool:
         names = f"{element.get('id') or ''} {element.get('class') or ''}".split()
         if any(_MASTHEAD.match(name) for name in names):
             return True
-    links = [a.get("href") or "" for a in heading.iter("a")]
-    return any(urlsplit(link).path in ("", "/") for link in links if link and link[0] != "#")
+    return any(_is_home(a.get("href") or "") for a in heading.iter("a"))
+
+
+def _is_home(href: str) -> bool:
+    """Whether ``href`` is a site's home page ("/"), not a post's ("/?p=123", "#comments")."""
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:
+        return False
+    return bool(href.strip()) and parts.path in ("", "/") and not parts.query and not parts.fragment
 
 
 def _element_text(element: etree._Element) -> str:
