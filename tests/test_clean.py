@@ -151,7 +151,12 @@ MORE_BOILERPLATE = {
         "Tagged with:",
         "Tags: harbour, ferries, council",
         "View all posts by Becky",
+        "Labels: harbour, ferries, Northport council",
+        "Tags: Northport Harbour, Coastal Ferries, Northport Town Council, Port Authority,"
+        " Harbour Festival, Winter Timetable, Dredging, Fishing Fleet, Lighthouse Trust",
+        "Ann Lee Tags: Harbour board, dredging, Northport",
     ],
+    "dateline": ["Published: March 2nd, 2026 | Tags: harbour, ferries"],
     "comments": [
         "Join our commenting forum",
         "• 9 Comments",
@@ -160,7 +165,10 @@ MORE_BOILERPLATE = {
         "You can leave a response, or trackback from your own site.",
         "No comments yet.",
         "TrackBack URL for this entry:",
+        "on Monday, March 2nd, 2026 at 9:14 am and is filed under Harbour, Ferries.",
+        "RSS feed for comments on this post. TrackBack URI",
     ],
+    "credit": ["(Jane Doe/Northport Harbour Board) Instagram: @janedoephoto"],
     "navigation": ["‹ Back to Story", "Back to top"],
     "separator": ["___", "* * *"],
     "legal": ["Read our cookie policy", "Privacy policy"],
@@ -186,6 +194,9 @@ MORE_ARTICLE_TEXT = [
     "More from the interview, which ran for two hours, will be published on Friday.",
     "Back to the story of the harbour, which began with a wooden pier in 1850.",
     "No comments were made at the meeting, the clerk said.",
+    "Inspections | Each boat has its own, and the board keeps them | Since 1990",
+    "The case was filed under a law passed in 1990, and is filed under seal.",
+    "(Jane Doe, the harbour master, spoke first.)",
 ]
 
 
@@ -219,6 +230,8 @@ def test_author_note_at_the_end_is_dropped_but_not_in_the_story():
     inside = "Jane Doe is a reporter who was at the harbour for The Coastal Times that night."
     assert clean_blocks([*STORY, note]) == STORY
     assert clean_blocks([inside, *STORY]) == [inside, *STORY]
+    illustrator = "Ann Lee is an Illustrator at Coastal Designs. She draws the harbour's boats."
+    assert clean_blocks([*STORY, illustrator]) == STORY
 
 
 def test_teasers_after_a_late_related_heading_are_dropped():

@@ -14,6 +14,7 @@ from digest.evaluate.extraction import (
     Report,
     boilerplate_lines,
     evaluate,
+    title_parts,
     token_scores,
 )
 
@@ -173,3 +174,10 @@ def test_eval_command_on_a_directory_without_a_set_is_a_clear_error(tmp_path, ca
     assert main(["eval", "extraction", str(tmp_path)]) == 4
     err = capsys.readouterr().err
     assert err.startswith("digest: error: ") and "expected.jsonl" in err
+
+
+def test_title_parts_are_the_runs_between_separators():
+    parts = title_parts("Dredging begins @ Harbour Notes :: Northport Blogs ::")
+    assert "dredging begins" in parts
+    assert "dredging begins @ harbour notes" in parts
+    assert "harbour" not in parts

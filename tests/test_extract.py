@@ -90,6 +90,19 @@ def test_repeated_paragraphs_trafilatura_drops_come_back_from_readability():
     assert len(result.text.splitlines()) == 3
 
 
+def test_a_story_printed_twice_on_its_page_is_given_once():
+    # The screen copy and the print copy of the story, side by side in one container.
+    copy = "".join(f"<p>{p}</p>" for p in STORY[:3])
+    page = (
+        "<html><head><title>Harbour board votes</title></head><body><div id='story'>"
+        f"<div class='screen'>{copy}</div><div class='print'>{copy}</div>"
+        "</div></body></html>"
+    ).encode()
+    result = extract_html(page)
+    assert result is not None
+    assert result.text.splitlines() == STORY[:3]
+
+
 def test_page_too_deep_for_the_parser_falls_back_to_its_visible_text():
     paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
     page = (

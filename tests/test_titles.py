@@ -26,6 +26,12 @@ from digest.ingest.titles import (
         ),
         ("Coastal Times :: Sport :: Rowing club wins the regatta", "Rowing club wins the regatta"),
         ("港町に新しい図書館が開館｜北港新聞", "港町に新しい図書館が開館"),
+        ("Dredging begins @ Harbour Notes_Blue Sky :: 北港新聞 ::", "Dredging begins"),
+        ("Daily Star : Stars slam arts grant cuts", "Stars slam arts grant cuts"),
+        (
+            "Daily Star: Ferry fares rise: what it means for islanders",
+            "Ferry fares rise: what it means for islanders",
+        ),
         ("The tide turns: a harbour town rebuilds", "The tide turns: a harbour town rebuilds"),
         (
             "How we built it - a ferry timetable in a week",
@@ -34,7 +40,7 @@ from digest.ingest.titles import (
     ],
 )
 def test_site_sections_and_breadcrumbs_are_stripped(title, story):
-    assert strip_chrome(title, ("dailystar", "北港新聞")) == story
+    assert strip_chrome(title, ("dailystar", "北港新聞", "harbournotesbluesky")) == story
 
 
 @pytest.mark.parametrize(
@@ -45,6 +51,8 @@ def test_site_sections_and_breadcrumbs_are_stripped(title, story):
         ("SFGate: World Views", ("sfgate",)),
         ("Winona Daily News", ("winonadailynews",)),
         ("Home", ()),
+        ("北港 NORTHPOST", ("northpost",)),
+        ("Harbour Notes", ("harbournotesbeta",)),
     ],
 )
 def test_a_title_that_is_only_the_site_or_its_sections_is_no_title(title, sites):
@@ -59,6 +67,77 @@ def test_the_run_two_candidates_agree_on_is_the_title():
         sites=(),
     )
     assert choose_title(candidates) == "Quay lights back on"
+
+
+def test_a_candidate_no_other_bears_out_and_unlike_them_is_passed_over():
+    # A JSON-LD "headline" that is the page's category, where <title> and <h1> agree.
+    candidates = Candidates(
+        titles=("Harbour list article", "List of ferries in Northport - Harbour Wiki"),
+        headings=("List of ferries in Northport",),
+        sites=(),
+    )
+    assert choose_title(candidates) == "List of ferries in Northport"
+    # Two wordings of one headline: the more trusted one stands.
+    candidates = Candidates(
+        titles=("Ferry fares to rise in March", "Ferry fares rise - Northport Post"),
+        headings=("Ferry fares rise",),
+        sites=(),
+    )
+    assert choose_title(candidates) == "Ferry fares to rise in March"
+
+
+def test_a_story_about_the_site_that_begins_with_its_name_is_no_chrome():
+    sites = ("northport",)
+    assert is_chrome("Northport Official Site", sites)
+    title = "Northport Ferries Add Winter Sailings for Islanders - March 4 - Northport Site"
+    assert strip_chrome(title, sites) == "Northport Ferries Add Winter Sailings for Islanders"
+
+
+def test_of_two_agreeing_runs_as_long_the_earlier_is_the_title():
+    candidates = Candidates(
+        titles=("Ferries: The Winter Timetable — harbour guide for Northport",),
+        headings=("harbour guide for Northport", "Ferries: The Winter Timetable"),
+        sites=(),
+    )
+    assert choose_title(candidates) == "Ferries: The Winter Timetable"
+
+
+@pytest.mark.parametrize(
+    "masthead",
+    [
+        '<div id="header"><h1>Harbour Notes</h1></div>',
+        '<h1 class="blog-title">Harbour Notes</h1>',
+        '<h1><a href="https://harbournotes.example/">Harbour Notes</a></h1>',
+    ],
+)
+def test_a_blogs_name_in_its_masthead_is_no_title(masthead):
+    page = lxml.html.fromstring(
+        f"""<html><head><title>Dredging begins « Harbour Notes</title></head><body>
+        {masthead}<div class="post"><h2>Dredging begins</h2><p>Text.</p></div></body></html>"""
+    )
+    candidates = title_candidates(page)
+    assert candidates.headings == ()
+    assert "Harbour Notes" in candidates.sites
+    assert choose_title(candidates) == "Dredging begins"
+
+
+def test_a_post_heading_linking_to_its_own_address_is_the_title():
+    page = lxml.html.fromstring(
+        """<html><head><title>Dredging begins | Harbour Notes</title></head><body>
+        <div class="post"><h1><a href="https://harbournotes.example/?p=123">Dredging begins</a>
+        </h1><p>Text.</p></div></body></html>"""
+    )
+    assert title_candidates(page).headings == ("Dredging begins",)
+
+
+def test_a_post_heading_inside_a_page_wide_header_is_the_title():
+    story = "<p>The dredger arrived on Monday and the work on the north channel began.</p>" * 10
+    page = lxml.html.fromstring(
+        f"""<html><head><title>Dredging begins | Harbour Notes</title></head><body>
+        <div id="header"><div class="post"><h1>Dredging begins</h1>{story}</div></div>
+        </body></html>"""
+    )
+    assert title_candidates(page).headings == ("Dredging begins",)
 
 
 def test_the_article_first_line_settles_a_title_with_an_author_in_it():

@@ -136,7 +136,7 @@ def _same(field: str, want: str | None, got: str | None) -> bool:
     return _normal(want) == _normal(got)
 
 
-_TITLE_SEPARATOR = re.compile(r"\s+[-–—|·•»›>/:~]+\s+|\s*(?:\||_|::)\s*|(?<=\S):\s+|\s+\[")
+_TITLE_SEPARATOR = re.compile(r"\s+[-–—|·•»›>/:~@]+\s+|\s*(?:\||_|::)\s*|(?<=\S):\s+|\s+\[")
 
 
 def title_parts(title: str) -> set[str]:

@@ -34,6 +34,8 @@ _NAV_PHRASE = re.compile(
     r"\W*back to (the )?(story|article|post|top|home(page)?))\W*$",
     _I,
 )
+# Parts of a line a site's template joins: "Published: 30 Oct | Tags: ...".
+_PARTS = re.compile(r"\s+[|•·]\s+")
 # A slash or ">" separates menu items only with spaces around it: "18.2/km2" is not a menu.
 _MENU_SEPARATOR = re.compile(r"\s*(?:\||•|·|›|»)\s*|\s+(?:/|>>?)\s+")
 # Code, data and formulas share a menu's short pieces but not its plain words.
@@ -69,6 +71,8 @@ _CREDIT_KEYWORD = re.compile(
     rf"/\s*{_AGENCY}\b|\b{_AGENCY}\s*(photo|images?|/)",
     _I,
 )
+# "(Todd Rosenberg/NFL)": a photographer and the agency or team, opening a credit.
+_CREDIT_NAME = re.compile(r"^\((?:[A-Z][\w.'’-]+\s+){1,3}[A-Z][\w.'’-]*\s*/\s*[^()/]{1,40}\)")
 _AGENCY_ALONE = re.compile(rf"^\(?\s*({_AGENCY}(\s+via\s+{_AGENCY})?)\s*\)?$")
 
 _CAPTION = re.compile(
@@ -142,7 +146,7 @@ _RELATED = re.compile(
     r"see also|more on this( story)?|recommended( stories| reading)?|"
     r"most (read|popular|viewed)|more from .{1,40}|you (may|might) also like|"
     r"further reading|also read|read next|up next|(watch|listen|read)( now)?|"
-    r"(posted|filed) (in|under)|categories|tags|tagged( with)?|(social media )?tags|"
+    r"(posted|filed) (in|under)|categories|tags|tagged( with)?|(social media )?tags|labels|"
     r"view all posts by .*)\s*[:|»›–-]",
     _I,
 )
@@ -152,11 +156,17 @@ _RELATED_ALONE = re.compile(
     r"trending( now)?|editor['’]s picks|more from [^.!?]{1,40}|view all posts by .{1,40})\W*$",
     _I,
 )
+# After a byline at most: "Adam Rank Tags: Monday Nightmare, Doug Martin".
+_TAG_LIST = re.compile(
+    r"^(?:[\w.'’-]+\s+){0,4}?(?:tags|tagged|labels|filed under|categories|topics)\s*:\s*(.+)$", _I
+)
 _COMMENTS = re.compile(
     r"^\W*(\d+\s+(comments?|responses?|replies)\b.{0,60}|comments( \(\d+\))?|"
     r"leave a (comment|reply)|join the conversation|(\d+ )?responses? to .{1,80}|"
     # A blog engine's footer: "This entry was posted on ... and is filed under ..."
     r"this entry was posted\b.*|you can (follow any responses|leave a response|skip to)\b.*|"
+    # ... and its end alone, where its start was a link: "on Monday, ... at 9:14 am and is filed"
+    r".{0,60}\d:\d\d\s*([ap]\.?m\.?)?\s+and is filed under\b.*|rss feed for comments\b.*|"
     r"no comments( yet)?|(make|add|post|write) a comment|trackback url\b.*|"
     r"sign in to comment|show comments|view comments|"
     r"join (our|the) (commenting forum|discussion|debate))\W*$",
@@ -166,11 +176,11 @@ _COMMENTS = re.compile(
 # "Jane Doe is a senior reporter for The Herald. Follow her on ..." closing a story.
 _BIO = re.compile(
     r"^(?:[A-Z][\w.'’-]+\s){1,3}(?:is|was|has been) (?:a|an|the)\b[^.]{0,80}?"
-    r"\b(?:writer|reporter|editor|correspondent|journalist|columnist|contributor|"
-    r"producer|critic|blogger)s?\b"
+    r"\b(?i:writer|reporter|editor|correspondent|journalist|columnist|contributor|"
+    r"producer|critic|blogger|author|illustrator|designer|photographer|specialist)s?\b"
 )
 _BIO_DETAIL = re.compile(
-    r"\b(for|at|with) [A-Z]|\b(follow|email|e-mail|tips|covers|covering|based in)\b|@"
+    r"\b(for|at|with) (the )?[A-Z]|\b(follow|email|e-mail|tips|covers|covering|based in)\b|@"
 )
 # Blocks at the end of a text where an author's note can stand.
 _TAIL_BLOCKS = 3
@@ -207,7 +217,7 @@ def _is_navigation(block: str) -> bool:
 def _is_credit(block: str) -> bool:
     if not _is_short(block, 12):
         return False
-    if _AGENCY_ALONE.match(block):
+    if _AGENCY_ALONE.match(block) or _CREDIT_NAME.match(block):
         return True
     return bool(_CREDIT_KEYWORD.search(block)) and (
         not _ends_sentence(block) or block.lower().startswith(("photo", "credit", "image", "("))
@@ -243,7 +253,18 @@ def _is_legal(block: str) -> bool:
 
 
 def _is_related(block: str) -> bool:
-    return _is_short(block, 20) and bool(_RELATED.match(block) or _RELATED_ALONE.match(block))
+    if _is_short(block, 20) and bool(_RELATED.match(block) or _RELATED_ALONE.match(block)):
+        return True
+    return _is_tag_list(block)
+
+
+def _is_tag_list(block: str) -> bool:
+    """ "Tags: Arizona Cardinals, Carolina Panthers, ...": a list of names, however long."""
+    found = _TAG_LIST.match(block)
+    if not found or not _is_short(block, 80):
+        return False
+    items = [item.strip() for item in found.group(1).split(",")]
+    return all(0 < count_words(item) <= 4 for item in items) and not _ends_sentence(block)
 
 
 RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
@@ -286,6 +307,12 @@ def classify_block(block: str) -> str | None:
     for kind, test in RULES:
         if test(block):
             return kind
+    # "Published: October 30th, 2012 | Tags: ...": a line of parts, each of them boilerplate.
+    parts = [part for part in _PARTS.split(block) if part]
+    if len(parts) > 1:
+        kinds = [classify_block(part) for part in parts]
+        if all(kinds):
+            return kinds[0]
     return None
 
 

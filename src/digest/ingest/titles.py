@@ -24,7 +24,9 @@ from lxml import etree
 
 # Between a story's title and the site's name or section: "Title - Site", "Site | Title",
 # "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
-_STRONG = re.compile(r"\s+(?:[-–—|»›«‹>·•~/\\]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)")
+_STRONG = re.compile(
+    r"\s+(?:[-–—|»›«‹>·•~/\\@:]|::)\s+|\s*(?:\||｜|_{1,2}|::)\s*|\s+\[(?=[^\]]+\]$)"
+)
 # "Site: Title" splits only where one side is the site's name or a section.
 _WEAK = re.compile(r"(?<=\S):\s+")
 # Markup or script in a title means the page's <title> was broken or stuffed.
@@ -106,8 +108,10 @@ def title_candidates(tree: etree._Element, url: str | None = None) -> Candidates
     for element in _TITLE(tree)[:1]:
         titles.append(element.text or "")
     main = _MAIN_H1(tree) or _H1(tree)
-    headings = [_element_text(h) for h in main[:2]]
+    mastheads = [h for h in main[:2] if _is_masthead(h)]
+    headings = [_element_text(h) for h in main[:2] if h not in mastheads]
     sites = [*json_sites, *(meta[k] for k in _META_SITES if meta.get(k))]
+    sites.extend(_element_text(h) for h in mastheads)
     host = urlsplit(url).hostname if url else None
     if host:
         sites.append(host)
@@ -116,6 +120,43 @@ def title_candidates(tree: etree._Element, url: str | None = None) -> Candidates
         headings=tuple(t for t in (clean_title(t) for t in headings) if t),
         sites=tuple(s.strip().lstrip("@") for s in sites if s and s.strip()),
     )
+
+
+# The page's masthead: where a blog puts its name in an <h1>, above the post's own title.
+_MASTHEAD = re.compile(
+    r"^(?:header|site-?header|header-?(?:name|title|inner|content)|banner(?:-header)?|masthead|"
+    r"logo|site-?logo|branding|site-?branding|site-?title|blog-?title|site-?name|blog-?name)$",
+    re.IGNORECASE,
+)
+
+
+# Words after a site's name that still name the site: "Official Site", "Daily News".
+SITE_SLOGAN_WORDS = 2
+MASTHEAD_DEPTH = 3
+MASTHEAD_CHARS = 500
+
+
+def _is_masthead(heading: etree._Element) -> bool:
+    """Whether the <h1> ``heading`` names the site: in its masthead, or a link to its home."""
+    ancestors = list(heading.iterancestors())
+    if any(a.tag in ("article", "main") or a.get("role") == "main" for a in ancestors):
+        return False
+    for depth, element in enumerate((heading, *ancestors)):
+        if depth > MASTHEAD_DEPTH or len(element.text_content()) > MASTHEAD_CHARS:
+            break  # a "header" holding the whole page is no masthead
+        names = f"{element.get('id') or ''} {element.get('class') or ''}".split()
+        if any(_MASTHEAD.match(name) for name in names):
+            return True
+    return any(_is_home(a.get("href") or "") for a in heading.iter("a"))
+
+
+def _is_home(href: str) -> bool:
+    """Whether ``href`` is a site's home page ("/"), not a post's ("/?p=123", "#comments")."""
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:
+        return False
+    return bool(href.strip()) and parts.path in ("", "/") and not parts.query and not parts.fragment
 
 
 def _element_text(element: etree._Element) -> str:
@@ -173,30 +214,67 @@ def clean_title(text: str) -> str | None:
 def choose_title(candidates: Candidates, text: str = "") -> str | None:
     """The story's title among ``candidates``, without the site's chrome; None if none is.
 
-    The most trusted candidate that is not all chrome gives the title. Where another
-    candidate, or the article's first line, is a run of its segments ("Story" in "Story -
-    Section - Site"), that run is the story's title as both name it; otherwise the site's
-    name, sections and short trailing segments are cut away.
+    The most trusted candidate that is not all chrome gives the title, passing over one
+    that no other candidate bears out and that shares few words with the story titles
+    that are: a JSON-LD "headline" that is the page's category ("Wikimedia list article").
+    Where another candidate, or the article's first line, is a run of the chosen one's
+    segments ("Story" in "Story - Section - Site"), that run is the story's title as both
+    name it; otherwise the site's name, sections and short trailing segments are cut away.
     """
     sites = _site_keys(candidates.sites)
     everything = [*candidates.titles, *candidates.headings]
     others = {_normal(t): t for t in everything}
-    if text:
-        first = text.split("\n", 1)[0]
-        others.setdefault(_normal(first), first)
+    lead = _normal(text.split("\n", 1)[0]) if text else ""
+    if lead:
+        others.setdefault(lead, text.split("\n", 1)[0])
+    # The story titles that another candidate bears out, without their chrome.
+    borne_out = {
+        candidate: stripped
+        for i, candidate in enumerate(everything)
+        if _borne_out(i, everything, lead) and (stripped := strip_chrome(candidate, sites))
+    }
     for candidate in everything:
+        if (
+            borne_out
+            and candidate not in borne_out
+            and not any(_shares_words(candidate, other) for other in borne_out.values())
+        ):
+            continue
+        whole = _normal(candidate)
         runs = _runs(candidate)
         agreed = [
             title
             for key, title in others.items()
-            if key in runs and key != _normal(candidate) and not is_chrome(title, sites)
+            if key in runs and key != whole and not is_chrome(title, sites)
         ]
         if agreed:
-            return max(agreed, key=len)
+            # Of two runs as long, the earlier one: titles put the story before the site.
+            return max(agreed, key=lambda title: (len(title), -whole.find(_normal(title))))
         stripped = strip_chrome(candidate, sites)
         if stripped and not is_chrome(stripped, sites):
             return stripped
     return None
+
+
+def _borne_out(index: int, candidates: Sequence[str], lead: str) -> bool:
+    """Whether another of ``candidates`` is, holds or is a run of candidate ``index``.
+
+    The article's first line (``lead``, normalised) counts only as a run of it: the page's
+    heading is often that first line, and would bear itself out.
+    """
+    key, runs = _normal(candidates[index]), _runs(candidates[index])
+    if lead and lead != key and lead in runs:
+        return True
+    return any(
+        j != index and (_normal(other) in runs or key in _runs(other))
+        for j, other in enumerate(candidates)
+    )
+
+
+def _shares_words(text: str, other: str) -> bool:
+    """Whether most of the words of ``text`` are in ``other``: two wordings of one headline."""
+    words = set(_WORD.findall(text.casefold()))
+    return len(words & set(_WORD.findall(other.casefold()))) * 2 >= len(words)
 
 
 # A headline taken from the lead is cut at a word boundary around this length.
@@ -218,11 +296,12 @@ def strip_chrome(title: str, sites: Sequence[str] = ()) -> str | None:
     def size(span: tuple[int, int]) -> int:
         return _size(title[span[0] : span[1]])
 
-    # The site's name and sections at either end go first.
-    while len(spans) > 1 and is_chrome(title[slice(*spans[-1])], sites):
-        spans.pop()
-    while len(spans) > 1 and is_chrome(title[slice(*spans[0])], sites):
-        spans.pop(0)
+    # The site's name and sections at either end go first, a name with a separator in it
+    # ("Steven's Home_Blue Sky") as a whole.
+    while k := _chrome_tail(title, spans, sites):
+        spans = spans[:-k]
+    while k := _chrome_head(title, spans, sites):
+        spans = spans[k:]
     # A section between two parts parts the site's name from the story's title:
     # "Site :: Sport :: Story". The larger part is the story's.
     for k in range(1, len(spans) - 1):
@@ -234,14 +313,29 @@ def strip_chrome(title: str, sites: Sequence[str] = ()) -> str | None:
     while len(spans) > 1 and all(size(s) <= 3 and 2 * size(s) < size(spans[0]) for s in spans[1:]):
         spans.pop()
     title = title[spans[0][0] : spans[-1][1]]
-    weak = _split(title, _WEAK)
-    if len(weak) == 2:
-        head, tail = weak
-        if is_chrome(head, sites):
-            title = tail
-        elif is_chrome(tail, sites):
-            title = head
+    weak = _spans(title, _WEAK)
+    if len(weak) >= 2:
+        if is_chrome(title[slice(*weak[0])], sites):  # "Site: Story: its subtitle"
+            title = title[weak[1][0] :]
+        elif len(weak) == 2 and is_chrome(title[slice(*weak[1])], sites):
+            title = title[: weak[0][1]]
     return None if is_chrome(title, sites) else title
+
+
+def _chrome_tail(title: str, spans: list[tuple[int, int]], sites: Sequence[str]) -> int:
+    """How many segments at the end of ``spans`` together name the site or its sections."""
+    for k in range(1, len(spans)):
+        if is_chrome(title[spans[-k][0] : spans[-1][1]], sites):
+            return k
+    return 0
+
+
+def _chrome_head(title: str, spans: list[tuple[int, int]], sites: Sequence[str]) -> int:
+    """How many segments at the start of ``spans`` together name the site or its sections."""
+    for k in range(1, len(spans)):
+        if is_chrome(title[spans[0][0] : spans[k - 1][1]], sites):
+            return k
+    return 0
 
 
 def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
@@ -250,10 +344,16 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
     if not key:
         return True
     for site in sites:
-        if key == site or (len(site) >= 4 and key.startswith(site) and _is_site_phrase(text)):
+        if key == site or (len(site) >= 4 and key.startswith(site) and _is_site_phrase(text, site)):
+            return True
+        # The site's name without a short word after it: "Archive of Our Own" of "... beta".
+        if len(key) >= 6 and site.startswith(key) and len(site) - len(key) <= 6:
             return True
     words = _WORD.findall(text.casefold())
     if words and all(w in SECTION_WORDS or w.isdigit() for w in words):
+        return True
+    # The site's name with one more word: "痞客邦 PIXNET", "BBC Sport".
+    if _size(text) <= 2 and any(_compact(w) in sites for w in words):
         return True
     # Breadcrumbs: "TV3 > News > National News > Story"
     segments = _split(text, _STRONG)
@@ -264,12 +364,20 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
     )
 
 
-def _is_site_phrase(text: str) -> bool:
-    """Whether ``text``, beginning with a site's name, goes on as a slogan or a section."""
+def _is_site_phrase(text: str, site: str) -> bool:
+    """Whether ``text``, beginning with the name ``site``, goes on as a slogan or a section.
+
+    "Winona Daily News", "Nintendo Official Site", "SFGate: World Views" do; "Nintendo
+    Download Highlights New Content for Nintendo Systems" is a story about the site.
+    """
     parts = _split(text, _WEAK)
+    if len(parts) == 1:
+        words, covered = _WORD.findall(text.casefold()), 0
+        while words and covered < len(site):
+            covered += len(words.pop(0))
+        return len(words) <= SITE_SLOGAN_WORDS or all(w in SECTION_WORDS for w in words)
     return (
-        len(parts) == 1
-        or all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
+        all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
         or len(parts[0].split()) <= 4
     )
 
