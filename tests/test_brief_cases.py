@@ -6,7 +6,9 @@ import pytest
 from digest.models import Article
 from digest.summarize import (
     FEATURES,
+    WEIGHTS,
     headline_from_sentences,
+    is_candidate,
     make_headline,
     select_sentences,
     summarize,
@@ -202,6 +204,58 @@ def test_a_sentence_leaning_on_a_fragment_is_never_taken():
 )
 def test_openers_that_do_not_lean_back_may_stay(text, opener):
     assert opener in brief_of(text)
+
+
+# Page text flattened without its line breaks: a photo caption, which has no full stop, runs
+# into the sentence after it. Such a run-on reads as garbled and never stands in a brief.
+RUN_ON = [
+    pytest.param(
+        "The river bridge at Stockwell reopened on Saturday after two years of repairs. "
+        "Crowds lined both banks to watch the mayor cut the ribbon at noon. "
+        "The mayor of Stockwell cuts the ribbon on the repaired river bridge on Saturday "
+        "The repairs to the bridge cost the council twelve million pounds in all. " + FILLER,
+        "on Saturday The repairs",
+        id="caption-into-sentence",
+    ),
+    pytest.param(
+        "The river bridge at Stockwell reopened on Saturday after two years of repairs. "
+        "Crowds lined both banks to watch the mayor cut the ribbon at noon. "
+        "The mayor of Stockwell cut the ribbon on the repaired river bridge at noon "
+        "'I have waited two years to cross this bridge again,' said the mayor of Stockwell. "
+        + FILLER,
+        "at noon 'I have",
+        id="caption-into-quotation",
+    ),
+    pytest.param(
+        "Scroll down for video The river bridge at Stockwell reopened on Saturday after two "
+        "years of repairs to the bridge. The river bridge at Stockwell carries the main road "
+        "from the station to the market square. " + FILLER,
+        "Scroll down",
+        id="page-furniture",
+    ),
+]
+
+
+@pytest.mark.parametrize("weights", ["default", "central-only"])
+@pytest.mark.parametrize(("text", "join"), RUN_ON)
+def test_a_caption_run_into_a_sentence_is_never_taken(text, join, weights):
+    sentences = split_sentences(text)
+    assert any(join in s for s in sentences)  # the case is what it says
+    chosen = select_sentences(sentences, weights=CENTRAL_ONLY if weights != "default" else WEIGHTS)
+    assert chosen and not any(join in s for s in chosen)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sir Ian starred in The Great Escape and two other war films before 1970.",
+        "Asked about the result, she said 'I am staying at the club next season.'",
+        "The fans sang songs like \"We are the champions\" long after the final whistle.",
+        "The council said the new bus lane would open in June.",
+    ],
+)
+def test_a_title_or_a_quotation_is_no_run_on(sentence):
+    assert is_candidate(sentence)
 
 
 # (title, what the headline must be)

@@ -397,7 +397,44 @@ def is_candidate(sentence: str) -> bool:
         return False
     if not _TERMINAL.search(sentence) or sentence[:1].islower():
         return False
-    return not is_dangling_quote(sentence)
+    return not is_dangling_quote(sentence) and not is_run_on(sentence)
+
+
+_DAY = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH_NAME = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+)
+# Page text flattened without its line breaks runs a photo caption, which has no full stop,
+# into the next sentence: "... at a Polish animal shelter Veterinarian Lucyna ...". The join
+# shows as a sentence opener after a lower-case word: "... at the club on Friday The manager
+# said ...", "... on Friday 'I'd be over the moon', said ...". A title keeps its capitals
+# ("in The Great Escape starring"), and a quotation after "said" is no join.
+_RUN_ON = re.compile(
+    r" (?:[‘'\"“](?:I|We|They|He|She|It|The)|The|He|She|It|They|His|Her|Their|This|These|"
+    r"Those|When|Now|But|As|After|Like|If|We|Its|There|Here)(?= [a-z])"
+)
+# The word before the join: lower case, a number, a day or month ("on Friday The"), or a
+# closing bracket ("(pictured) The").
+_JOINED_WORD = re.compile(rf"[a-z][a-z'’-]*|\d+|.*[a-z]\)|{_DAY}|{_MONTH_NAME}")
+# Words that introduce a quotation or a title rather than end a caption: "said 'I ...",
+# "phrases like "I love you"", "a place of 'I want ...'".
+_INTRODUCES = frozenset(
+    "said says say saying told asked added adding wrote reads read called captioned titled "
+    "entitled shouted that and or like with of as is was are were be from to in on at by for "
+    "about".split()
+)
+_FURNITURE = re.compile(r"\bScroll down for video\b", re.IGNORECASE)
+
+
+def is_run_on(sentence: str) -> bool:
+    """Whether ``sentence`` is a caption or page furniture run into a sentence."""
+    if _FURNITURE.search(sentence):
+        return True
+    for join in _RUN_ON.finditer(sentence):
+        before = sentence[: join.start()].rsplit(" ", 1)[-1]
+        if _JOINED_WORD.fullmatch(before) and before.rstrip("'’") not in _INTRODUCES:
+            return True
+    return False
 
 
 def is_dangling_quote(sentence: str) -> bool:
@@ -440,10 +477,6 @@ _DANGLING = frozenset(
 )
 
 
-_DAY = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_MONTH_NAME = (
-    r"(January|February|March|April|May|June|July|August|September|October|November|December)"
-)
 _WHEN = re.compile(
     rf"\s*\b(on {_DAY}|{_DAY}(?!['’])|(last|this|next|earlier this|later this) "
     rf"(week|month|year|weekend|season|{_DAY})|in {_MONTH_NAME}( \d{{4}})?|in (19|20)\d\d|"
