@@ -250,7 +250,7 @@ def test_a_caption_run_into_a_sentence_is_never_taken(text, join, weights):
     [
         "Sir Ian starred in The Great Escape and two other war films before 1970.",
         "Asked about the result, she said 'I am staying at the club next season.'",
-        "The fans sang songs like \"We are the champions\" long after the final whistle.",
+        'The fans sang songs like "We are the champions" long after the final whistle.',
         "The council said the new bus lane would open in June.",
     ],
 )
