@@ -41,6 +41,10 @@ MAX_CJK_CHARACTERS = 150  # a Chinese or Japanese character counts as a word
 # only when it fits. Short briefs read better in an email and score better against human
 # summaries (see scripts/fit_brief_model.py).
 CHAR_BUDGET = 300
+# A third sentence the model rates as high as most lead sentences are (a quarter of first
+# sentences rate lower) may stretch the budget by a third: such sentences carry news.
+STRONG_RATING = 0.07
+STRETCH = 4 / 3
 
 
 class _LinearLuhn(LuhnSummarizer):
@@ -170,6 +174,8 @@ def select_sentences(
         return []
 
     scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
+    # Only the digest model's ratings are on the scale STRONG_RATING was measured on.
+    strong = STRONG_RATING if algorithm == "digest" else math.inf
     best_first = sorted(eligible, key=lambda i: (-scores[i], i))
     chosen: set[int] = set()
     used = 0
@@ -182,7 +188,12 @@ def select_sentences(
             if unit is None or len(chosen) + len(unit) > count:
                 continue
             size = sum(len(all_sentences[i]) for i in unit)
-            if strict and len(chosen) + len(unit) > 2 and used + size > budget:
+            if (
+                strict
+                and len(chosen) + len(unit) > 2
+                and used + size > budget
+                and (used + size > budget * STRETCH or min(scores[i] for i in unit) < strong)
+            ):
                 continue
             if strict and any(
                 _overlap(all_sentences[i], all_sentences[j]) > 0.75 for i in unit for j in chosen
