@@ -425,3 +425,44 @@ def test_a_headline_from_the_lead_keeps_its_speaker_and_verb(text, kept):
     assert kept in headline
     last = headline.split()[-1].lower()
     assert last not in {"to", "the", "a", "of", "with", "by", "equipped", "is", "and", "that"}
+
+
+# (lead sentences, how the headline must open: its speaker, or the subject when nobody
+# else makes the claim)
+SPEAKERS = [
+    pytest.param(
+        "Mayor Ann Reyes has made an appeal for calm after reports claimed the harbour board "
+        "broke a promise to keep the ferry running. The board meets on Monday.",
+        "Mayor Ann Reyes made",  # the reports claimed, not the mayor: not "Calm after reports:"
+        id="words-before-claimed-hold-a-verb",
+    ),
+    pytest.param(
+        "Bus drivers in Westvale earn less than drivers in the city despite longer shifts, "
+        "according to a study released on Wednesday. The union wants talks.",
+        "Study: ",  # not "Wednesday: "
+        id="time-phrase-is-no-speaker",
+    ),
+    pytest.param(
+        "Ferry fares should be frozen for islanders who travel to work every day, the "
+        "trade and industry secretary has said. Fares rose twice last year.",
+        "Trade and industry secretary: ",  # not "And industry secretary: "
+        id="speaker-without-a-name-is-whole",
+    ),
+    pytest.param(
+        "The council's decision to close the library early has cost the town its only "
+        "evening reading room, it has been claimed. The council disagrees.",
+        "Council's decision",  # not "It been: "
+        id="passive-attribution-is-no-speaker",
+    ),
+    pytest.param(
+        "A survey conducted by Harbour Weekly revealed that most islanders are unhappy with "
+        "the ferry timetable. The survey asked 900 people.",
+        "Harbour Weekly: ",
+        id="participle-before-said-keeps-the-speaker",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "opening"), SPEAKERS)
+def test_a_headline_names_who_made_the_claim_and_nobody_else(text, opening):
+    assert headline_from_sentences(split_sentences(text)).startswith(opening)

@@ -622,6 +622,7 @@ def headline_from_sentences(
         not prefix
         and not said_after
         and said
+        and _is_subject(text[: said.start(1)])
         and _is_clause(claim := text[said.end() :])
         and not _LEANS_BACK.match(claim.capitalize())
     ):
@@ -770,15 +771,34 @@ _SELF_SPEAKERS = frozenset(
 # What is left of an attribution once its speaker is taken out.
 _SPEAKER_WORDS = re.compile(
     r"^,\s*|\b(according to|says|said|say|claims|claimed|warns|warned|insists|admits|"
-    r"told [\w ]{1,30}|has|have|had|reportedly|its|their|his|her)\b",
+    r"told [\w ]{1,30}|has|have|had|been|reportedly|its|their|his|her)\b",
     re.IGNORECASE,
+)
+
+
+def _is_subject(words_before: str) -> bool:
+    """Whether the words before "said" are its subject, with no verb of their own.
+
+    "Brown has made an appeal after reports claimed ..." is no claim by Brown; "A survey
+    conducted by PC Pro revealed that ..." is one by the survey (a participle is no verb).
+    """
+    words_before = re.sub(r"\s+(has|have|had)$", "", words_before.strip())
+    return all(
+        _PARTICIPLE_PHRASE.match(words_before, m.start()) for m in _VERB.finditer(words_before)
+    )
+
+
+# A participle that describes a noun: "conducted by", "released on", "published last".
+_PARTICIPLE_PHRASE = re.compile(
+    r"\w+ed (by|in|on|at|for|from|with|last|this|earlier|yesterday|today)\b", re.IGNORECASE
 )
 
 
 def _speaker(subject: str) -> str:
     """The speaker in a subject, as a headline names them: "chairman Ann Lee" -> "Ann Lee"."""
-    subject = _HEADLINESE.sub("", subject).strip(" ,")
-    subject = re.sub(r"\s+(has|have|had|reportedly)$", "", subject)
+    subject = _HEADLINESE.sub("", _WHEN.sub("", subject)).strip(" ,")
+    # "a study released on Wednesday" -> "Study"
+    subject = re.sub(r"\s+(has|have|had|reportedly|released|published|issued)$", "", subject)
     tokens = subject.split()
     if len(tokens) > 3:
         # The name at the end, with its inner "of" and "&": "Bank of England".
@@ -790,7 +810,12 @@ def _speaker(subject: str) -> str:
                 break
         while name and not name[0][:1].isupper():
             name.pop(0)
-        tokens = name or tokens[-3:]
+        # Without a name, the last three words and what they join: "trade and industry
+        # secretary", not "and industry secretary".
+        start = len(tokens) - 3
+        while start > 0 and tokens[start].lower() in {"of", "&", "and", "for"}:
+            start -= 1
+        tokens = name or tokens[start:]
     text = " ".join(tokens)
     return text[:1].upper() + text[1:]
 
