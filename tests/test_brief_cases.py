@@ -466,3 +466,40 @@ SPEAKERS = [
 @pytest.mark.parametrize(("text", "opening"), SPEAKERS)
 def test_a_headline_names_who_made_the_claim_and_nobody_else(text, opening):
     assert headline_from_sentences(split_sentences(text)).startswith(opening)
+
+
+# (lead sentences, a word the headline must end on or keep, words it must not end on)
+CUTS = [
+    pytest.param(
+        "Shares in the ferry operator Islandlink jumped as much as 12% after it won the "
+        "contract for the new night crossing to the mainland. Islandlink runs six ferries.",
+        "12%",  # not "jumped as much"
+        id="as-much-as-stays-whole",
+    ),
+    pytest.param(
+        "Westvale's goalkeeper Sam Ode said he is close to agreeing a new contract with the "
+        "club after a season without a defeat at home. Ode joined in 2019.",
+        "contract",  # not "he is close"
+        id="close-to-stays-whole",
+    ),
+    pytest.param(
+        "The island's housing market remains strong despite the recent slowdown, according "
+        "to the latest quarterly survey of estate agents and surveyors across the county. "
+        "Sales fell.",
+        "slowdown",  # not "despite the recent" nor "slowdown, according"
+        id="according-is-dropped-not-the-word-before-it",
+    ),
+    pytest.param(
+        "Ministers from the five harbour councils are meeting in Westvale, where they will "
+        "agree a shared budget for dredging the channel next year. The meeting is private.",
+        "Westvale",  # not "Westvale, where"
+        id="where-is-dropped-not-the-word-before-it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), CUTS)
+def test_a_headline_cut_keeps_the_phrase_whole(text, kept):
+    headline = headline_from_sentences(split_sentences(text))
+    assert kept in headline.split()
+    assert headline.split()[-1].lower() not in {"much", "close", "according", "where", "recent"}

@@ -483,7 +483,7 @@ _DANGLING = frozenset(
     is are was were be been being will would shall should can could may might must has have
     had do does did its their his her our your my this these those than then into onto over
     under about after before during amid against between among per via not no so if when
-    while because says said told he she it they we whether
+    while because says said told he she it they we whether where according
     """.split()
 )
 
@@ -571,7 +571,10 @@ _WANTS_MORE = re.compile(
         rf"(?<=\b{word})"
         for word in "up due set able likely going here ready about plan plans aims hopes".split()
     )
-    + r")\s+to\b"
+    + r")\s+to\b|"
+    # "as much | as 16%", "more | than", "according | to", "close | to", "just | before"
+    + "|".join(rf"(?<=\b{word})" for word in "much more less according close just".split())
+    + r"\s+(to|as|than|before|after)\b"
 )
 _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
 
@@ -865,13 +868,21 @@ def _fit(text: str, limit: int) -> str:
             m.start() for m in re.finditer(r"\s(?=(" + "|".join(_BREAK_WORDS) + r")\b)", cut)
         ]
         # A cut keeps a whole clause where it can: a verb, not ending on an auxiliary.
-        good = [p for p in points if count_words(text[:p]) >= 4 and _is_clause(text[:p])]
+        good = [
+            p
+            for p in points
+            if count_words(text[:p]) >= 4
+            and _is_clause(text[:p])
+            and not _WANTS_MORE.match(text, p)
+        ]
         good = good or [p for p in points if count_words(text[:p]) >= 4]
         text = text[: max(good)] if good else cut.rsplit(" ", 1)[0]
     tokens = text.rstrip(" ,;:–—-").split()
-    while len(tokens) > 3 and (
-        tokens[-1].lower().strip(",;:\"'“”‘’") in _DANGLING or tokens[-1][-1] in ",;:–—-"
-    ):
+    while len(tokens) > 3:
+        last = tokens[-1].rstrip(",;:–—-")
+        if last and last.lower().strip("\"'“”‘’") not in _DANGLING:
+            tokens[-1] = last  # "despite the slowdown, | according" keeps "slowdown"
+            break
         tokens.pop()
     return _balance(" ".join(tokens)).rstrip(" ,;:.")
 
