@@ -430,9 +430,9 @@ _JOINED_WORD = re.compile(rf"[a-z][a-z'’-]*|\d+|.*[a-z]\)|{_DAY}|{_MONTH_NAME}
 # Words that introduce a quotation or a title rather than end a caption: "said 'I ...",
 # "phrases like "I love you"", "a place of 'I want ...'".
 _INTRODUCES = frozenset(
-    "said says say saying told asked added adding wrote reads read called captioned titled "
-    "entitled shouted that and or like with of as is was are were be from to in on at by for "
-    "about".split()
+    "said says say saying states stated told asked added adding wrote reads read called "
+    "captioned titled entitled shouted that and or like with of as is was are were be from to "
+    "in on at by for about".split()
 )
 _FURNITURE = re.compile(r"\bScroll down for video\b", re.IGNORECASE)
 
