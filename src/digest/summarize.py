@@ -762,6 +762,8 @@ def _is_clause(span: str) -> bool:
         and bool(_VERB.search(span))
         and tokens[-1].lower() not in _AUXILIARY
         and tokens[-1].lower() not in _WANTS_COMPLEMENT
+        # "..., taking" or "... killed off marking": a participle that has lost its object
+        and not (len(tokens) > 1 and tokens[-1].endswith("ing") and tokens[-2][-1] in ",")
     )
 
 
