@@ -6,7 +6,9 @@ import pytest
 from digest.models import Article
 from digest.summarize import (
     FEATURES,
+    WEIGHTS,
     headline_from_sentences,
+    is_candidate,
     make_headline,
     select_sentences,
     summarize,
@@ -204,6 +206,58 @@ def test_openers_that_do_not_lean_back_may_stay(text, opener):
     assert opener in brief_of(text)
 
 
+# Page text flattened without its line breaks: a photo caption, which has no full stop, runs
+# into the sentence after it. Such a run-on reads as garbled and never stands in a brief.
+RUN_ON = [
+    pytest.param(
+        "The river bridge at Stockwell reopened on Saturday after two years of repairs. "
+        "Crowds lined both banks to watch the mayor cut the ribbon at noon. "
+        "The mayor of Stockwell cuts the ribbon on the repaired river bridge on Saturday "
+        "The repairs to the bridge cost the council twelve million pounds in all. " + FILLER,
+        "on Saturday The repairs",
+        id="caption-into-sentence",
+    ),
+    pytest.param(
+        "The river bridge at Stockwell reopened on Saturday after two years of repairs. "
+        "Crowds lined both banks to watch the mayor cut the ribbon at noon. "
+        "The mayor of Stockwell cut the ribbon on the repaired river bridge at noon "
+        "'I have waited two years to cross this bridge again,' said the mayor of Stockwell. "
+        + FILLER,
+        "at noon 'I have",
+        id="caption-into-quotation",
+    ),
+    pytest.param(
+        "Scroll down for video The river bridge at Stockwell reopened on Saturday after two "
+        "years of repairs to the bridge. The river bridge at Stockwell carries the main road "
+        "from the station to the market square. " + FILLER,
+        "Scroll down",
+        id="page-furniture",
+    ),
+]
+
+
+@pytest.mark.parametrize("weights", ["default", "central-only"])
+@pytest.mark.parametrize(("text", "join"), RUN_ON)
+def test_a_caption_run_into_a_sentence_is_never_taken(text, join, weights):
+    sentences = split_sentences(text)
+    assert any(join in s for s in sentences)  # the case is what it says
+    chosen = select_sentences(sentences, weights=CENTRAL_ONLY if weights != "default" else WEIGHTS)
+    assert chosen and not any(join in s for s in chosen)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sir Ian starred in The Great Escape and two other war films before 1970.",
+        "Asked about the result, she said 'I am staying at the club next season.'",
+        'The fans sang songs like "We are the champions" long after the final whistle.',
+        "The council said the new bus lane would open in June.",
+    ],
+)
+def test_a_title_or_a_quotation_is_no_run_on(sentence):
+    assert is_candidate(sentence)
+
+
 # (title, what the headline must be)
 EXACT = [
     pytest.param(
@@ -371,3 +425,89 @@ def test_a_headline_from_the_lead_keeps_its_speaker_and_verb(text, kept):
     assert kept in headline
     last = headline.split()[-1].lower()
     assert last not in {"to", "the", "a", "of", "with", "by", "equipped", "is", "and", "that"}
+
+
+# (lead sentences, how the headline must open: its speaker, or the subject when nobody
+# else makes the claim)
+SPEAKERS = [
+    pytest.param(
+        "Mayor Ann Reyes has made an appeal for calm after reports claimed the harbour board "
+        "broke a promise to keep the ferry running. The board meets on Monday.",
+        "Mayor Ann Reyes made",  # the reports claimed, not the mayor: not "Calm after reports:"
+        id="words-before-claimed-hold-a-verb",
+    ),
+    pytest.param(
+        "Bus drivers in Westvale earn less than drivers in the city despite longer shifts, "
+        "according to a study released on Wednesday. The union wants talks.",
+        "Study: ",  # not "Wednesday: "
+        id="time-phrase-is-no-speaker",
+    ),
+    pytest.param(
+        "Ferry fares should be frozen for islanders who travel to work every day, the "
+        "trade and industry secretary has said. Fares rose twice last year.",
+        "Trade and industry secretary: ",  # not "And industry secretary: "
+        id="speaker-without-a-name-is-whole",
+    ),
+    pytest.param(
+        "The council's decision to close the library early has cost the town its only "
+        "evening reading room, it has been claimed. The council disagrees.",
+        "Council's decision",  # not "It been: "
+        id="passive-attribution-is-no-speaker",
+    ),
+    pytest.param(
+        "A survey conducted by Harbour Weekly revealed that most islanders are unhappy with "
+        "the ferry timetable. The survey asked 900 people.",
+        "Harbour Weekly: ",
+        id="participle-before-said-keeps-the-speaker",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "opening"), SPEAKERS)
+def test_a_headline_names_who_made_the_claim_and_nobody_else(text, opening):
+    assert headline_from_sentences(split_sentences(text)).startswith(opening)
+
+
+# (lead sentences, a word the headline must end on or keep, words it must not end on)
+CUTS = [
+    pytest.param(
+        "Shares in the ferry operator Islandlink jumped as much as 12% after it won the "
+        "contract for the new night crossing to the mainland. Islandlink runs six ferries.",
+        "12%",  # not "jumped as much"
+        id="as-much-as-stays-whole",
+    ),
+    pytest.param(
+        "Westvale's goalkeeper Sam Ode said he is close to agreeing a new contract with the "
+        "club after a season without a defeat at home. Ode joined in 2019.",
+        "contract",  # not "he is close"
+        id="close-to-stays-whole",
+    ),
+    pytest.param(
+        "The island's housing market remains strong despite the recent slowdown, according "
+        "to the latest quarterly survey of estate agents and surveyors across the county. "
+        "Sales fell.",
+        "slowdown",  # not "despite the recent" nor "slowdown, according"
+        id="according-is-dropped-not-the-word-before-it",
+    ),
+    pytest.param(
+        "Ministers from the five harbour councils are meeting in Westvale, where they will "
+        "agree a shared budget for dredging the channel next year. The meeting is private.",
+        "Westvale",  # not "Westvale, where"
+        id="where-is-dropped-not-the-word-before-it",
+    ),
+    pytest.param(
+        "Channel Six has signed a major new deal to broadcast the Harbour Film Awards, taking "
+        "over from Island TV which showed the awards for ten years. Channel Six will show the "
+        "awards live. The awards are in May. The Harbour Film Awards began in 1990.",
+        "Awards",  # not "Awards, taking"
+        id="a-participle-without-its-object-is-dropped",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), CUTS)
+def test_a_headline_cut_keeps_the_phrase_whole(text, kept):
+    headline = headline_from_sentences(split_sentences(text))
+    assert kept in headline.split()
+    last = headline.split()[-1].lower()
+    assert last not in {"much", "close", "according", "where", "recent", "taking"}

@@ -41,6 +41,10 @@ MAX_CJK_CHARACTERS = 150  # a Chinese or Japanese character counts as a word
 # only when it fits. Short briefs read better in an email and score better against human
 # summaries (see scripts/fit_brief_model.py).
 CHAR_BUDGET = 300
+# A third sentence the model rates as high as most lead sentences are (a quarter of first
+# sentences rate lower) may stretch the budget by a third: such sentences carry news.
+STRONG_RATING = 0.07
+STRETCH = 4 / 3
 
 
 class _LinearLuhn(LuhnSummarizer):
@@ -170,6 +174,8 @@ def select_sentences(
         return []
 
     scores = rate_sentences(all_sentences, algorithm=algorithm, language=language, weights=weights)
+    # Only the digest model's ratings are on the scale STRONG_RATING was measured on.
+    strong = STRONG_RATING if algorithm == "digest" else math.inf
     best_first = sorted(eligible, key=lambda i: (-scores[i], i))
     chosen: set[int] = set()
     used = 0
@@ -182,7 +188,12 @@ def select_sentences(
             if unit is None or len(chosen) + len(unit) > count:
                 continue
             size = sum(len(all_sentences[i]) for i in unit)
-            if strict and len(chosen) + len(unit) > 2 and used + size > budget:
+            if (
+                strict
+                and len(chosen) + len(unit) > 2
+                and used + size > budget
+                and (used + size > budget * STRETCH or min(scores[i] for i in unit) < strong)
+            ):
                 continue
             if strict and any(
                 _overlap(all_sentences[i], all_sentences[j]) > 0.75 for i in unit for j in chosen
@@ -397,7 +408,44 @@ def is_candidate(sentence: str) -> bool:
         return False
     if not _TERMINAL.search(sentence) or sentence[:1].islower():
         return False
-    return not is_dangling_quote(sentence)
+    return not is_dangling_quote(sentence) and not is_run_on(sentence)
+
+
+_DAY = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH_NAME = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+)
+# Page text flattened without its line breaks runs a photo caption, which has no full stop,
+# into the next sentence: "... at a Polish animal shelter Veterinarian Lucyna ...". The join
+# shows as a sentence opener after a lower-case word: "... at the club on Friday The manager
+# said ...", "... on Friday 'I'd be over the moon', said ...". A title keeps its capitals
+# ("in The Great Escape starring"), and a quotation after "said" is no join.
+_RUN_ON = re.compile(
+    r" (?:[‘'\"“](?:I|We|They|He|She|It|The)|The|He|She|It|They|His|Her|Their|This|These|"
+    r"Those|When|Now|But|As|After|Like|If|We|Its|There|Here)(?= [a-z])"
+)
+# The word before the join: lower case, a number, a day or month ("on Friday The"), or a
+# closing bracket ("(pictured) The").
+_JOINED_WORD = re.compile(rf"[a-z][a-z'’-]*|\d+|.*[a-z]\)|{_DAY}|{_MONTH_NAME}")
+# Words that introduce a quotation or a title rather than end a caption: "said 'I ...",
+# "phrases like "I love you"", "a place of 'I want ...'".
+_INTRODUCES = frozenset(
+    "said says say saying states stated told asked added adding wrote reads read called "
+    "captioned titled entitled shouted that and or like with of as is was are were be from to "
+    "in on at by for about".split()
+)
+_FURNITURE = re.compile(r"\bScroll down for video\b", re.IGNORECASE)
+
+
+def is_run_on(sentence: str) -> bool:
+    """Whether ``sentence`` is a caption or page furniture run into a sentence."""
+    if _FURNITURE.search(sentence):
+        return True
+    for join in _RUN_ON.finditer(sentence):
+        before = sentence[: join.start()].rsplit(" ", 1)[-1]
+        if _JOINED_WORD.fullmatch(before) and before.rstrip("'’") not in _INTRODUCES:
+            return True
+    return False
 
 
 def is_dangling_quote(sentence: str) -> bool:
@@ -435,15 +483,11 @@ _DANGLING = frozenset(
     is are was were be been being will would shall should can could may might must has have
     had do does did its their his her our your my this these those than then into onto over
     under about after before during amid against between among per via not no so if when
-    while because says said told he she it they we whether
+    while because says said told he she it they we whether where according
     """.split()
 )
 
 
-_DAY = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_MONTH_NAME = (
-    r"(January|February|March|April|May|June|July|August|September|October|November|December)"
-)
 _WHEN = re.compile(
     rf"\s*\b(on {_DAY}|{_DAY}(?!['’])|(last|this|next|earlier this|later this) "
     rf"(week|month|year|weekend|season|{_DAY})|in {_MONTH_NAME}( \d{{4}})?|in (19|20)\d\d|"
@@ -527,7 +571,10 @@ _WANTS_MORE = re.compile(
         rf"(?<=\b{word})"
         for word in "up due set able likely going here ready about plan plans aims hopes".split()
     )
-    + r")\s+to\b"
+    + r")\s+to\b|"
+    # "as much | as 16%", "more | than", "according | to", "close | to", "just | before"
+    + "|".join(rf"(?<=\b{word})" for word in "much more less according close just".split())
+    + r"\s+(to|as|than|before|after)\b"
 )
 _PHRASE_END = re.compile(r"(?=,\s)|(?=\s(?:" + "|".join(_BREAK_WORDS) + r")\b)|$")
 
@@ -578,6 +625,7 @@ def headline_from_sentences(
         not prefix
         and not said_after
         and said
+        and _is_subject(text[: said.start(1)])
         and _is_clause(claim := text[said.end() :])
         and not _LEANS_BACK.match(claim.capitalize())
     ):
@@ -714,6 +762,8 @@ def _is_clause(span: str) -> bool:
         and bool(_VERB.search(span))
         and tokens[-1].lower() not in _AUXILIARY
         and tokens[-1].lower() not in _WANTS_COMPLEMENT
+        # "..., taking" or "... killed off marking": a participle that has lost its object
+        and not (len(tokens) > 1 and tokens[-1].endswith("ing") and tokens[-2][-1] in ",")
     )
 
 
@@ -726,15 +776,34 @@ _SELF_SPEAKERS = frozenset(
 # What is left of an attribution once its speaker is taken out.
 _SPEAKER_WORDS = re.compile(
     r"^,\s*|\b(according to|says|said|say|claims|claimed|warns|warned|insists|admits|"
-    r"told [\w ]{1,30}|has|have|had|reportedly|its|their|his|her)\b",
+    r"told [\w ]{1,30}|has|have|had|been|reportedly|its|their|his|her)\b",
     re.IGNORECASE,
+)
+
+
+def _is_subject(words_before: str) -> bool:
+    """Whether the words before "said" are its subject, with no verb of their own.
+
+    "Brown has made an appeal after reports claimed ..." is no claim by Brown; "A survey
+    conducted by PC Pro revealed that ..." is one by the survey (a participle is no verb).
+    """
+    words_before = re.sub(r"\s+(has|have|had)$", "", words_before.strip())
+    return all(
+        _PARTICIPLE_PHRASE.match(words_before, m.start()) for m in _VERB.finditer(words_before)
+    )
+
+
+# A participle that describes a noun: "conducted by", "released on", "published last".
+_PARTICIPLE_PHRASE = re.compile(
+    r"\w+ed (by|in|on|at|for|from|with|last|this|earlier|yesterday|today)\b", re.IGNORECASE
 )
 
 
 def _speaker(subject: str) -> str:
     """The speaker in a subject, as a headline names them: "chairman Ann Lee" -> "Ann Lee"."""
-    subject = _HEADLINESE.sub("", subject).strip(" ,")
-    subject = re.sub(r"\s+(has|have|had|reportedly)$", "", subject)
+    subject = _HEADLINESE.sub("", _WHEN.sub("", subject)).strip(" ,")
+    # "a study released on Wednesday" -> "Study"
+    subject = re.sub(r"\s+(has|have|had|reportedly|released|published|issued)$", "", subject)
     tokens = subject.split()
     if len(tokens) > 3:
         # The name at the end, with its inner "of" and "&": "Bank of England".
@@ -746,7 +815,12 @@ def _speaker(subject: str) -> str:
                 break
         while name and not name[0][:1].isupper():
             name.pop(0)
-        tokens = name or tokens[-3:]
+        # Without a name, the last three words and what they join: "trade and industry
+        # secretary", not "and industry secretary".
+        start = len(tokens) - 3
+        while start > 0 and tokens[start].lower() in {"of", "&", "and", "for"}:
+            start -= 1
+        tokens = name or tokens[start:]
     text = " ".join(tokens)
     return text[:1].upper() + text[1:]
 
@@ -796,13 +870,21 @@ def _fit(text: str, limit: int) -> str:
             m.start() for m in re.finditer(r"\s(?=(" + "|".join(_BREAK_WORDS) + r")\b)", cut)
         ]
         # A cut keeps a whole clause where it can: a verb, not ending on an auxiliary.
-        good = [p for p in points if count_words(text[:p]) >= 4 and _is_clause(text[:p])]
+        good = [
+            p
+            for p in points
+            if count_words(text[:p]) >= 4
+            and _is_clause(text[:p])
+            and not _WANTS_MORE.match(text, p)
+        ]
         good = good or [p for p in points if count_words(text[:p]) >= 4]
         text = text[: max(good)] if good else cut.rsplit(" ", 1)[0]
     tokens = text.rstrip(" ,;:–—-").split()
-    while len(tokens) > 3 and (
-        tokens[-1].lower().strip(",;:\"'“”‘’") in _DANGLING or tokens[-1][-1] in ",;:–—-"
-    ):
+    while len(tokens) > 3:
+        last = tokens[-1].rstrip(",;:–—-")
+        if last and last.lower().strip("\"'“”‘’") not in _DANGLING:
+            tokens[-1] = last  # "despite the slowdown, | according" keeps "slowdown"
+            break
         tokens.pop()
     return _balance(" ".join(tokens)).rstrip(" ,;:.")
 
