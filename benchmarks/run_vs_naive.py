@@ -174,9 +174,11 @@ def run_once(
         row["stages_s"] = report.get("stages_s")
         row["extracted"] = counts.get("extracted") if isinstance(counts, dict) else None
     else:
-        row["warnings"] = sum(
-            1 for line in (work / "digest.log").read_text().splitlines() if "warning:" in line
-        )
+        warnings = [
+            line for line in (work / "digest.log").read_text().splitlines() if "warning:" in line
+        ]
+        row["warnings"] = len(warnings)
+        row["warnings_sample"] = warnings[:10]
     return row
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError
-from digest.lint import Finding, blame, lint_email
+from digest.lint import CLIP_BYTES, Finding, blame, lint_email
 from digest.models import Article, Brief, Digest, Issue, Item, Problem, SentStory, Story
 from digest.render import long_date, render_email
 from digest.stories import group_stories, rank_stories, story_key
@@ -57,15 +57,24 @@ def make_issue(
             subject=subject,
             reading_time=config.reading_time,
         )
-        faults = blame(lint_issue(config, email.html, email.text, digest), _items(digest))
+        faults: dict[int, object] = dict(
+            blame(lint_issue(config, email.html, email.text, digest), _items(digest))
+        )
         if not faults:
-            break
-        for n, finding in sorted(faults.items(), reverse=True):
-            story, brief = stories.pop(n)
-            where = story.articles[0].url or story.articles[0].origin
-            dropped.append(Problem(where, f"story {brief.headline!r} left out: {finding}"))
+            over = _over_clip(email.html, len(stories))
+            if not over:
+                break
+            # Past Gmail's clip the footer and its unsubscribe link are hidden: the
+            # lowest-ranked stories make way.
+            why = f"the issue would be over Gmail's clip budget of {CLIP_BYTES:,} bytes"
+            faults = dict.fromkeys(range(len(stories) - over, len(stories)), why)
+        for n, (story, brief) in enumerate(stories):
+            if n in faults:
+                where = story.articles[0].url or story.articles[0].origin
+                dropped.append(Problem(where, f"story {brief.headline!r} left out: {faults[n]}"))
+        stories = [pair for n, pair in enumerate(stories) if n not in faults]
         if not stories:
-            raise NoArticlesError("every story failed a check", tuple(reversed(dropped)))
+            raise NoArticlesError("every story failed a check", tuple(dropped))
     return Issue(
         id=issue_id(digest.title, digest.date, subject, email.html, email.text),
         title=digest.title,
@@ -77,7 +86,7 @@ def make_issue(
         web_html=email.web_html,
         digest=digest,
         items=tuple(item for story, _ in stories for a in story.articles for item in items_of(a)),
-        dropped=tuple(reversed(dropped)),
+        dropped=tuple(dropped),
         sent_stories=tuple(remembered(brief) for brief in digest.briefs),
     )
 
@@ -197,6 +206,15 @@ def issue_id(title: str, day: date, subject: str, html: str, text: str) -> str:
     """The id of an issue: its content's, so the same build is the same issue."""
     content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+
+
+def _over_clip(html: str, stories: int) -> int:
+    """How many stories to leave out for ``html`` to fit Gmail's clip (0: it fits), as
+    estimated from its size; the issue is rendered and measured again after."""
+    size = len(html.encode("utf-8"))
+    if size <= CLIP_BYTES or stories < 2:
+        return 0
+    return min(stories - 1, -(-(size - CLIP_BYTES) * stories // size))
 
 
 def _only_sent(article: Article) -> bool:

@@ -1,0 +1,53 @@
+"""The pure core: make_issue over plain articles, with no store, files or network."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from digest.config import Config
+from digest.lint import CLIP_BYTES
+from digest.models import Article
+from digest.pipeline import make_issue
+
+TODAY = date(2026, 3, 3)
+
+
+def invented(n: int) -> Article:
+    """An article about an event of its own: invented names, so no two are one story."""
+    rng = random.Random(n)
+    names = ["".join(rng.choices("aeioubdklmnprstv", k=7)).capitalize() for _ in range(8)]
+    sentences = [
+        f"The council of {rng.choice(names)} met {rng.choice(names)} and "
+        f"{rng.choice(names)} on Monday to agree on the plan for the {n}th harbour works."
+        for _ in range(6)
+    ]
+    return Article(
+        title=f"{names[0]} and {names[1]} agree harbour plan {n}",
+        text="\n\n".join(sentences),
+        origin=f"https://news{n}.example.org/story",
+        url=f"https://news{n}.example.org/story",
+        source=f"Outlet {n}",
+        published=datetime(2026, 3, 3, tzinfo=UTC) - timedelta(hours=n),
+        ids=(f"url:https://news{n}.example.org/story",),
+    )
+
+
+def test_an_issue_too_big_for_gmail_leaves_out_its_lowest_ranked_stories():
+    config = Config(max_items=80)
+    issue = make_issue(config, [invented(n) for n in range(80)], TODAY)
+    assert len(issue.html.encode("utf-8")) <= CLIP_BYTES
+    assert issue.dropped and issue.stories + len(issue.dropped) == 80
+    assert all("clip budget" in p.message for p in issue.dropped)
+    # The newest stories stay; those left out are the oldest, and said so by name.
+    kept = {brief.url for brief in issue.digest.briefs}
+    assert "https://news0.example.org/story" in kept
+    assert {p.origin for p in issue.dropped} == {
+        f"https://news{n}.example.org/story" for n in range(issue.stories, 80)
+    }
+    # Only what went out is marked as used when the issue is sent.
+    assert {item.url for item in issue.items} == kept
+
+
+def test_the_same_articles_make_the_same_issue():
+    articles = [invented(n) for n in range(5)]
+    first, second = (make_issue(Config(), articles, TODAY) for _ in range(2))
+    assert first.id == second.id and first.html == second.html
