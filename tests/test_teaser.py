@@ -44,3 +44,11 @@ def test_a_teaser_whose_page_is_gone_ends_at_its_last_whole_sentence(web):
     articles, problems = complete_items(result.items, FAST)
     assert "HTTP 404" in problems[0].message and "teaser is used" in problems[0].message
     assert articles[0].text == "The council agreed its budget on Monday after a long debate."
+
+
+def test_a_chinese_teaser_is_a_teaser_and_its_page_is_fetched():
+    from digest.ingest.web import _is_teaser
+
+    teaser = "港口城市议会周一决定关闭榆树街大桥，因为检查人员在两根钢梁上发现了裂缝。" * 4
+    assert len(teaser) < 200 and _is_teaser(teaser, full=False)
+    assert not _is_teaser(teaser * 6, full=False)  # a whole article in the feed

@@ -36,7 +36,7 @@ from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.ingest.pool import WorkerDied, run_each
 from digest.ingest.titles import lead_title
 from digest.models import Article, Problem
-from digest.text import count_words, split_sentences
+from digest.text import count_words, is_cjk, split_sentences
 
 # A feed summary shorter than this is a teaser: the article is fetched from its page.
 TEASER_WORDS = 150
@@ -188,7 +188,10 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
 def _is_teaser(text: str, full: bool) -> bool:
     """Whether a feed gave only the start of the article: short, or visibly cut off."""
     limit = FULL_TEXT_MIN_WORDS if full else TEASER_WORDS
-    return count_words(text) < limit or bool(_CUT_OFF.search(text))
+    words = count_words(text)  # a Chinese or Japanese character counts as a word...
+    if is_cjk(text):
+        words //= 2  # ...but a word there is about two characters
+    return words < limit or bool(_CUT_OFF.search(text))
 
 
 def end_teaser(text: str) -> str:
