@@ -74,7 +74,7 @@ def write_feed(root: Path, name: str, items: list[tuple[str, str]], when: dateti
 def configure(tmp_path: Path, web, smtp, feeds: list[str]):
     toml = tmp_path / "digest.toml"
     toml.write_text(
-        '[digest]\ntitle = "Harbor Brief"\nfetch_private = true\n'
+        '[digest]\ntitle = "Harbor Brief"\nfetch_private = true\nout_dir = "out"\n'
         'unsubscribe_url = "https://brief.example.org/unsubscribe"\n'
         + "".join(f'[[sources]]\nfeed = "{web.url(feed)}"\n' for feed in feeds)
         + "[send]\nrate = 0\nretry_delay = 0.01\ntimeout = 10\n"
