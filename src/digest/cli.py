@@ -585,10 +585,8 @@ def run_sources(args: argparse.Namespace) -> int:
         error = status.last_error or ""
         if error and status.failures > 1:
             error += f" ({status.failures} runs in a row)"
-        print(
-            f"{status.source:<48} {_when(status.last_ok):<17} {status.seen:>5} "
-            f"{status.used:>5}  {error}".rstrip()
-        )
+        ok = "-" if status.kind == "directory" else _when(status.last_ok)  # read, not fetched
+        print(f"{status.source:<48} {ok:<17} {status.seen:>5} {status.used:>5}  {error}".rstrip())
     return 0
 
 
