@@ -51,3 +51,14 @@ def test_the_same_articles_make_the_same_issue():
     articles = [invented(n) for n in range(5)]
     first, second = (make_issue(Config(), articles, TODAY) for _ in range(2))
     assert first.id == second.id and first.html == second.html
+
+
+def test_an_issue_read_back_from_out_remembers_the_same_stories(tmp_path):
+    from digest.outputs import load_issue, write_issue
+
+    issue = make_issue(Config(), [invented(n) for n in range(4)], TODAY)
+    write_issue(issue, tmp_path)
+    loaded = load_issue(tmp_path)
+    # `digest send` records these, so a later run can tell an update from a new story.
+    assert loaded.sent_stories == issue.sent_stories and len(issue.sent_stories) == 4
+    assert (loaded.id, loaded.subject, loaded.items) == (issue.id, issue.subject, issue.items)

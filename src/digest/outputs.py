@@ -22,7 +22,7 @@ from typing import Any
 
 from digest import archive
 from digest.errors import DigestError, InputError
-from digest.models import Issue, Item
+from digest.models import Issue, Item, SentStory
 from digest.render import render_archive
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ def load_issue(out_dir: Path) -> Issue:
             text=parts["digest.txt"],
             stories=len(data.get("items") or ()),
             items=tuple(_item(row) for row in data.get("used") or ()),
+            sent_stories=tuple(_story(row) for row in data.get("items") or () if row.get("story")),
         )
     except KeyError as exc:
         raise InputError(where, f"no {exc} in it; run `digest build` again") from exc
@@ -167,6 +168,17 @@ def _item(row: Mapping[str, Any]) -> Item:
         feed=str(row["feed"]),
         url=row.get("url"),
         title=str(row.get("title") or ""),
+        published=datetime.fromisoformat(published) if published else None,
+    )
+
+
+def _story(row: Mapping[str, Any]) -> SentStory:
+    """A story of a built issue as the store remembers it once sent (see pipeline.remembered)."""
+    published = row.get("published")
+    return SentStory(
+        key=str(row["story"]),
+        headline=str(row["headline"]),
+        text=" ".join(str(s) for s in row.get("sentences") or ()),
         published=datetime.fromisoformat(published) if published else None,
     )
 

@@ -35,6 +35,11 @@ COHESION = 0.75  # two clusters merge only if as close as this share of the loos
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
 
+# Capitalized, yet no clue to the event: every week's news has a Monday.
+_DAYS_AND_MONTHS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december""".split()
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NAME = re.compile(r"[A-Z][\w'’-]+|\d[\d,.]*\d")
 _PUNCTUATION = ".,;:!?\"'()[]’‘“”«»"
@@ -51,6 +56,7 @@ _STOP_WORDS = frozenset(
     said says say told new one two according mr ms year years week day
     """.split()
 )
+_COMMON_NAMES = _STOP_WORDS | _DAYS_AND_MONTHS
 
 
 def group_stories(
@@ -126,7 +132,7 @@ def _names(article: Article) -> set[str]:
     for sentence in _SENTENCE_END.split(f"{article.title}. {article.text}"):
         for word in sentence.split()[1:]:
             word = word.strip(_PUNCTUATION)
-            if _NAME.fullmatch(word) and word.lower() not in _STOP_WORDS:
+            if _NAME.fullmatch(word) and word.lower() not in _COMMON_NAMES:
                 found.add(word.lower())
     return found
 
