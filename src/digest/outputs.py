@@ -162,25 +162,27 @@ def _item_data(item: Item) -> dict[str, Any]:
 
 
 def _item(row: Mapping[str, Any]) -> Item:
-    published = row.get("published")
     return Item(
         id=str(row["id"]),
         feed=str(row["feed"]),
         url=row.get("url"),
         title=str(row.get("title") or ""),
-        published=datetime.fromisoformat(published) if published else None,
+        published=_moment(row.get("published")),
     )
 
 
 def _story(row: Mapping[str, Any]) -> SentStory:
     """A story of a built issue as the store remembers it once sent (see pipeline.remembered)."""
-    published = row.get("published")
     return SentStory(
         key=str(row["story"]),
         headline=str(row["headline"]),
         text=" ".join(str(s) for s in row.get("sentences") or ()),
-        published=datetime.fromisoformat(published) if published else None,
+        published=_moment(row.get("published")),
     )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def write_atomic(path: Path, content: str) -> None:

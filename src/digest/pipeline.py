@@ -19,7 +19,7 @@ from digest.config import Config, html_lang
 from digest.errors import NoArticlesError
 from digest.lint import CLIP_BYTES, Finding, blame, lint_email
 from digest.models import Article, Brief, Digest, Issue, Item, Problem, SentStory, Story
-from digest.render import long_date, render_email
+from digest.render import long_date, render_email, safe_url
 from digest.stories import group_stories, rank_stories, story_key
 from digest.summarize import summarize, summarize_story
 from digest.text import count_words
@@ -139,7 +139,7 @@ def brief_of_story(config: Config, story: Story, update: bool = False) -> Brief:
         brief = replace(brief, section=brief.section or lead.section)
     links = tuple(
         {
-            url: (a.source or _host(url), url) for a in story.articles if (url := _web(a.url))
+            url: (a.source or _host(url), url) for a in story.articles if (url := safe_url(a.url))
         }.values()
     )
     return replace(brief, key=story.key, update=update, links=links if len(links) > 1 else ())
@@ -226,11 +226,6 @@ def _without_sent(article: Article) -> Article:
     if not any(i.startswith(SENT) for i in article.ids):
         return article
     return replace(article, ids=tuple(i for i in article.ids if not i.startswith(SENT)))
-
-
-def _web(url: str | None) -> str | None:
-    """``url`` if it is a web address an email may link to."""
-    return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
 def _host(url: str) -> str:

@@ -15,6 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from digest.config import Config, Source
 from digest.deliver import (
@@ -177,13 +178,13 @@ def run(
             raise
         except NoArticlesError:
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
-            return RunResult(tuple(sends), problems, True, None, *_sources(found))
+            return RunResult(tuple(sends), problems, nothing_new=True, **_sources(found))
         try:
             issue = make_issue(config, found.articles, today or date.today(), found.sent)
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems
-            return RunResult(tuple(sends), problems, True, None, *_sources(found))
+            return RunResult(tuple(sends), problems, nothing_new=True, **_sources(found))
         problems += issue.dropped
         if send:
             if findings := issue_findings(config, issue):
@@ -206,7 +207,7 @@ def run(
         )
         if send:
             sends.append(send_issue(issue, config, store, addresses))
-        return RunResult(tuple(sends), problems, False, issue, *_sources(found))
+        return RunResult(tuple(sends), problems, issue=issue, **_sources(found))
 
 
 def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple[Problem, ...]]:
@@ -278,8 +279,13 @@ def collect(
     return Collected(articles, problems, failed, sources, run, store.failing(), sent)
 
 
-def _sources(found: Collected) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
-    return found.sources, tuple(found.failed), found.still_failing
+def _sources(found: Collected) -> dict[str, Any]:
+    """What a result says of the sources: how many were read, which failed."""
+    return {
+        "sources": found.sources,
+        "failed": tuple(found.failed),
+        "still_failing": found.still_failing,
+    }
 
 
 def _check_found(config: Config, found: Collected) -> None:
@@ -599,7 +605,8 @@ def _expand(sources: Sequence[Source]) -> list[tuple[Source, str, str]]:
                 (replace(source, name=source.name or o.title), o.url, "feed") for o in outlines
             ]
         else:
-            kind = "directory" if source.path else "page" if source.page else "feed"
-            kind = "opml" if source.opml else kind  # an OPML list at a URL, not yet read
+            # An OPML list at a URL is listed as itself: its feeds are known once fetched.
+            kinds = (("directory", source.path), ("page", source.page), ("opml", source.opml))
+            kind = next((name for name, where in kinds if where), "feed")
             found.append((source, source.location, kind))
     return found

@@ -18,6 +18,8 @@ from typing import Any
 
 import feedparser
 
+from digest.models import as_utc
+
 JSON_TYPES = ("application/feed+json", "application/json")
 
 
@@ -170,7 +172,7 @@ def _iso_datetime(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return as_utc(parsed)
 
 
 def _str(value: Any) -> str | None:

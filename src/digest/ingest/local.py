@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from digest.ingest.extract import extract_html
 from digest.ingest.fetch import is_fetchable
 from digest.ingest.identity import item_id
 from digest.ingest.markdown import FrontMatterError, markdown_blocks, split_front_matter
-from digest.models import Article, IngestResult, Problem
+from digest.models import Article, IngestResult, Problem, as_utc
 
 MARKDOWN = frozenset({".md", ".markdown"})
 HTML = frozenset({".html", ".htm"})
@@ -207,4 +207,4 @@ def parse_datetime(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return as_utc(parsed)
