@@ -266,3 +266,22 @@ def article_identities(article: Article) -> tuple[str, ...]:
 def as_utc(moment: datetime) -> datetime:
     """A naive date is taken as UTC, so naive and aware dates compare."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """A timezone-aware datetime from a front-matter or metadata value, or None.
+
+    Dates without a time are taken as midnight, and times without a zone as UTC.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return as_utc(parsed)

@@ -19,8 +19,7 @@ from typing import Any
 
 from digest.errors import InputError
 from digest.evaluate.summaries import _writer
-from digest.ingest.local import parse_datetime
-from digest.models import Article, Story
+from digest.models import Article, Story, parse_datetime
 from digest.stories import group_stories
 
 Grouper = Callable[[Sequence[Article]], list[Story]]

@@ -18,7 +18,7 @@ from typing import Any
 
 import feedparser
 
-from digest.models import as_utc
+from digest.models import parse_datetime
 
 JSON_TYPES = ("application/feed+json", "application/json")
 
@@ -159,20 +159,10 @@ def _json_entry(item: Any) -> Entry | None:
         guid=_clean_line(str(guid)) if isinstance(guid, str | int) else None,
         link=_clean_line(_str(item.get("url")) or _str(item.get("external_url"))),
         full=full,
-        published=_iso_datetime(published),
+        published=parse_datetime(published),
         author=", ".join(n for n in names if n) or None,
         image=_str(item.get("image")) or _str(item.get("banner_image")),
     )
-
-
-def _iso_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return as_utc(parsed)
 
 
 def _str(value: Any) -> str | None:

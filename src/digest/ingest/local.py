@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from digest.ingest.extract import extract_html
 from digest.ingest.fetch import is_fetchable
 from digest.ingest.identity import item_id
 from digest.ingest.markdown import FrontMatterError, markdown_blocks, split_front_matter
-from digest.models import Article, IngestResult, Problem, as_utc
+from digest.models import Article, IngestResult, Problem, parse_datetime
 
 MARKDOWN = frozenset({".md", ".markdown"})
 HTML = frozenset({".html", ".htm"})
@@ -189,22 +188,3 @@ def _web_url(value: Any) -> str | None:
 
 def _title_from_name(path: Path) -> str:
     return re.sub(r"[-_]+", " ", path.stem).strip().capitalize()
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """A timezone-aware datetime from a front-matter or metadata value, or None.
-
-    Dates without a time are taken as midnight, and times without a zone as UTC.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return as_utc(parsed)

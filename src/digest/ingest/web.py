@@ -31,11 +31,10 @@ from digest.ingest.fetch import (
     is_fetchable,
 )
 from digest.ingest.identity import canonical_url, item_id, stable_guids
-from digest.ingest.local import parse_datetime
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.ingest.pool import WorkerDied, run_each
 from digest.ingest.titles import lead_title
-from digest.models import Article, Problem
+from digest.models import Article, Problem, parse_datetime
 from digest.text import count_words, is_cjk, split_sentences
 
 # A feed summary shorter than this is a teaser: the article is fetched from its page.
