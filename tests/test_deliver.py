@@ -16,6 +16,7 @@ from digest.deliver import Composer, Letter, check_address, deliver, read_recipi
 from digest.errors import ConfigError, LintError
 from digest.outputs import load_issue
 from digest.runs import build, dry_run, send, send_test
+from digest.state import open_store
 from digest.unsubscribe import unsubscribe_token, verify_token
 from tests.smtp_server import PASSWORD, USERNAME, Mailbox, start
 
@@ -413,3 +414,16 @@ def test_the_unsubscribe_command_records_lists_and_removes(tmp_path, monkeypatch
     assert main(["unsubscribe", "not an address"]) == 3
     assert "not a valid email address" in capsys.readouterr().err
     assert main(["unsubscribe"]) == 2
+
+
+def test_readers_can_unsubscribe_while_a_run_holds_the_store(tmp_path, capsys):
+    (tmp_path / "digest.toml").write_text('[digest]\ntitle = "The Weekly"\n')
+    config = load_config(tmp_path / "digest.toml")
+    with open_store(config.state_dir) as running:  # what `digest run` holds while it sends
+        assert (
+            main(["unsubscribe", "--config", str(tmp_path / "digest.toml"), "a@example.com"]) == 0
+        )
+        assert "Unsubscribed 1 new" in capsys.readouterr().out
+        assert list(running.suppressions()) == ["a@example.com"]
+        assert runs.resubscribe(config, ["a@example.com"]) == ["a@example.com"]
+        assert running.suppressions() == {}

@@ -49,7 +49,14 @@ from digest.models import (
 )
 from digest.outputs import load_issue, write_issue
 from digest.pipeline import issue_findings, items_of, make_issue
-from digest.state import CachedResponse, RunRecord, Store, lock_run, open_store
+from digest.state import (
+    CachedResponse,
+    RunRecord,
+    Store,
+    lock_run,
+    open_for_suppressions,
+    open_store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -525,13 +532,13 @@ def unsubscribe(config: Config, addresses: Sequence[str], reason: str = "") -> l
     nothing.
     """
     checked = [check_address(a, "unsubscribe").lower() for a in addresses]
-    with open_store(config.state_dir) as store:
+    with open_for_suppressions(config.state_dir) as store:
         return store.suppress(checked, reason)
 
 
 def resubscribe(config: Config, addresses: Sequence[str]) -> list[str]:
     """Remove ``addresses`` from the suppressions; returns those that were there."""
-    with open_store(config.state_dir) as store:
+    with open_for_suppressions(config.state_dir) as store:
         return store.unsuppress(addresses)
 
 

@@ -192,6 +192,7 @@ class Store:
     db: sqlite3.Connection
     path: Path
     lock: IO[bytes] | None = field(default=None, repr=False)
+    beside_holder: bool = False  # opened while another process holds the lock: see below
 
     def close(self) -> None:
         self.db.close()
@@ -528,7 +529,7 @@ class Store:
         return {a: (_time(added) or _now(), reason) for a, added, reason in rows}
 
     def _writable(self) -> None:
-        if self.lock is None:
+        if self.lock is None and not self.beside_holder:
             raise StateError(f"{self.path}: opened for reading only (a preview build)")
 
 
@@ -560,6 +561,32 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
         raise StateError(f"{path}: cannot use the state store: {exc}") from exc
     except OSError as exc:
         raise StateError(f"{state_dir}: cannot open the state store: {exc.strerror}") from exc
+
+
+def open_for_suppressions(state_dir: Path) -> Store:
+    """The store, to record who unsubscribed, even while a run or send holds its lock.
+
+    Unsubscribes often come from a web hook, which must not fail because cron is sending.
+    Suppressions are rows a run only reads, so this writes them beside the lock holder;
+    SQLite serialises the two writers (each waits up to 30 s for the other's commit).
+    Use it for ``suppress`` and ``unsuppress`` only.
+    """
+    try:
+        return open_store(state_dir)
+    except AlreadyRunningError:
+        pass
+    path = state_dir / DB_NAME
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        # The holder migrated the store when it opened it; a newer schema is refused.
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version != len(MIGRATIONS):
+            db.close()
+            raise StateError(f"{path}: schema {version}, expected {len(MIGRATIONS)}")
+        db.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"{path}: cannot use the state store: {exc}") from exc
+    return Store(db, path, beside_holder=True)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
