@@ -716,7 +716,7 @@ def run_eval_extraction(args: argparse.Namespace) -> int:
         print(f"{scores['set']}: {scores['pages']} pages, extractor {scores['extractor']}")
         for key in ("precision", "recall", "f1", "boilerplate_share", "median_ms"):
             print(f"  {key:18} {scores[key]}")
-        for key in ("title_match", "author_match", "date_match"):
+        for key in ("title_match", "title_core_match", "author_match", "date_match"):
             if scores[key] is not None:
                 print(f"  {key:18} {scores[key]}")
     return 0
