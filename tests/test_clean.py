@@ -171,7 +171,12 @@ MORE_BOILERPLATE = {
     "credit": ["(Jane Doe/Northport Harbour Board) Instagram: @janedoephoto"],
     "navigation": ["‹ Back to Story", "Back to top"],
     "separator": ["___", "* * *"],
-    "legal": ["Read our cookie policy", "Privacy policy"],
+    "legal": [
+        "Read our cookie policy",
+        "Privacy policy",
+        "We use cookies to count visits and to show you relevant offers from our partners; "
+        "see our cookie policy and privacy notice for the details.",
+    ],
     "signup": [
         "📩 Get our weekly briefing in your inbox",
         "To receive these posts by e-mail, sign up for the Harbour Notes newsletter.",
@@ -197,6 +202,8 @@ MORE_ARTICLE_TEXT = [
     "Inspections | Each boat has its own, and the board keeps them | Since 1990",
     "The case was filed under a law passed in 1990, and is filed under seal.",
     "(Jane Doe, the harbour master, spoke first.)",
+    "If you sell prints yourself, you may want to read the terms and conditions the"
+    " printer links to at the foot of its order page before you sign anything.",
 ]
 
 

@@ -214,3 +214,34 @@ def test_labels_for_screen_readers_only_are_not_article_text():
     result = extract_html(page.encode())
     assert result is not None
     assert "opens new tab" not in result.text and STORY[1] in result.text
+
+
+def test_a_page_trafilatura_runs_into_one_paragraph_gives_the_story_in_paragraphs():
+    # A table layout: trafilatura reads menus, story and footer as one run of text.
+    story = [
+        "The river authority opened the new footbridge at Millbank on Saturday morning.",
+        "Walkers had crossed by ferry since the old bridge was closed eight years ago.",
+        "The span is forty metres long and rests on two piers sunk into the riverbed.",
+        "Its steel came from a yard upstream, floated down on barges in the spring.",
+        "The ferry will keep running on weekends through the summer, the authority said.",
+    ]
+    menu = " | ".join(f"<a href='/s{i}'>SECTION {i}</a>" for i in range(12))
+    page = f"""<html><head><title>Footbridge opens</title></head><body>
+<table><tr><td><table><tr><td>{menu}</td></tr></table></td></tr>
+<tr><td><table><tr><td>NEWS CATEGORIES: <a href="/a">NEWS ARCHIVE</a> &gt;&gt;
+<a href="/b">REVIEWS</a> &gt;&gt; <a href="/c">EDITORS</a>
+<table><tr><td>{"<br><br>".join(story)}</td></tr></table>
+<table><tr><td>115 hits · <a href="#">Link to this article</a> · <a href="#">Print article</a>
+</td></tr></table></td></tr></table></td></tr>
+<tr><td>{menu} © 2012 River News. Terms of Use</td></tr></table></body></html>"""
+    result = extract_html(page.encode())
+    assert result is not None
+    assert result.text.splitlines() == story
+
+
+def test_a_short_piece_of_a_flattened_page_does_not_replace_it():
+    whole = " ".join(f"Sentence number {i} of the one long story runs on here." for i in range(20))
+    piece = "\n".join(["A line of it.", "Another line of it.", "A third line of it."])
+    assert extract._is_flattened(whole)
+    assert not extract._splits(piece, whole)  # far fewer words: a piece, not the story
+    assert not extract._splits(piece, "A line of it.\nAnother line of it.")  # not flattened

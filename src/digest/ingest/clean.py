@@ -139,6 +139,10 @@ _POLICY = re.compile(
     r"cookie (policy|settings|preferences))\b",
     _I,
 )
+# A sentence this long that names a policy is prose about it, unless the site speaks in
+# it ("We use cookies ... see our cookie policy").
+_POLICY_PROSE = 20
+_SITE = re.compile(r"\b(we|our|us)\b", _I)
 _READER = re.compile(r"\b(you|your|our|read|see|view|manage)\b", _I)
 
 _RELATED = re.compile(
@@ -249,6 +253,8 @@ def _is_legal(block: str) -> bool:
         return False
     if _LEGAL.search(block):
         return True
+    if _ends_sentence(block) and not _is_short(block, _POLICY_PROSE) and not _SITE.search(block):
+        return False  # a sentence about someone's terms, in a story or a post, is no footer
     return bool(_POLICY.search(block)) and (_is_short(block, 12) or bool(_READER.search(block)))
 
 

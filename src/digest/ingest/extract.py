@@ -18,6 +18,7 @@ import contextlib
 import html
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -51,6 +52,13 @@ FALLBACK_RATIO = 1.4
 # asks readability on a fifth to two fifths of the pages and loses none it improves.
 SECOND_OPINION_WORDS = 100
 SECOND_OPINION_RATIO = 1.5
+# trafilatura now and then gives a whole page run into one paragraph: menus, story and
+# footer. Readability's text wins there when it has paragraphs (this many at least) and
+# SPLIT_SHARE of its words are in that one paragraph: the same story, without the rest.
+# Where it holds less than SPLIT_MIN_SHARE of that paragraph's words, it is only a piece.
+SPLIT_MIN_PARAGRAPHS = 3
+SPLIT_SHARE = 0.9
+SPLIT_MIN_SHARE = 0.4
 
 # A result with fewer words than this share of the page's visible text is suspect.
 # Short articles on busy pages come down to 5% (yahoo-4 on the readability set).
@@ -179,7 +187,7 @@ def _extract(markup: str, url: str | None, *, clean: bool, with_date: bool) -> E
             parsed_words = _words(" ".join(tree.itertext()))
         if _needs_second_opinion(text, tree):
             other = _undoubled(_readability_text(tree))  # the tree's last reader: it changes it
-            if _words(other) > FALLBACK_RATIO * _words(text):
+            if _words(other) > FALLBACK_RATIO * _words(text) or _splits(other, text):
                 text, method = other, "readability"
     if _maybe_suspect(text) and _is_suspect(text, visible := _visible_text(markup), parsed_words):
         # The parser lost most of the page (a tree too deep for it, say) and the extractors
@@ -259,10 +267,28 @@ def _trafilatura_text(tree: lxml.html.HtmlElement, url: str | None) -> str:
 def _needs_second_opinion(text: str, tree: lxml.html.HtmlElement) -> bool:
     """Whether trafilatura's ``text`` looks like it missed part of the story in ``tree``."""
     words = _words(text)
-    if words < SECOND_OPINION_WORDS:
+    if words < SECOND_OPINION_WORDS or _is_flattened(text):
         return True
     paragraphs = sum(len((p.text_content() or "").split()) for p in tree.iter("p"))
     return paragraphs > SECOND_OPINION_RATIO * words
+
+
+def _is_flattened(text: str) -> bool:
+    """Whether ``text`` is a whole page run together into one block (a table layout, say)."""
+    return "\n" not in text.strip() and _words(text) >= SECOND_OPINION_WORDS
+
+
+def _splits(other: str, text: str) -> bool:
+    """Whether ``other`` is the story inside the flattened ``text``, told in paragraphs.
+
+    Then ``text`` holds the story with the page's menus and footer run into it.
+    """
+    if not _is_flattened(text) or len(other.splitlines()) < SPLIT_MIN_PARAGRAPHS:
+        return False
+    words, whole = Counter(other.split()), Counter(text.split())
+    shared = sum((words & whole).values())
+    total = sum(words.values())
+    return shared >= SPLIT_SHARE * total and total >= SPLIT_MIN_SHARE * sum(whole.values())
 
 
 def _undoubled(text: str) -> str:
