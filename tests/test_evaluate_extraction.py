@@ -158,6 +158,19 @@ def test_plain_trafilatura_is_scored_the_same_way(eval_set):
     assert report.boilerplate_share == 1.0
 
 
+def test_with_title_scores_the_headline_as_the_texts_first_line(eval_set):
+    # Labels that hold the headline, as dragnet's do: text alone misses its tokens.
+    index = eval_set / "expected.jsonl"
+    rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        row["text"] = f"{row['title']}\n{row['text']}"
+    index.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert evaluate(eval_set).recall < 1.0
+    report = evaluate(eval_set, with_title=True)
+    assert report.f1 == pytest.approx(1.0)
+    assert report.extractor == "digest (title + text)"
+
+
 def test_eval_command_prints_json_and_writes_predictions(eval_set, tmp_path, capsys):
     predictions = tmp_path / "predictions.jsonl"
     code = main(["eval", "extraction", str(eval_set), "--json", "--predictions", str(predictions)])

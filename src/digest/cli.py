@@ -265,6 +265,12 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
         default="digest",
         help="digest's extractor (default) or plain trafilatura, for comparison",
     )
+    p.add_argument(
+        "--with-title",
+        action="store_true",
+        help="score the title as the text's first line, for sets whose labelled text "
+        "includes the headline (dragnet)",
+    )
     p.set_defaults(command=run_eval_extraction)
     _add_summary_evals(stages)
     _add_story_evals(stages)
@@ -702,7 +708,7 @@ def run_eval_extraction(args: argparse.Namespace) -> int:
     from digest.evaluate.extraction import evaluate, prediction_row
     from digest.outputs import write_atomic
 
-    report = evaluate(args.directory, extractor=args.extractor)
+    report = evaluate(args.directory, extractor=args.extractor, with_title=args.with_title)
     if args.predictions:
         lines = [json.dumps(prediction_row(page), ensure_ascii=False) for page in report.pages]
         try:
