@@ -37,6 +37,7 @@ from email import quoprimime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -53,7 +54,6 @@ MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
 MAX_SETTLE = 2.0  # seconds a final dot waits at most (see _Gate)
 SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
 SETTLE_SHADE = 0.9  # wait this share of the estimate; below 1, or the wait feeds on itself
-_LINE_START_DOT = re.compile(rb"(?m)^\.")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
 
@@ -226,6 +226,16 @@ class Composer:
         return head + b"".join(_list_headers(self.letter, url)) + b"\r\n" + body
 
 
+def wire(message: bytes) -> bytes:
+    """``message`` as DATA carries it: dot-stuffed, ending in CRLF (the final dot apart)."""
+    # bytes.replace, not a regex: it runs in microseconds, holding the GIL no longer than
+    # that while another connection's 250 may be waiting for it (see _Gate).
+    payload = message.replace(b"\n.", b"\n..")
+    if payload.startswith(b"."):
+        payload = b"." + payload
+    return payload if payload.endswith(b"\r\n") else payload + b"\r\n"
+
+
 def _quoted(url: str) -> bytes:
     return quoprimime.body_encode(url, 76, "\r\n").encode()
 
@@ -382,35 +392,48 @@ class Connection:
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
-    def transmit(self, recipient: str, data: bytes, sending: Callable[[], None]) -> None:
-        """Send one message; ``sending`` is called before the body goes."""
+    def transmit(
+        self,
+        recipient: str,
+        data: bytes,
+        sending: Callable[[], None],
+        accepted: Callable[[], None],
+    ) -> None:
+        """Send one message, ``data`` as ``wire`` makes it; ``sending`` is called before its
+        final dot, ``accepted`` the moment its 250 arrives, with nothing in between."""
         smtp = self.open()
         try:
             self._expect(smtp.mail(self.sender), (250,), "MAIL FROM", fatal=True)
             self._expect(smtp.rcpt(recipient), (250, 251), "RCPT TO")
             self._expect(smtp.docmd("DATA"), (354,), "DATA")
-            # smtplib's data() in two steps, so the ledger can be told in between.
-            payload = _LINE_START_DOT.sub(b"..", data)
-            if not payload.endswith(b"\r\n"):
-                payload += b"\r\n"
-            sending()  # here, not in the turn: a "pending" is sent again all the same
-            with self.gate.turn:  # the server reads one body at a time anyway
-                smtp.send(payload)
-                held = self.gate.hold()
-                dot = time.monotonic()
-                smtp.send(b".\r\n")
-            # The next body goes in behind this dot: the server reaches the dot first.
-            reply = smtp.getreply()
-            self.gate.learn(held, time.monotonic() - dot)
-            self._expect(reply, (250,), "end of data")
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self.smtp = None  # the server may have seen any part of it: start afresh
-            smtp.close()
-            raise _Temporary(f"{self.where}: {_describe(exc)}", reconnect=True) from None
         except UnicodeEncodeError:
             # smtplib sends commands as ASCII: this address can never go, the next may.
             self._forget(smtp)
             raise _Permanent(f"RCPT TO: {recipient!r} is not an ASCII address") from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise self._lost(smtp, exc) from None
+        # smtplib's data() in steps, so the ledger hears of the message before its dot
+        # and of the 250 before anything else happens (see _Gate).
+        with self.gate.turn:
+            try:
+                smtp.send(data)
+                body = time.monotonic()
+                sending()  # after the body, before the dot: a crash before it sends nothing
+                held = self.gate.hold(body)
+                dot = time.monotonic()
+                smtp.send(b".\r\n")
+                reply = smtp.getreply()
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                raise self._lost(smtp, exc) from None
+            if reply[0] == 250:
+                accepted()
+        self.gate.learn(held, time.monotonic() - dot)
+        self._expect(reply, (250,), "end of data")
+
+    def _lost(self, smtp: smtplib.SMTP, exc: BaseException) -> _Temporary:
+        self.smtp = None  # the server may have seen any part of it: start afresh
+        smtp.close()
+        return _Temporary(f"{self.where}: {_describe(exc)}", reconnect=True)
 
     def _expect(
         self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
@@ -511,12 +534,12 @@ class _Gate:
         self.took: deque[float] = deque(maxlen=SETTLE_SAMPLES)  # body read, at most, lately
         self.lock = threading.Lock()  # for learning, which every connection does
 
-    def hold(self) -> float:
-        """Wait for the server to read the body just sent; returns the seconds waited."""
-        settle = self.settle
-        if settle:
-            time.sleep(settle)
-        return settle
+    def hold(self, since: float) -> float:
+        """Wait for the server to read the body sent at ``since``; returns the seconds since."""
+        left = since + self.settle - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        return time.monotonic() - since
 
     def learn(self, held: float, waited: float) -> None:
         """``held``: seconds the dot waited after its body; ``waited``: for the reply after."""
@@ -590,11 +613,10 @@ def deliver(
                     recipient, msgid = next(queue, ("", ""))
                 if not recipient:
                     return
-                data = composer.compose(recipient, msgid)
+                data = wire(composer.compose(recipient, msgid))
                 outcome, lost = _deliver_one(
                     connection, recipient, data, config, serial, pace, sleep
                 )
-                serial.done(outcome)
                 if lost:  # the server is unreachable: the others would only wait in turn
                     stopped.append(outcome.error or "the server cannot be reached")
                     stop.set()
@@ -634,7 +656,7 @@ def _deliver_one(
     pace: _Pace,
     sleep: Callable[[float], None],
 ) -> tuple[Outcome, bool]:
-    """One recipient's outcome, and whether the connection itself is lost."""
+    """One recipient's outcome, told to the journal, and whether the connection is lost."""
     error = ""
     lost = False
     for attempt in range(1, config.attempts + 1):
@@ -643,15 +665,22 @@ def _deliver_one(
             log.info("%s: %s; trying again in %.1f s", recipient, error, delay)
             sleep(delay)
         pace.wait()
+        sent = Outcome(recipient, OutcomeStatus.SENT, attempt)
         try:
-            connection.transmit(recipient, data, lambda: journal.sending(recipient))
+            connection.transmit(
+                recipient, data, partial(journal.sending, recipient), partial(journal.done, sent)
+            )
         except _Permanent as exc:
-            return Outcome(recipient, OutcomeStatus.FAILED, attempt, str(exc)), False
+            outcome = Outcome(recipient, OutcomeStatus.FAILED, attempt, str(exc))
+            journal.done(outcome)
+            return outcome, False
         except _Temporary as exc:
             error, lost = str(exc), exc.reconnect
             continue
-        return Outcome(recipient, OutcomeStatus.SENT, attempt), False
-    return Outcome(recipient, OutcomeStatus.DEFERRED, config.attempts, error), lost
+        return sent, False
+    outcome = Outcome(recipient, OutcomeStatus.DEFERRED, config.attempts, error)
+    journal.done(outcome)
+    return outcome, lost
 
 
 def write_outbox(
