@@ -232,14 +232,15 @@ class Composer:
     ) -> Iterator[bytes]:
         """The copy's pieces; each begins a line, so each can be dot-stuffed on its own."""
         yield stuff(_own_head(recipient, msgid) + self.head + b"\r\n")
+        encoded: list[bytes] = []
         if not self.template:
             yield stuff(self.list_headers + b"\r\n")
-            yield from body  # type: ignore[misc]
-            return
-        url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
-        yield stuff(b"".join(_list_headers(self.letter, url)) + b"\r\n")
-        # Each URL on lines of its own between soft line breaks, which decoders drop.
-        encoded = [stuff(b"=\r\n" + _quoted(form) + b"=\r\n") for form in (url, _html_form(url))]
+        else:
+            url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
+            yield stuff(b"".join(_list_headers(self.letter, url)) + b"\r\n")
+            # Each URL on lines of its own between soft line breaks, which decoders drop.
+            forms = (url, _html_form(url))
+            encoded = [stuff(b"=\r\n" + _quoted(form) + b"=\r\n") for form in forms]
         for part in body:
             yield part if isinstance(part, bytes) else encoded[part]
 
