@@ -40,11 +40,16 @@ def test_lines_that_begin_with_a_dot_reach_the_server_as_composed(smtp, unsubscr
 
 
 @pytest.mark.parametrize(
-    "address", ["ann@example.com", "o'hara+news@example.co.uk", '"ann smith"@example.com']
+    ("address", "msgid"),
+    [
+        ("ann@example.com", "<dotty0issue.0123456789abcdef@example.org>"),
+        ("o'hara+news@example.co.uk", "<a..b@example.org>"),
+        (".bob.@example.net", "<1.2.3@example.org>"),
+        ('"ann smith"@example.com', "<dotty0issue.0123456789abcdef@example.org>"),
+    ],
 )
-def test_a_copy_names_its_reader_and_message_id_as_the_email_package_does(address):
+def test_a_copy_names_its_reader_and_message_id_as_the_email_package_does(address, msgid):
     composer = Composer(Letter(dotty_issue(), "news@example.org"))
-    msgid = "<dotty0issue.0123456789abcdef@example.org>"
     own = EmailMessage(policy=SMTP)
     own["To"] = address
     own["Message-ID"] = msgid
