@@ -8,6 +8,8 @@ unsubscribe URL ({email} and {token}). Rate limit off unless --rate (the kills o
 
 1. Throughput: `send_issue` (the ledger included: a "sending" and a "sent" commit per
    message, synchronous=NORMAL) to --recipients readers over --connections connections.
+   Wrappers note when each final dot goes and when its "sent" mark is committed; with the
+   sink's time of acceptance, that is the window in which a kill makes a duplicate.
 2. Kills: a child process sends to --kill-recipients readers; it is killed with SIGKILL
    at a uniformly random moment of its sending, then started again, --kills times; a last
    run finishes. The sink's counts then give duplicates (copies beyond the first) and
@@ -22,13 +24,15 @@ import os
 import random
 import resource
 import signal
-import sqlite3
+import smtplib
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 from render_20 import make_digest
@@ -37,7 +41,7 @@ from digest.config import load_config
 from digest.models import Issue
 from digest.render import render_email
 from digest.runs import send_issue
-from digest.state import open_store
+from digest.state import Store, open_store
 
 SINK = Path(__file__).resolve().parents[2] / "shared" / "bench" / "smtp_sink.py"
 USER, PASSWORD = "bench", "bench-pass"
@@ -98,15 +102,48 @@ def start_sink(directory: Path) -> tuple[subprocess.Popen[str], int]:
     return sink, int(sink.stdout.readline())
 
 
-def throughput(directory: Path, port: int, count: int, connections: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) to send ``count`` with the ledger.
+class Stamps:
+    """When each message's final dot went and when its "sent" mark was committed (time.time,
+    the sink's clock too), noted by wrappers around smtplib and the ledger while sending."""
 
-    The ledger keeps when each was marked sent, for the gap after the server's acceptance.
-    """
+    def __init__(self) -> None:
+        self.dot: dict[str, float] = {}
+        self.marked: dict[str, float] = {}
+        self.current = threading.local()  # the recipient of the message this thread sends
+
+    @contextmanager
+    def noting(self) -> Iterator[None]:
+        rcpt, send, mark = smtplib.SMTP.rcpt, smtplib.SMTP.send, Store.mark_sent
+
+        def noting_rcpt(smtp, recipient, options=()):  # type: ignore[no-untyped-def]
+            self.current.recipient = recipient
+            return rcpt(smtp, recipient, options)
+
+        def noting_send(smtp, data):  # type: ignore[no-untyped-def]
+            if data == b".\r\n":
+                self.dot[self.current.recipient] = time.time()
+            return send(smtp, data)
+
+        def noting_mark(store, issue_id, recipient, *args, **kwargs):  # type: ignore[no-untyped-def]
+            mark(store, issue_id, recipient, *args, **kwargs)
+            self.marked[recipient] = time.time()
+
+        smtplib.SMTP.rcpt, smtplib.SMTP.send = noting_rcpt, noting_send  # type: ignore[method-assign]
+        Store.mark_sent = noting_mark  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            smtplib.SMTP.rcpt, smtplib.SMTP.send, Store.mark_sent = rcpt, send, mark  # type: ignore[method-assign]
+
+
+def throughput(
+    directory: Path, port: int, count: int, connections: int, stamps: Stamps
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) to send ``count`` with the ledger."""
     config = config_for(directory / "fast", port, connections)
     issue = replace(make_issue(), id="bench0issue0throughput")
     recipients = [f"fast{n:05d}@example.com" for n in range(count)]
-    with open_store(config.state_dir) as store:
+    with open_store(config.state_dir) as store, stamps.noting():
         started, cpu = time.perf_counter(), time.process_time()
         result = send_issue(issue, config, store, recipients)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -114,12 +151,23 @@ def throughput(directory: Path, port: int, count: int, connections: int) -> tupl
     return wall, cpu
 
 
-def ledger_gaps(state: Path, accepted: dict[str, float]) -> list[float]:
-    """Seconds from the server's acceptance to the "sent" mark, per recipient, sorted."""
-    db = sqlite3.connect(state / "state.sqlite3")
-    rows = db.execute("SELECT recipient, sent FROM deliveries WHERE status = 'sent'").fetchall()
-    db.close()
-    return sorted(datetime.fromisoformat(sent).timestamp() - accepted[r] for r, sent in rows)
+def window(stamps: Stamps, accepted: dict[str, float], rate: float) -> list[str]:
+    """The gap a kill makes duplicates in, from each final dot to its "sent" record."""
+    dots = stamps.dot.items()
+    total = [stamps.marked[r] - at for r, at in dots]
+    return [
+        f"dot -> 'sent' record:  {_ms(total)} x {rate:.0f} messages/s = "
+        f"{rate * sum(total) / len(total):.3f} duplicates per kill (Little's law)",
+        f"  dot -> acceptance:   {_ms([accepted[r] - at for r, at in dots])}",
+        f"  acceptance -> record: {_ms([stamps.marked[r] - accepted[r] for r, _ in dots])}",
+    ]
+
+
+def _ms(times: list[float]) -> str:
+    times = sorted(times)
+    mean, median = sum(times) / len(times), times[len(times) // 2]
+    p99 = times[99 * len(times) // 100]
+    return f"mean {1000 * mean:.2f} ms (median {1000 * median:.2f}, p99 {1000 * p99:.2f})"
 
 
 def kills(directory: Path, port: int, count: int, times: int, connections: int, rate: float) -> int:
@@ -163,7 +211,8 @@ def main() -> None:
         sink, port = start_sink(directory)
         os.environ["SSL_CERT_FILE"] = str(directory / "cert.pem")
         try:
-            wall, cpu = throughput(directory, port, args.recipients, args.connections)
+            stamps = Stamps()
+            wall, cpu = throughput(directory, port, args.recipients, args.connections, stamps)
             made = kills(
                 directory, port, args.kill_recipients, args.kills, args.connections, args.rate
             )
@@ -171,23 +220,18 @@ def main() -> None:
             sink.send_signal(signal.SIGTERM)
             sink.wait(60)
         summary = json.loads((directory / "sink.json").read_text())
-        gaps = ledger_gaps(directory / "fast", summary["times"])
     counts = {r: n for r, n in summary["per_recipient"].items() if r.startswith("kill")}
     duplicates = sum(n - 1 for n in counts.values())
     lost = args.kill_recipients - len(counts)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"message size:          about {summary['bytes'] // summary['messages']:,} bytes")
     print(f"connections:           {args.connections} (STARTTLS + AUTH)")
-    print(
-        f"with the send ledger:  {args.recipients / wall:.0f} messages/s "
-        f"({args.recipients:,} recipients in {wall:.1f} s; sender CPU {cpu:.1f} s)"
-    )
     rate = args.recipients / wall
     print(
-        f"server's 250 -> ledger: median {1000 * gaps[len(gaps) // 2]:.2f} ms, "
-        f"p99 {1000 * gaps[99 * len(gaps) // 100]:.2f} ms; the duplicates it alone would make "
-        f"at this rate: {rate * sum(gaps) / len(gaps):.3f} per kill"
+        f"with the send ledger:  {rate:.0f} messages/s "
+        f"({args.recipients:,} recipients in {wall:.1f} s; sender CPU {cpu:.1f} s)"
     )
+    print("\n".join(window(stamps, summary["times"], rate)))
     print(
         f"SIGKILL at random:     {duplicates} duplicate(s) in {made} kills "
         f"({duplicates / max(made, 1):.2f} per kill), {lost} lost, "

@@ -193,8 +193,11 @@ class Store:
     path: Path
     lock: IO[bytes] | None = field(default=None, repr=False)
     beside_holder: bool = False  # opened while another process holds the lock: see below
+    ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
+        for ledger in self.ledgers.values():
+            ledger.close()
         self.db.close()
         if self.lock is not None:
             self.lock.close()  # releases the flock
@@ -337,7 +340,8 @@ class Store:
     # The send ledger. Each change is its own transaction, committed before the next
     # step on the wire, so a crash loses at most the step in flight. With ``sync``
     # "normal" (WAL, synchronous=NORMAL) a commit is a write to the WAL file, which
-    # outlives the process; "full" also fsyncs it, which outlives a power cut.
+    # outlives the process; "full" also fsyncs it, which outlives a power cut. Delivery
+    # threads write their marks through ``_ledger``, one at a time.
 
     def add_issue(self, issue: Issue) -> bool:
         """Keep ``issue`` for sending, and its items as used, in one transaction.
@@ -483,17 +487,24 @@ class Store:
         self, issue_id: str, recipient: str, sync: str, assignments: str, *values: object
     ) -> None:
         self._writable()
-        # Only the ledger's own commits may skip the fsync; the rest of the store keeps FULL.
-        self.db.execute(f"PRAGMA synchronous = {LEDGER_SYNC[sync]}")
-        try:
-            with self.db:
-                self.db.execute(
-                    f"UPDATE deliveries SET {assignments}, updated = ?"
-                    " WHERE issue_id = ? AND recipient = ?",
-                    (*values, _iso(_now()), issue_id, recipient),
-                )
-        finally:
-            self.db.execute("PRAGMA synchronous = FULL")
+        self._ledger(sync).execute(
+            f"UPDATE deliveries SET {assignments}, updated = ?"
+            " WHERE issue_id = ? AND recipient = ?",
+            (*values, _iso(_now()), issue_id, recipient),
+        )
+
+    def _ledger(self, sync: str) -> sqlite3.Connection:
+        """The ledger's own connection, at ``sync``: each statement is its own transaction.
+
+        One statement a mark, without switching ``synchronous`` back and forth around it:
+        a "sent" mark is the whole of the sender's part of the duplicate window.
+        """
+        db = self.ledgers.get(sync)
+        if db is None:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute(f"PRAGMA synchronous = {LEDGER_SYNC[sync]}")
+            self.ledgers[sync] = db
+        return db
 
     # Suppressions: readers who unsubscribed
 
@@ -546,7 +557,6 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
             return Store(_read_only(path), path)
         state_dir.mkdir(parents=True, exist_ok=True)
         lock = _lock(state_dir / LOCK_NAME)
-        # Delivery threads write the ledger through this one connection, one at a time.
         db = sqlite3.connect(path, check_same_thread=False)
         try:
             db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
