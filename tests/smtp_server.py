@@ -107,6 +107,8 @@ class Mailbox:
     blocked: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     data_count: int = 0
+    accepting: int = 0  # messages between their final dot and the reply, now
+    most_accepting: int = 0  # ... and at most, so far
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def by_recipient(self) -> dict[str, int]:
@@ -134,6 +136,15 @@ class Mailbox:
         with self.lock:
             self.data_count += 1
             number = self.data_count
+            self.accepting += 1
+            self.most_accepting = max(self.most_accepting, self.accepting)
+        try:
+            return await self._accept(server, session, envelope, number)
+        finally:
+            with self.lock:
+                self.accepting -= 1
+
+    async def _accept(self, server, session, envelope, number):
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.block_data_after is not None and len(self.received) >= self.block_data_after:

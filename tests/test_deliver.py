@@ -322,6 +322,19 @@ def test_parallel_connections_deliver_each_recipient_once(smtp, config_for):
     assert {s for s, _, _ in ledger(config).values()} == {"sent"}
 
 
+@pytest.mark.parametrize(("reply_after", "overlap"), [(0.002, False), (0.03, True)])
+def test_connections_wait_for_a_distant_servers_replies_side_by_side(
+    smtp, config_for, reply_after, overlap
+):
+    # A near server's replies come one at a time: at most one message is ever between
+    # its dot and its record. A distant one's would allow only one message a reply.
+    smtp.mailbox.delay = reply_after
+    config = config_for(smtp, MANY[:16], connections=4)
+    result, _ = send(config)
+    assert result.sent == MANY[:16]
+    assert (smtp.mailbox.most_accepting > 1) is overlap
+
+
 def test_a_permanent_failure_on_one_connection_leaves_the_others_going(smtp, config_for):
     smtp.mailbox.rcpt_replies["reader07@example.com"] = ["550 5.1.1 No such user"]
     config = config_for(smtp, MANY, connections=3)
