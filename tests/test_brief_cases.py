@@ -511,3 +511,51 @@ def test_a_headline_cut_keeps_the_phrase_whole(text, kept):
     assert kept in headline.split()
     last = headline.split()[-1].lower()
     assert last not in {"much", "close", "according", "where", "recent", "taking"}
+
+
+# (lead sentences, what the headline must say, what it must never say)
+FUTURES = [
+    pytest.param(
+        "The ferry operator Islandlink said it will add a night crossing to the mainland from "
+        "May. Islandlink runs six ferries. The night crossing will take four hours.",
+        "Islandlink to add night crossing",
+        "it to",
+        id="said-it-will-becomes-to",
+    ),
+    pytest.param(
+        "Harbour councillors said they will vote on the dredging budget for the north channel "
+        "next week. The channel silted up in March. Councillors have argued about it for years.",
+        "councillors to vote",
+        "they to",
+        id="said-they-will-becomes-to",
+    ),
+    pytest.param(
+        "Tickets for this year's Harbour Film Festival go on sale on Monday at the box office "
+        "and online. The festival shows forty films. The Harbour Film Festival began in 1990.",
+        "Tickets for Harbour Film Festival",
+        "for's",
+        id="this-years-goes-whole",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "said", "never"), FUTURES)
+def test_a_headline_puts_the_future_in_headline_style_without_breaking_grammar(text, said, never):
+    headline = headline_from_sentences(split_sentences(text))
+    assert said in headline
+    assert never not in headline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Westvale Rowing Club wants to rebuild the whole of its old wooden boathouse "
+        "beside the silted north quay entirely in stone. The club has rowed from the north "
+        "quay since 1950. Members voted for the rebuild.",
+        "Families who love the harbour regatta may want to book their seats early this year "
+        "as organisers expect record crowds at the weekend. The regatta began in 1950.",
+    ],
+)
+def test_a_headline_never_stops_on_what_someone_wants(text):
+    last = headline_from_sentences(split_sentences(text)).split()[-1]
+    assert last not in {"want", "wants", "need", "needs"}

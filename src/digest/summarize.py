@@ -490,7 +490,8 @@ _DANGLING = frozenset(
 
 _WHEN = re.compile(
     rf"\s*\b(on {_DAY}|{_DAY}(?!['’])|(last|this|next|earlier this|later this) "
-    rf"(week|month|year|weekend|season|{_DAY})|in {_MONTH_NAME}( \d{{4}})?|in (19|20)\d\d|"
+    rf"(week|month|year|weekend|season|{_DAY})(?:['’]s)?|"  # "this year's" goes whole
+    rf"in {_MONTH_NAME}( \d{{4}})?|in (19|20)\d\d|"
     rf"yesterday|today|on \d+ {_MONTH_NAME}|for the (three|six|nine|twelve) months to \w+|"
     r"a year earlier|year-earlier)\b,?"
 )
@@ -569,7 +570,10 @@ _WANTS_MORE = re.compile(
     r"(?:"
     + "|".join(
         rf"(?<=\b{word})"
-        for word in "up due set able likely going here ready about plan plans aims hopes".split()
+        for word in (
+            "up due set able likely going here ready about plan plans aims hopes want wants need "
+            "needs"
+        ).split()
     )
     + r")\s+to\b|"
     # "as much | as 16%", "more | than", "according | to", "close | to", "just | before"
@@ -745,7 +749,7 @@ _VERB = re.compile(
 )
 # Words that cannot end a clause: "readers are likely | to", "should be allowed | to".
 _WANTS_COMPLEMENT = frozenset(
-    "likely unlikely able unable allowed set expected willing due about ready going "
+    "likely unlikely able unable allowed set expected willing due about ready going want wants "
     "whether if than because".split()
 )
 _AUXILIARY = frozenset(
@@ -836,6 +840,15 @@ def _split_attribution(text: str) -> tuple[str, str, str]:
     return "", text, ""
 
 
+# "will" after a named subject, or after the subject saying it will: never "they to".
+_WILL = re.compile(
+    r"(?:\s+(?:has\s+)?(?:said|says|confirmed|announced)(?:\s+that)?\s+(?:it|they|he|she)|"
+    + "".join(rf"(?<!\b{w})" for w in "i he it we you she they who that which there".split())
+    + r"(?<=\w))\s+will\b(?!\s+not\b)",
+    re.IGNORECASE,
+)
+
+
 def _simplify(text: str) -> str:
     """``text`` without site name, section label, dateline, asides or opening clause."""
     text = " ".join(text.split())
@@ -857,7 +870,7 @@ def _simplify(text: str) -> str:
     if clause and count_words(text[clause.end() :]) >= 5:
         rest = text[clause.end() :]
         text = rest[0].upper() + rest[1:]
-    text = re.sub(r"\b(\w+) will\b(?! not\b)", r"\1 to", text, count=1)  # headline style
+    text = _WILL.sub(" to", text, count=1)  # headline style: "Apple (said it) will" -> "Apple to"
     return text.rstrip(" .;:,")
 
 
@@ -877,7 +890,10 @@ def _fit(text: str, limit: int) -> str:
             and _is_clause(text[:p])
             and not _WANTS_MORE.match(text, p)
         ]
-        good = good or [p for p in points if count_words(text[:p]) >= 4]
+        # Else any phrase boundary but one that leaves a word wanting more ("wants | to").
+        good = good or [
+            p for p in points if count_words(text[:p]) >= 4 and not _WANTS_MORE.match(text, p)
+        ]
         text = text[: max(good)] if good else cut.rsplit(" ", 1)[0]
     tokens = text.rstrip(" ,;:–—-").split()
     while len(tokens) > 3:
