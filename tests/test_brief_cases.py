@@ -7,6 +7,7 @@ from digest.models import Article
 from digest.summarize import (
     FEATURES,
     WEIGHTS,
+    drop_captions,
     headline_from_sentences,
     is_candidate,
     make_headline,
@@ -243,6 +244,72 @@ def test_a_caption_run_into_a_sentence_is_never_taken(text, join, weights):
     assert any(join in s for s in sentences)  # the case is what it says
     chosen = select_sentences(sentences, weights=CENTRAL_ONLY if weights != "default" else WEIGHTS)
     assert chosen and not any(join in s for s in chosen)
+
+
+# (a caption run into a sentence, the sentence without it: "" when a caption ends it)
+CAPTIONS = [
+    pytest.param(
+        "The mayor cuts the ribbon on the bridge on Saturday The repairs cost the council "
+        "twelve million pounds.",
+        "The repairs cost the council twelve million pounds.",
+        id="caption-before-sentence",
+    ),
+    pytest.param(
+        "Scroll down for video The river bridge reopened on Saturday after two years.",
+        "The river bridge reopened on Saturday after two years.",
+        id="furniture-before-sentence",
+    ),
+    pytest.param(
+        "Boats shelter in the harbour on Friday Although the storm had passed, the ferries "
+        "stayed in port.",
+        "Although the storm had passed, the ferries stayed in port.",
+        id="caption-before-although",
+    ),
+    pytest.param(
+        "Crowds gather at the Westvale Harbour Regatta It was the biggest crowd in ten years.",
+        "It was the biggest crowd in ten years.",
+        id="caption-ending-on-a-name",
+    ),
+    pytest.param(
+        "Crowds gather on the quay Big day: The mayor opens the bridge at noon.",
+        "",
+        id="labelled-caption-last",
+    ),
+    pytest.param("The mayor said: The bridge is safe.", None, id="speaker-colon"),
+    pytest.param("The harbour master added: We will reopen the quay in May.", None, id="added"),
+    pytest.param(
+        "The council has one question to answer: When will the bridge open?",
+        None,
+        id="colon-before-a-question",
+    ),
+    pytest.param("She wrote the book The Harbour: A History of Westvale.", None, id="book-title"),
+    pytest.param(
+        "It is a question only the harbour board can answer: Will the quay reopen in May?",
+        None,
+        id="clause-before-a-colon",
+    ),
+    pytest.param(
+        "The first of the services was held on Sunday evening: The boats sailed in a line.",
+        None,
+        id="time-before-a-colon",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "sentence"), CAPTIONS)
+def test_a_caption_is_cut_off_the_sentence_it_ran_into(text, sentence):
+    assert drop_captions(text) == (text if sentence is None else sentence)
+
+
+def test_the_sentence_a_caption_ran_into_may_stand_in_a_brief():
+    text = (
+        "The river bridge at Stockwell reopened on Saturday after two years of repairs. "
+        "The mayor of Stockwell cuts the ribbon on the repaired river bridge on Saturday "
+        "The repairs to the river bridge at Stockwell cost twelve million pounds. " + FILLER
+    )
+    chosen = select_sentences(split_sentences(text), weights=CENTRAL_ONLY)
+    assert "The repairs to the river bridge at Stockwell cost twelve million pounds." in chosen
+    assert not any("ribbon" in s for s in chosen)
 
 
 @pytest.mark.parametrize(
