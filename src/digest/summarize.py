@@ -452,9 +452,10 @@ _SPEECH = (
 # ...". Not a speaker ("The PM added: "), a clause ("only Lee can answer: Will ...") or a
 # time ("held Sunday evening: The coffin ...").
 _CAPTION_LABEL = re.compile(
-    rf"(?<=[a-z0-9)’'] )(?![^:]*\b({_SPEECH}|can|could|will|would|may|might|must|should)\b)"
-    rf"(?!{_DAY}|{_MONTH_NAME})[A-Z][a-z][\w'’-]*(?: [a-z][\w'’-]*){{0,2}}: (?=[A-Z][a-z])"
+    rf"(?<=[a-z0-9)’'] )(?!{_DAY}|{_MONTH_NAME})[A-Z][a-z][\w'’-]*(?: [a-z][\w'’-]*){{0,2}}: "
+    r"(?=[A-Z][a-z])"
 )
+_NOT_LABEL = re.compile(rf"\b({_SPEECH}|can|could|will|would|may|might|must|should)\b")
 _DETERMINERS = frozenset("the a an this that these those our their his her its my your".split())
 _FURNITURE = re.compile(r"\bScroll down for video\b", re.IGNORECASE)
 
@@ -472,10 +473,11 @@ def _caption_joins(sentence: str) -> list[tuple[int, bool]]:
         before = sentence[: join.start()].rsplit(" ", 1)[-1]
         if before[:1].isupper() and " " in sentence[: join.start()]:
             joins.append((join.start(), False))
-    for label in _CAPTION_LABEL.finditer(sentence):
+    for label in _CAPTION_LABEL.finditer(sentence) if ": " in sentence else ():
         before = sentence[: label.start() - 1].rsplit(" ", 1)[-1]
         if (
-            _JOINED_WORD.fullmatch(before)
+            not _NOT_LABEL.search(label.group())
+            and _JOINED_WORD.fullmatch(before)
             and before not in _INTRODUCES
             and before not in _DETERMINERS
             and not before[:1].isupper()
