@@ -78,7 +78,7 @@ FEATURES = (
     "bias", "first", "second", "third", "fourth", "words_30", "centroid", "avg_tf", "number",
     "luhn",
 )  # fmt: skip
-WEIGHTS = (-0.0243, 0.0480, 0.0484, 0.0297, 0.0218, -0.0164, 0.1918, 0.0034, 0.0080, 0.0052)
+WEIGHTS = (-0.0243, 0.0480, 0.0484, 0.0297, 0.0218, -0.0164, 0.1913, 0.0034, 0.0080, 0.0052)
 
 
 class _Tokenizer:
