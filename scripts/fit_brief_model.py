@@ -21,7 +21,13 @@ from pathlib import Path
 import numpy as np
 from rouge_score import rouge_scorer
 
-from digest.summarize import FEATURES, is_candidate, select_sentences, sentence_features
+from digest.summarize import (
+    FEATURES,
+    drop_captions,
+    is_candidate,
+    select_sentences,
+    sentence_features,
+)
 from digest.text import split_sentences
 
 DATA = Path(__file__).parents[1].parent / "shared/eval/summaries"
@@ -32,13 +38,13 @@ SCORER = rouge_scorer.RougeScorer(list(KEYS), use_stemmer=True)
 
 
 def prepare(row: dict) -> dict:
-    sentences = split_sentences(row["article"])
+    sentences = [drop_captions(s) for s in split_sentences(row["article"])]
     return {
         "sentences": sentences,
         "features": sentence_features(sentences),
         "targets": [SCORER.score(row["reference"], s)["rouge2"].fmeasure for s in sentences],
         "ref": row["reference"],
-        "lead3": SCORER.score(row["reference"], "\n".join(sentences[:3])),
+        "lead3": SCORER.score(row["reference"], "\n".join(split_sentences(row["article"])[:3])),
     }
 
 

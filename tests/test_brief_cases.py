@@ -7,6 +7,7 @@ from digest.models import Article
 from digest.summarize import (
     FEATURES,
     WEIGHTS,
+    drop_captions,
     headline_from_sentences,
     is_candidate,
     make_headline,
@@ -243,6 +244,72 @@ def test_a_caption_run_into_a_sentence_is_never_taken(text, join, weights):
     assert any(join in s for s in sentences)  # the case is what it says
     chosen = select_sentences(sentences, weights=CENTRAL_ONLY if weights != "default" else WEIGHTS)
     assert chosen and not any(join in s for s in chosen)
+
+
+# (a caption run into a sentence, the sentence without it: "" when a caption ends it)
+CAPTIONS = [
+    pytest.param(
+        "The mayor cuts the ribbon on the bridge on Saturday The repairs cost the council "
+        "twelve million pounds.",
+        "The repairs cost the council twelve million pounds.",
+        id="caption-before-sentence",
+    ),
+    pytest.param(
+        "Scroll down for video The river bridge reopened on Saturday after two years.",
+        "The river bridge reopened on Saturday after two years.",
+        id="furniture-before-sentence",
+    ),
+    pytest.param(
+        "Boats shelter in the harbour on Friday Although the storm had passed, the ferries "
+        "stayed in port.",
+        "Although the storm had passed, the ferries stayed in port.",
+        id="caption-before-although",
+    ),
+    pytest.param(
+        "Crowds gather at the Westvale Harbour Regatta It was the biggest crowd in ten years.",
+        "It was the biggest crowd in ten years.",
+        id="caption-ending-on-a-name",
+    ),
+    pytest.param(
+        "Crowds gather on the quay Big day: The mayor opens the bridge at noon.",
+        "",
+        id="labelled-caption-last",
+    ),
+    pytest.param("The mayor said: The bridge is safe.", None, id="speaker-colon"),
+    pytest.param("The harbour master added: We will reopen the quay in May.", None, id="added"),
+    pytest.param(
+        "The council has one question to answer: When will the bridge open?",
+        None,
+        id="colon-before-a-question",
+    ),
+    pytest.param("She wrote the book The Harbour: A History of Westvale.", None, id="book-title"),
+    pytest.param(
+        "It is a question only the harbour board can answer: Will the quay reopen in May?",
+        None,
+        id="clause-before-a-colon",
+    ),
+    pytest.param(
+        "The first of the services was held on Sunday evening: The boats sailed in a line.",
+        None,
+        id="time-before-a-colon",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "sentence"), CAPTIONS)
+def test_a_caption_is_cut_off_the_sentence_it_ran_into(text, sentence):
+    assert drop_captions(text) == (text if sentence is None else sentence)
+
+
+def test_the_sentence_a_caption_ran_into_may_stand_in_a_brief():
+    text = (
+        "The river bridge at Stockwell reopened on Saturday after two years of repairs. "
+        "The mayor of Stockwell cuts the ribbon on the repaired river bridge on Saturday "
+        "The repairs to the river bridge at Stockwell cost twelve million pounds. " + FILLER
+    )
+    chosen = select_sentences(split_sentences(text), weights=CENTRAL_ONLY)
+    assert "The repairs to the river bridge at Stockwell cost twelve million pounds." in chosen
+    assert not any("ribbon" in s for s in chosen)
 
 
 @pytest.mark.parametrize(
@@ -511,3 +578,51 @@ def test_a_headline_cut_keeps_the_phrase_whole(text, kept):
     assert kept in headline.split()
     last = headline.split()[-1].lower()
     assert last not in {"much", "close", "according", "where", "recent", "taking"}
+
+
+# (lead sentences, what the headline must say, what it must never say)
+FUTURES = [
+    pytest.param(
+        "The ferry operator Islandlink said it will add a night crossing to the mainland from "
+        "May. Islandlink runs six ferries. The night crossing will take four hours.",
+        "Islandlink to add night crossing",
+        "it to",
+        id="said-it-will-becomes-to",
+    ),
+    pytest.param(
+        "Harbour councillors said they will vote on the dredging budget for the north channel "
+        "next week. The channel silted up in March. Councillors have argued about it for years.",
+        "councillors to vote",
+        "they to",
+        id="said-they-will-becomes-to",
+    ),
+    pytest.param(
+        "Tickets for this year's Harbour Film Festival go on sale on Monday at the box office "
+        "and online. The festival shows forty films. The Harbour Film Festival began in 1990.",
+        "Tickets for Harbour Film Festival",
+        "for's",
+        id="this-years-goes-whole",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "said", "never"), FUTURES)
+def test_a_headline_puts_the_future_in_headline_style_without_breaking_grammar(text, said, never):
+    headline = headline_from_sentences(split_sentences(text))
+    assert said in headline
+    assert never not in headline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Westvale Rowing Club wants to rebuild the whole of its old wooden boathouse "
+        "beside the silted north quay entirely in stone. The club has rowed from the north "
+        "quay since 1950. Members voted for the rebuild.",
+        "Families who love the harbour regatta may want to book their seats early this year "
+        "as organisers expect record crowds at the weekend. The regatta began in 1950.",
+    ],
+)
+def test_a_headline_never_stops_on_what_someone_wants(text):
+    last = headline_from_sentences(split_sentences(text)).split()[-1]
+    assert last not in {"want", "wants", "need", "needs"}
