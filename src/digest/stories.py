@@ -34,6 +34,7 @@ FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every F
 COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
+BLOCK_FLOATS = 1 << 18  # a slice of the article-by-term matrix holds this many (1 MB)
 
 # Capitalized, yet no clue to the event: every week's news has a Monday.
 _DAYS_AND_MONTHS = frozenset(
@@ -88,21 +89,18 @@ def group_stories(
 
 def similarities(articles: Sequence[Article]) -> np.ndarray:
     """The cosine similarity of every pair of articles' TF-IDF vectors (diagonal zero)."""
-    counts = [_term_counts(a) for a in articles]
-    df = Counter(t for c in counts for t in c)
+    vocabulary: dict[str, int] = {}
+    rows = [_term_ids(_term_counts(a), vocabulary) for a in articles]
     n = len(articles)
-    idf = {t: math.log((n + 1) / (d + 1)) + 1 for t, d in df.items()}
-    # Terms of one article add nothing to any dot product, only to its norm: the matrix
-    # keeps the shared terms only, which keeps it small.
-    shared = {t: k for k, t in enumerate(t for t, d in df.items() if d > 1)}
-    matrix = np.zeros((n, len(shared)), dtype=np.float32)
-    for row, c in enumerate(counts):
-        weights = {t: (1 + math.log(f)) * idf[t] for t, f in c.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        for t, w in weights.items():
-            if t in shared:
-                matrix[row, shared[t]] = w / norm
-    similarity = (matrix @ matrix.T).astype(np.float64)
+    df = _document_frequency([terms for terms, _ in rows], len(vocabulary))
+    idf = [math.log((n + 1) / (d + 1)) + 1 for d in df.tolist()]
+    entries = []
+    for terms, counts in rows:
+        pairs = zip(terms.tolist(), counts.tolist(), strict=True)
+        weights = [(1 + math.log(f)) * idf[t] for t, f in pairs]
+        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+        entries.append((terms, np.array(weights) / norm))
+    similarity = _shared_dot(entries, df, n).astype(np.float64)
     np.fill_diagonal(similarity, 0.0)
     return similarity
 
@@ -115,15 +113,58 @@ def share_a_name(articles: Sequence[Article]) -> np.ndarray:
     are to weigh the words against. Text in a script without capitals (Chinese,
     Japanese) is not held back.
     """
-    names = [_names(a) for a in articles]
-    df = Counter(n for found in names for n in found)
-    shared = {n: k for k, n in enumerate(n for n, d in df.items() if d > 1)}
-    matrix = np.zeros((len(articles), len(shared)), dtype=np.float32)
-    for row, found in enumerate(names):
-        for n in found & shared.keys():
-            matrix[row, shared[n]] = 1.0
-    cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles])
-    return ((matrix @ matrix.T) > 0) | ~cased[:, None] | ~cased[None, :]
+    vocabulary: dict[str, int] = {}
+    rows = [_term_ids(Counter(_names(a)), vocabulary) for a in articles]
+    df = _document_frequency([names for names, _ in rows], len(vocabulary))
+    entries = [(names, np.ones(len(names))) for names, _ in rows]
+    cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles], dtype=bool)
+    return (_shared_dot(entries, df, len(articles)) > 0) | ~cased[:, None] | ~cased[None, :]
+
+
+def _term_ids(counts: Counter[str], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """An article's terms as numbers (``vocabulary`` grows to hold new ones), and counts."""
+    ids = (vocabulary.setdefault(t, len(vocabulary)) for t in counts)
+    return (
+        np.fromiter(ids, dtype=np.int64, count=len(counts)),
+        np.fromiter(counts.values(), dtype=np.float64, count=len(counts)),
+    )
+
+
+def _document_frequency(rows: Sequence[np.ndarray], size: int) -> np.ndarray:
+    """Per term, the number of rows it is in."""
+    found = np.concatenate([np.empty(0, dtype=np.int64), *rows])
+    return np.bincount(found, minlength=size)
+
+
+def _shared_dot(
+    entries: Sequence[tuple[np.ndarray, np.ndarray]], df: np.ndarray, n: int
+) -> np.ndarray:
+    """The dot product of every pair of sparse rows ``(terms, weights)``, as float32.
+
+    Terms of one row add nothing to any dot product, only to its norm, so only the shared
+    ones are kept. The dense matrix of rows by shared terms would grow with rows times
+    vocabulary (tens of MB for a thousand pages): it is multiplied a slice of terms at a
+    time, so only the n x n result grows with the articles.
+    """
+    shared = np.flatnonzero(df > 1)
+    column = np.full(len(df), -1, dtype=np.int32)
+    column[shared] = np.arange(len(shared), dtype=np.int32)
+    terms = np.concatenate([np.empty(0, dtype=np.int64), *(t for t, _ in entries)])
+    rows = np.repeat(np.arange(n, dtype=np.int32), [len(t) for t, _ in entries])
+    weights = np.concatenate([np.empty(0), *(w for _, w in entries)]).astype(np.float32)
+    columns = column[terms]
+    keep = columns >= 0
+    order = np.argsort(columns[keep], kind="stable")
+    columns, rows, weights = columns[keep][order], rows[keep][order], weights[keep][order]
+    product = np.zeros((n, n), dtype=np.float32)
+    width = max(1, min(len(shared), BLOCK_FLOATS // max(n, 1)))
+    block = np.zeros((n, width), dtype=np.float32)
+    for start in range(0, len(shared), width):
+        lo, hi = np.searchsorted(columns, [start, start + width])
+        block[rows[lo:hi], columns[lo:hi] - start] = weights[lo:hi]
+        product += block @ block.T
+        block[rows[lo:hi], columns[lo:hi] - start] = 0.0
+    return product
 
 
 def _names(article: Article) -> set[str]:
@@ -171,10 +212,17 @@ def time_fade(
     hours = np.array(
         [as_utc(a.published).timestamp() / 3600 if a.published else np.nan for a in articles]
     )
-    gap = np.nan_to_num(np.abs(hours[:, None] - hours[None, :]), nan=0.0)
     if math.isinf(window_hours):
-        return np.ones_like(gap)
-    return np.exp(-np.maximum(0.0, gap - window_hours) / fade_hours)
+        return np.ones((len(hours), len(hours)))
+    # In place: one n x n matrix, not one per step.
+    gap = np.subtract.outer(hours, hours)
+    np.abs(gap, out=gap)
+    np.nan_to_num(gap, copy=False, nan=0.0)
+    gap -= window_hours
+    np.maximum(0.0, gap, out=gap)
+    np.negative(gap, out=gap)
+    gap /= fade_hours
+    return np.exp(gap, out=gap)
 
 
 def average_link(similarity: np.ndarray, threshold: float) -> list[list[int]]:
