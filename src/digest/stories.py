@@ -99,7 +99,7 @@ def similarities(articles: Sequence[Article]) -> np.ndarray:
         pairs = zip(terms.tolist(), counts.tolist(), strict=True)
         weights = [(1 + math.log(f)) * idf[t] for t, f in pairs]
         norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-        entries.append((terms, np.array(weights) / norm))
+        entries.append((terms, (np.array(weights) / norm).astype(np.float32)))
     similarity = _shared_dot(entries, df, n).astype(np.float64)
     np.fill_diagonal(similarity, 0.0)
     return similarity
@@ -116,7 +116,7 @@ def share_a_name(articles: Sequence[Article]) -> np.ndarray:
     vocabulary: dict[str, int] = {}
     rows = [_term_ids(Counter(_names(a)), vocabulary) for a in articles]
     df = _document_frequency([names for names, _ in rows], len(vocabulary))
-    entries = [(names, np.ones(len(names))) for names, _ in rows]
+    entries = [(names, np.ones(len(names), dtype=np.float32)) for names, _ in rows]
     cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles], dtype=bool)
     return (_shared_dot(entries, df, len(articles)) > 0) | ~cased[:, None] | ~cased[None, :]
 
@@ -125,14 +125,14 @@ def _term_ids(counts: Counter[str], vocabulary: dict[str, int]) -> tuple[np.ndar
     """An article's terms as numbers (``vocabulary`` grows to hold new ones), and counts."""
     ids = (vocabulary.setdefault(t, len(vocabulary)) for t in counts)
     return (
-        np.fromiter(ids, dtype=np.int64, count=len(counts)),
-        np.fromiter(counts.values(), dtype=np.float64, count=len(counts)),
+        np.fromiter(ids, dtype=np.int32, count=len(counts)),
+        np.fromiter(counts.values(), dtype=np.int32, count=len(counts)),
     )
 
 
 def _document_frequency(rows: Sequence[np.ndarray], size: int) -> np.ndarray:
     """Per term, the number of rows it is in."""
-    found = np.concatenate([np.empty(0, dtype=np.int64), *rows])
+    found = np.concatenate([np.empty(0, dtype=np.int32), *rows])
     return np.bincount(found, minlength=size)
 
 
@@ -149,13 +149,17 @@ def _shared_dot(
     shared = np.flatnonzero(df > 1)
     column = np.full(len(df), -1, dtype=np.int32)
     column[shared] = np.arange(len(shared), dtype=np.int32)
-    terms = np.concatenate([np.empty(0, dtype=np.int64), *(t for t, _ in entries)])
-    rows = np.repeat(np.arange(n, dtype=np.int32), [len(t) for t, _ in entries])
-    weights = np.concatenate([np.empty(0), *(w for _, w in entries)]).astype(np.float32)
-    columns = column[terms]
-    keep = columns >= 0
-    order = np.argsort(columns[keep], kind="stable")
-    columns, rows, weights = columns[keep][order], rows[keep][order], weights[keep][order]
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, columns, weights)
+    for row, (terms, values) in enumerate(entries):
+        found = column[terms]
+        keep = found >= 0
+        kept.append((np.full(int(keep.sum()), row, dtype=np.int32), found[keep], values[keep]))
+    rows, columns, weights = (
+        np.concatenate([np.empty(0, dtype=dtype), *(k[part] for k in kept)])
+        for part, dtype in enumerate((np.int32, np.int32, np.float32))
+    )
+    order = np.argsort(columns, kind="stable")
+    rows, columns, weights = rows[order], columns[order], weights[order]
     product = np.zeros((n, n), dtype=np.float32)
     width = max(1, min(len(shared), BLOCK_FLOATS // max(n, 1)))
     block = np.zeros((n, width), dtype=np.float32)

@@ -53,7 +53,11 @@ def signature(text: str) -> np.ndarray:
 
 def similar_groups(texts: Sequence[str], threshold: float = THRESHOLD) -> list[list[int]]:
     """Groups (of two or more indexes into ``texts``) whose texts are near duplicates."""
-    signatures = [signature(t) for t in texts]
+    # One array for all: a small buffer per text, kept among the texts' freed working
+    # copies, would leave the heap in holes.
+    signatures = np.empty((len(texts), len(_A)), dtype=np.uint64)
+    for i, text in enumerate(texts):
+        signatures[i] = signature(text)
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
