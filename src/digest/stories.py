@@ -18,7 +18,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -34,7 +34,7 @@ FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every F
 COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
-BLOCK_FLOATS = 1 << 18  # a slice of the article-by-term matrix holds this many (1 MB)
+BLOCK_FLOATS = 1 << 20  # a slice of the article-by-term matrix holds this many (4 MB)
 
 # Capitalized, yet no clue to the event: every week's news has a Monday.
 _DAYS_AND_MONTHS = frozenset(
@@ -89,18 +89,15 @@ def group_stories(
 
 def similarities(articles: Sequence[Article]) -> np.ndarray:
     """The cosine similarity of every pair of articles' TF-IDF vectors (diagonal zero)."""
-    vocabulary: dict[str, int] = {}
-    rows = [_term_ids(_term_counts(a), vocabulary) for a in articles]
+    rows, terms, counts, size = _bags([_term_counts(a) for a in articles])
     n = len(articles)
-    df = _document_frequency([terms for terms, _ in rows], len(vocabulary))
-    idf = [math.log((n + 1) / (d + 1)) + 1 for d in df.tolist()]
-    entries = []
-    for terms, counts in rows:
-        pairs = zip(terms.tolist(), counts.tolist(), strict=True)
-        weights = [(1 + math.log(f)) * idf[t] for t, f in pairs]
-        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-        entries.append((terms, (np.array(weights) / norm).astype(np.float32)))
-    similarity = _shared_dot(entries, df, n).astype(np.float64)
+    df = np.bincount(terms, minlength=size)
+    idf = np.log((n + 1) / (df + 1)) + 1
+    weights = (1 + np.log(counts)) * idf[terms]
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=n))
+    norms[norms == 0] = 1.0
+    weights /= norms[rows]
+    similarity = _shared_dot(rows, terms, weights.astype(np.float32), df, n).astype(np.float64)
     np.fill_diagonal(similarity, 0.0)
     return similarity
 
@@ -113,57 +110,50 @@ def share_a_name(articles: Sequence[Article]) -> np.ndarray:
     are to weigh the words against. Text in a script without capitals (Chinese,
     Japanese) is not held back.
     """
-    vocabulary: dict[str, int] = {}
-    rows = [_term_ids(Counter(_names(a)), vocabulary) for a in articles]
-    df = _document_frequency([names for names, _ in rows], len(vocabulary))
-    entries = [(names, np.ones(len(names), dtype=np.float32)) for names, _ in rows]
+    rows, names, counts, size = _bags([dict.fromkeys(_names(a), 1) for a in articles])
+    df = np.bincount(names, minlength=size)
+    shared = _shared_dot(rows, names, counts.astype(np.float32), df, len(articles)) > 0
     cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles], dtype=bool)
-    return (_shared_dot(entries, df, len(articles)) > 0) | ~cased[:, None] | ~cased[None, :]
+    return shared | ~cased[:, None] | ~cased[None, :]
 
 
-def _term_ids(counts: Counter[str], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """An article's terms as numbers (``vocabulary`` grows to hold new ones), and counts."""
-    ids = (vocabulary.setdefault(t, len(vocabulary)) for t in counts)
-    return (
-        np.fromiter(ids, dtype=np.int32, count=len(counts)),
-        np.fromiter(counts.values(), dtype=np.int32, count=len(counts)),
-    )
+def _bags(bags: Iterable[Mapping[str, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Bags of terms as flat arrays: row, term number and count per entry; and how many terms.
 
-
-def _document_frequency(rows: Sequence[np.ndarray], size: int) -> np.ndarray:
-    """Per term, the number of rows it is in."""
-    found = np.concatenate([np.empty(0, dtype=np.int32), *rows])
-    return np.bincount(found, minlength=size)
+    Each bag is made compact before the next is made: the bags of all articles at once
+    would hold every token of every text as a string.
+    """
+    vocabulary: dict[str, int] = {}
+    terms, counts = [], []
+    for bag in bags:
+        ids = (vocabulary.setdefault(t, len(vocabulary)) for t in bag)
+        terms.append(np.fromiter(ids, dtype=np.int32, count=len(bag)))
+        counts.append(np.fromiter(bag.values(), dtype=np.float64, count=len(bag)))
+    rows = np.repeat(np.arange(len(terms), dtype=np.int32), [len(t) for t in terms])
+    flat = np.concatenate([np.empty(0, dtype=np.int32), *terms])
+    return rows, flat, np.concatenate([np.empty(0), *counts]), len(vocabulary)
 
 
 def _shared_dot(
-    entries: Sequence[tuple[np.ndarray, np.ndarray]], df: np.ndarray, n: int
+    rows: np.ndarray, terms: np.ndarray, weights: np.ndarray, df: np.ndarray, n: int
 ) -> np.ndarray:
-    """The dot product of every pair of sparse rows ``(terms, weights)``, as float32.
+    """The dot products of every pair of n sparse rows (float32), given as flat entries.
 
     Terms of one row add nothing to any dot product, only to its norm, so only the shared
     ones are kept. The dense matrix of rows by shared terms would grow with rows times
     vocabulary (tens of MB for a thousand pages): it is multiplied a slice of terms at a
     time, so only the n x n result grows with the articles.
     """
-    shared = np.flatnonzero(df > 1)
-    column = np.full(len(df), -1, dtype=np.int32)
-    column[shared] = np.arange(len(shared), dtype=np.int32)
-    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, columns, weights)
-    for row, (terms, values) in enumerate(entries):
-        found = column[terms]
-        keep = found >= 0
-        kept.append((np.full(int(keep.sum()), row, dtype=np.int32), found[keep], values[keep]))
-    rows, columns, weights = (
-        np.concatenate([np.empty(0, dtype=dtype), *(k[part] for k in kept)])
-        for part, dtype in enumerate((np.int32, np.int32, np.float32))
-    )
+    column = np.cumsum(df > 1, dtype=np.int32) - 1  # term -> its column, if shared
+    keep = df[terms] > 1
+    columns = column[terms[keep]]
     order = np.argsort(columns, kind="stable")
-    rows, columns, weights = rows[order], columns[order], weights[order]
+    rows, columns, weights = rows[keep][order], columns[order], weights[keep][order]
+    shared = int(column[-1]) + 1 if len(column) else 0
     product = np.zeros((n, n), dtype=np.float32)
-    width = max(1, min(len(shared), BLOCK_FLOATS // max(n, 1)))
+    width = max(1, min(shared, BLOCK_FLOATS // max(n, 1)))
     block = np.zeros((n, width), dtype=np.float32)
-    for start in range(0, len(shared), width):
+    for start in range(0, shared, width):
         lo, hi = np.searchsorted(columns, [start, start + width])
         block[rows[lo:hi], columns[lo:hi] - start] = weights[lo:hi]
         product += block @ block.T
