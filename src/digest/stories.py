@@ -34,7 +34,10 @@ FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every F
 COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
-BLOCK_FLOATS = 1 << 20  # a slice of the article-by-term matrix holds this many (4 MB)
+# A slice of the article-by-term matrix holds this many floats (1 MB). 4 MB slices multiply
+# a little faster (60 ms less for 1,000 articles) but left the 1,000-page run's peak RSS
+# 5 MB higher: glibc keeps the larger freed blocks' memory on its heap.
+BLOCK_FLOATS = 1 << 18
 
 # Capitalized, yet no clue to the event: every week's news has a Monday.
 _DAYS_AND_MONTHS = frozenset(
