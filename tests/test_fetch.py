@@ -4,7 +4,16 @@ import time
 
 import pytest
 
-from digest.ingest.fetch import USER_AGENT, Failure, FetchOptions, Request, Response, fetch_all
+from digest.ingest import fetch as fetch_module
+from digest.ingest.fetch import (
+    USER_AGENT,
+    Failure,
+    FetchOptions,
+    Request,
+    Response,
+    fetch_all,
+    fetch_each,
+)
 
 FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024, max_redirects=3)
 
@@ -127,3 +136,27 @@ def test_a_gzip_body_is_inflated_and_a_truncated_one_refused(web):
     assert isinstance(whole, Response) and whole.body == (web.root / "rss20.xml").read_bytes()
     cut = fetch(web.url("gzip-cut/rss20.xml"))
     assert isinstance(cut, Failure) and cut.reason == "truncated compressed body"
+
+
+def test_fetching_waits_for_a_slow_caller_and_holds_only_a_few_bodies(web):
+    urls = [web.url(f"rss20.xml?n={n}") for n in range(12)]
+    arrived = fetch_each([Request(u) for u in urls], FAST, ahead=2)
+
+    def asked() -> int:
+        return sum(1 for r in web.requests if r.path.startswith("/rss20.xml?n="))
+
+    first = next(arrived)
+    time.sleep(0.3)  # a slow caller: fetching must not run ahead of it
+    assert asked() <= 3  # the two slots, and the one freed by taking `first`
+    rest = list(arrived)
+    assert sorted(i for i, _ in [first, *rest]) == list(range(12))
+    assert asked() == 12
+
+
+def test_a_bug_while_fetching_reaches_the_caller_as_itself(web, monkeypatch):
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fetch_module, "_fetch", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        fetch_all([Request(web.url("rss20.xml"))] * 3, FAST)

@@ -308,3 +308,13 @@ def test_an_unexpected_error_on_a_teasers_page_keeps_the_teaser(web, monkeypatch
     assert len(articles) == len(result.items)  # every teaser kept
     assert problems and all("ValueError" in p.message for p in problems)
     assert all("teaser is used" in p.message for p in problems)
+
+
+def test_a_page_linked_from_two_feeds_keeps_one_copy_of_its_text(web):
+    (web.root / "copy.xml").write_bytes((web.root / "rss091.xml").read_bytes())
+    result = read(web, Source(feed=web.url("rss091.xml")), Source(feed=web.url("copy.xml")))
+    articles, problems = complete_items(result.items, FAST)
+    assert problems == [] and len(articles) == 4
+    first, second = (a for a in articles if "sourdough" in (a.url or ""))
+    assert len(first.text.split()) > 120 and web.hits("pages/sourdough.html") == 2
+    assert first.text is second.text  # held once, however many feeds link to it

@@ -272,3 +272,30 @@ def test_articles_that_share_only_common_words_are_not_one_story():
         "d",
     )
     assert len(group_stories([named, also])) == 1
+
+
+def test_similarities_taken_a_slice_of_terms_at_a_time_match_one_product(monkeypatch):
+    import numpy as np
+
+    from digest import stories
+
+    articles = [*ferry_story(), article(*OTHER_FERRY, hours=1), article(*BUDGET, hours=2)]
+    whole, names = stories.similarities(articles), stories.share_a_name(articles)
+    monkeypatch.setattr(stories, "BLOCK_FLOATS", 3)  # one term per slice
+    sliced = stories.similarities(articles)
+    assert np.allclose(sliced, whole, atol=1e-6)
+    assert np.array_equal(stories.share_a_name(articles), names)
+    assert np.allclose(sliced, sliced.T) and not sliced.diagonal().any()
+    assert sliced[0, 1] > sliced[0, 4] > 0  # two reports of one event, closer than the budget
+
+
+def test_minhash_of_a_long_text_is_the_least_hash_over_all_its_shingles():
+    import numpy as np
+
+    from digest.ingest import dedup
+
+    text = " ".join(f"word{n}" for n in range(3 * dedup.CHUNK + 17))
+    x = dedup.shingles(text)
+    assert len(x) > 3 * dedup.CHUNK
+    everything = (dedup._A[:, None] * x[None, :] + dedup._B[:, None]) >> np.uint64(32)
+    assert np.array_equal(dedup.signature(text), everything.min(axis=1))

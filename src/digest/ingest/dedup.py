@@ -20,6 +20,7 @@ from digest.models import Article
 SHINGLE = 5
 BANDS, ROWS = 20, 3  # 60 hash functions; pairs near 0.5 similarity become candidates
 THRESHOLD = 0.5  # estimated Jaccard similarity of the 5-gram sets
+CHUNK = 2048  # shingles hashed at once (about 1 MB of working memory)
 
 _rng = np.random.default_rng(20240501)  # fixed: signatures must not change between runs
 _A = _rng.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) | np.uint64(1)
@@ -30,25 +31,33 @@ _WORD = re.compile(r"\w+")
 def shingles(text: str) -> np.ndarray:
     """The hashed word 5-grams of ``text`` (fewer words: the whole text as one)."""
     words = _WORD.findall(text.lower())
-    grams = (
-        [" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)]
-        if len(words) >= SHINGLE
-        else [" ".join(words)]
-    )
-    return np.unique(np.array([zlib.crc32(g.encode()) for g in grams], dtype=np.uint64))
+    starts = range(len(words) - SHINGLE + 1) if len(words) >= SHINGLE else range(1)
+    hashes = (zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in starts)
+    return np.unique(np.fromiter(hashes, dtype=np.uint64, count=len(starts)))
 
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature of ``text``: per hash function, the least hash of a shingle."""
     x = shingles(text)
-    # Multiply-shift hashing: uint64 arithmetic wraps, which is the point.
-    hashed = (_A[:, None] * x[None, :] + _B[:, None]) >> np.uint64(32)
-    return hashed.min(axis=1)
+    least = np.full(len(_A), np.iinfo(np.uint64).max, dtype=np.uint64)
+    # A slice of the shingles at a time: a long page's hashes at once would take
+    # 60 x 8 bytes per word, tens of MB for the longest pages.
+    for start in range(0, len(x), CHUNK):
+        # Multiply-shift hashing: uint64 arithmetic wraps, which is the point.
+        hashed = _A[:, None] * x[None, start : start + CHUNK]
+        hashed += _B[:, None]
+        hashed >>= np.uint64(32)
+        np.minimum(least, hashed.min(axis=1), out=least)
+    return least
 
 
 def similar_groups(texts: Sequence[str], threshold: float = THRESHOLD) -> list[list[int]]:
     """Groups (of two or more indexes into ``texts``) whose texts are near duplicates."""
-    signatures = [signature(t) for t in texts]
+    # One array for all: a small buffer per text, kept among the texts' freed working
+    # copies, would leave the heap in holes.
+    signatures = np.empty((len(texts), len(_A)), dtype=np.uint64)
+    for i, text in enumerate(texts):
+        signatures[i] = signature(text)
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:

@@ -184,14 +184,17 @@ async def _fetch_each(
         ) as client:
 
             async def one(index: int, request: Request) -> None:
-                # The slot first: a request waiting for the caller holds no connection.
-                await slots.acquire()
                 outcome = await _fetch(client, request, options, limits)
                 deliver((index, outcome, slots.release))
 
-            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+            async with asyncio.TaskGroup() as group:
+                for index, request in enumerate(requests):
+                    # A task only once it has a slot: the requests still to come cost
+                    # nothing but themselves, however many pages there are.
+                    await slots.acquire()
+                    group.create_task(one(index, request))
     except Exception as exc:  # a bug here must reach the caller, not leave it waiting
-        deliver(exc)
+        deliver(exc.exceptions[0] if isinstance(exc, ExceptionGroup) else exc)
 
 
 async def _fetch(

@@ -276,8 +276,13 @@ def complete_items(
     teasers = [i for i, item in enumerate(items) if item.teaser and item.article.url]
     requests = [Request(items[i].article.origin) for i in teasers]
     pages: dict[int, Article | str] = {}  # item index -> its page's article, or why none
+    # One copy of each text: a syndicated page, linked from several feeds, arrives once
+    # per link, and every article is held until the issue is made.
+    texts: dict[str, str] = {}
 
     def settle(i: int, page: Article | str) -> None:
+        if isinstance(page, Article):
+            page = replace(page, text=texts.setdefault(page.text, page.text))
         pages[i] = page
         if progress:
             progress(len(pages), len(requests), items[i].article.origin)
@@ -302,7 +307,7 @@ def complete_items(
     problems: list[Problem] = []
     for i, item in enumerate(items):
         article = item.article
-        page = pages.get(i)
+        page = pages.pop(i, None)
         if isinstance(page, str):
             kept = "the feed's teaser is used" if article.text else "item skipped"
             problems.append(Problem(article.origin, f"{page}; {kept}"))
