@@ -20,8 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from digest.ingest.local import parse_datetime
-from digest.models import Article, Brief, Story
+from digest.models import Article, Brief, Story, parse_datetime
 from digest.stories import group_stories, rank_stories
 from digest.summarize import summarize_story
 
