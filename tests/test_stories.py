@@ -284,8 +284,9 @@ def test_grouping_a_few_articles_at_a_time_gives_the_stories_of_one_block(monkey
         Article("港口渡轮搁浅", "渡轮在礁石上搁浅，四十名乘客获救。", "zh"),  # no capitals, undated
     ]
     monkeypatch.setattr(stories, "BLOCK_FLOATS", 1 << 30)  # every article in one block
-    whole = group_stories(pool)
+    whole = group_stories(pool)  # a pool this small compares every term densely
     monkeypatch.setattr(stories, "BLOCK_FLOATS", 1)  # one article a block
+    monkeypatch.setattr(stories, "COMMON_SHARE", 0.5)  # and every term pair by pair
     assert group_stories(pool) == whole
     assert [len(s.articles) for s in whole] == [1, 3, 1, 1]  # ferry: linked across blocks
 
