@@ -274,19 +274,21 @@ def test_articles_that_share_only_common_words_are_not_one_story():
     assert len(group_stories([named, also])) == 1
 
 
-def test_similarities_taken_a_slice_of_terms_at_a_time_match_one_product(monkeypatch):
-    import numpy as np
-
+def test_grouping_a_few_articles_at_a_time_gives_the_stories_of_one_block(monkeypatch):
     from digest import stories
 
-    articles = [*ferry_story(), article(*OTHER_FERRY, hours=1), article(*BUDGET, hours=2)]
-    whole, names = stories.similarities(articles), stories.share_a_name(articles)
-    monkeypatch.setattr(stories, "BLOCK_FLOATS", 3)  # one term per slice
-    sliced = stories.similarities(articles)
-    assert np.allclose(sliced, whole, atol=1e-6)
-    assert np.array_equal(stories.share_a_name(articles), names)
-    assert np.allclose(sliced, sliced.T) and not sliced.diagonal().any()
-    assert sliced[0, 1] > sliced[0, 4] > 0  # two reports of one event, closer than the budget
+    pool = [
+        article(*BUDGET, hours=2),
+        *ferry_story(),
+        article(*OTHER_FERRY, hours=1),
+        Article("港口渡轮搁浅", "渡轮在礁石上搁浅，四十名乘客获救。", "zh"),  # no capitals, undated
+    ]
+    monkeypatch.setattr(stories, "BLOCK_FLOATS", 1 << 30)  # every article in one block
+    whole = group_stories(pool)  # a pool this small compares every term densely
+    monkeypatch.setattr(stories, "BLOCK_FLOATS", 1)  # one article a block
+    monkeypatch.setattr(stories, "COMMON_SHARE", 0.5)  # and every term pair by pair
+    assert group_stories(pool) == whole
+    assert [len(s.articles) for s in whole] == [1, 3, 1, 1]  # ferry: linked across blocks
 
 
 def test_minhash_of_a_long_text_is_the_least_hash_over_all_its_shingles():
