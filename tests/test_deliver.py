@@ -12,7 +12,15 @@ import pytest
 from digest import runs
 from digest.cli import main
 from digest.config import load_config
-from digest.deliver import Composer, Letter, check_address, deliver, read_recipients
+from digest.deliver import (
+    FIRST_SETTLE,
+    Composer,
+    Letter,
+    _Gate,
+    check_address,
+    deliver,
+    read_recipients,
+)
 from digest.errors import ConfigError, LintError
 from digest.outputs import load_issue
 from digest.runs import build, dry_run, send, send_test
@@ -333,6 +341,20 @@ def test_connections_wait_for_a_distant_servers_replies_side_by_side(
     result, _ = send(config)
     assert result.sent == MANY[:16]
     assert (smtp.mailbox.most_accepting > 1) is overlap
+
+
+def test_the_first_dots_wait_long_then_the_wait_learns_how_fast_the_server_reads():
+    # A dot that comes before the server has read the body waits for it there, between
+    # dot and record, where a kill makes a duplicate; a fresh run knows nothing yet.
+    gate, reading, answer = _Gate(), 0.002, 0.0003
+    assert gate.settle == FIRST_SETTLE > 2 * reading
+    waits = []
+    for _ in range(150):
+        held = gate.settle
+        gate.learn(held, answer + max(0.0, reading - held))
+        waits.append(gate.settle)
+    assert waits[0] < FIRST_SETTLE and waits == sorted(waits, reverse=True)
+    assert 0.8 * reading <= waits[-1] <= reading
 
 
 def test_a_permanent_failure_on_one_connection_leaves_the_others_going(smtp, config_for):

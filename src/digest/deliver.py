@@ -50,6 +50,7 @@ from digest.unsubscribe import check_secret, is_personal, personal_url
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds: back-off stops doubling here
+FIRST_SETTLE = 0.010  # seconds a final dot waits until the server's reading time is learnt
 MAX_SETTLE = 2.0  # seconds a final dot waits at most (see _Gate)
 NEAR_SERVER = 0.010  # seconds: the turn spans the reply of a server this quick (see _Gate)
 SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
@@ -582,7 +583,9 @@ class _Gate:
 
     def __init__(self) -> None:
         self.turn = threading.Lock()
-        self.settle = 0.0  # seconds a dot waits after its body
+        # Seconds a dot waits after its body. A wait too long costs only time; a dot sent
+        # too soon widens the gap, so the first dots wait long and the wait learns down.
+        self.settle = FIRST_SETTLE
         self.quickest: float | None = None  # the shortest wait for a 250 seen: a round trip
         self.took: deque[float] = deque(maxlen=SETTLE_SAMPLES)  # body read, at most, lately
         self.lock = threading.Lock()  # for learning, which every connection does
