@@ -470,9 +470,11 @@ def _is_site_phrase(text: str, site: str) -> bool:
         while words and covered < len(site):
             covered += len(words.pop(0))
         return len(words) <= SITE_SLOGAN_WORDS or all(w in SECTION_WORDS for w in words)
+    # "Site: anything" is the site's; "Site turns ten: a decade on the quay" a story about it.
     return (
         all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
-        or len(parts[0].split()) <= 4
+        or _compact(parts[0]) == site
+        or (_is_site_phrase(parts[0], site) and all(_size(p) <= 4 for p in parts[1:]))
     )
 
 
