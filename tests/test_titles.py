@@ -7,7 +7,6 @@ import pytest
 
 from digest.config import Source
 from digest.ingest.extract import extract_html
-
 from digest.ingest.titles import (
     Candidates,
     choose_title,

@@ -136,7 +136,7 @@ def title_candidates(tree: etree._Element, url: str | None = None) -> Candidates
     main = _MAIN_H1(tree) or _H1(tree)
     mastheads = [h for h in main[:2] if _is_masthead(h)]
     headings = [h for h in main[:2] if h not in mastheads]
-    subheads = []
+    subheads: list[etree._Element] = []
     for heading in _HEADINGS(tree):
         if heading in main[:2] or _is_masthead(heading):
             continue
@@ -293,18 +293,18 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
     """
     sites = _site_keys(candidates.sites)
     everything = [*candidates.titles, *candidates.headings]
-    evidence = [*everything, *candidates.subheads]
     mains = {_normal(t): t for t in everything}
     headings = {_normal(h) for h in candidates.headings}
     lead = _normal(text.split("\n", 1)[0]) if text else ""
     if lead:
         mains.setdefault(lead, text.split("\n", 1)[0])
     others = {**{_normal(t): t for t in candidates.subheads}, **mains}
-    # The story titles that another candidate bears out, without their chrome.
+    # The story titles that another candidate bears out, without their chrome. Subheads
+    # bear out none: one may be a chapter's heading under the book's (the page's) title.
     borne_out = {
         candidate: stripped
         for i, candidate in enumerate(everything)
-        if _borne_out(i, evidence, lead) and (stripped := strip_chrome(candidate, sites))
+        if _borne_out(i, everything, lead) and (stripped := strip_chrome(candidate, sites))
     }
     for candidate in everything:
         if (
