@@ -1,8 +1,12 @@
 """Choosing the story's title among the titles a page offers."""
 
+from pathlib import Path
+
 import lxml.html
 import pytest
 
+from digest.config import Source
+from digest.ingest.extract import extract_html
 from digest.ingest.titles import (
     Candidates,
     choose_title,
@@ -12,6 +16,7 @@ from digest.ingest.titles import (
     strip_chrome,
     title_candidates,
 )
+from digest.ingest.web import read_sources
 
 
 @pytest.mark.parametrize(
@@ -180,3 +185,85 @@ def test_a_long_lead_gives_a_title_cut_at_a_word():
     lead += " in March"
     title = lead_title(lead)
     assert title.endswith("…") and len(title) <= 91 and lead.startswith(title[:-1])
+
+
+BLOG_POST = Path(__file__).parent / "fixtures" / "web" / "pages" / "blog-post-site-title.html"
+
+
+def test_a_blog_post_titled_with_the_blogs_name_takes_its_post_heading():
+    # <title>, og:title and the page's <h1> are all the blog's name; the canonical
+    # address's host names the blog, the post's heading is an <h2> in the article.
+    extracted = extract_html(BLOG_POST.read_bytes())
+    assert extracted is not None
+    assert extracted.title == "The dredger arrives a week early"
+    assert extracted.text.startswith("The dredger came round the breakwater")
+
+
+def test_a_blog_post_read_from_a_server_is_headed_by_its_post_not_the_blog(web):
+    result = read_sources([Source(page=web.url("pages/blog-post-site-title.html"))])
+    assert result.problems == ()
+    (item,) = result.items
+    assert item.article.title == "The dredger arrives a week early"
+    assert "Harbour Notes" not in item.article.title
+
+
+def _blog(head: str, body: str) -> str:
+    story = "<p>The dredger came round the breakwater on Monday morning, early.</p>" * 6
+    return f"<html><head>{head}</head><body>{body}{story}</body></html>"
+
+
+def test_a_blogs_name_before_its_post_heading_in_the_title_is_cut():
+    # "Blog: Post", the blog's name in a plain <h1>, the post's in an <h3>.
+    page = _blog(
+        "<title>Harbour Notes: The dredger arrives a week early</title>",
+        "<h1>Harbour Notes</h1><h2>November 4, 2026</h2><h3>The dredger arrives a week early</h3>",
+    )
+    assert extract_html(page.encode()).title == "The dredger arrives a week early"
+
+
+def test_a_post_heading_linking_to_the_page_itself_beats_a_title_that_is_the_blogs_name():
+    page = _blog(
+        "<title>Harbour Notes</title>"
+        '<link rel="canonical" href="https://notes.example/2026/11/dredger/">',
+        '<h1><a href="https://notes.example/"></a></h1>'
+        '<div class="post"><h2><a href="/2026/11/dredger/" rel="bookmark">'
+        "The dredger arrives a week early</a></h2>",
+    )
+    assert extract_html(page.encode()).title == "The dredger arrives a week early"
+
+
+def test_a_headline_holding_the_sites_name_keeps_it():
+    page = _blog(
+        "<title>Harbour Notes turns ten: a decade on the north quay | Harbour Notes</title>"
+        '<meta property="og:site_name" content="Harbour Notes">'
+        '<meta name="application-name" content="Harbour Notes">',
+        "<header><h1>Harbour Notes</h1></header>"
+        "<article><h1>Harbour Notes turns ten: a decade on the north quay</h1>"
+        "<h2>Harbour Notes turns ten</h2>",
+    )
+    title = extract_html(page.encode(), "https://harbournotes.example/2026/11/ten/").title
+    assert title == "Harbour Notes turns ten: a decade on the north quay"
+
+
+def test_an_application_name_that_is_the_pages_title_is_no_site_name():
+    page = lxml.html.fromstring(
+        """<html><head><title>Ferry fares rise in March</title>
+        <meta name="application-name" content="Ferry fares rise in March"></head>
+        <body><p>Text.</p></body></html>"""
+    )
+    candidates = title_candidates(page)
+    assert "Ferry fares rise in March" not in candidates.sites
+    assert choose_title(candidates) == "Ferry fares rise in March"
+
+
+def test_a_date_heading_is_no_title():
+    assert is_chrome("November 4, 2026") and is_chrome("Tue 3rd Mar")
+    assert not is_chrome("March of the ferries")
+    candidates = Candidates(
+        titles=("Harbour Notes",),
+        headings=(),
+        sites=("harbournotes",),
+        subheads=("November 4, 2026", "The dredger arrives"),
+    )
+    text = "November 4, 2026\nThe dredger arrives\nThe dredger came round the breakwater."
+    assert choose_title(candidates, text) == "The dredger arrives"

@@ -13,12 +13,13 @@ works on plain strings.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -59,6 +60,12 @@ SECTION_WORDS = frozenset(
     information info help about contact us faq login register subscribe
     """.split()
 )
+# A date is no story's title: "November 7, 2012", "Tue 3rd Mar".
+_DATE_WORD = re.compile(
+    r"\d+(?:st|nd|rd|th)?|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+    r"|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|mon(?:day)?"
+    r"|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+)
 # JSON-LD types whose headline or name is the story's title.
 _ARTICLE_TYPES = re.compile(r"article|posting|report|newsarticle|blog|review|webpage", re.I)
 
@@ -68,8 +75,10 @@ class Candidates:
     """The titles a page offers, most trusted first, and the names of its site."""
 
     titles: tuple[str, ...]  # metadata titles, then the <title>
-    headings: tuple[str, ...]  # the main <h1>s
+    headings: tuple[str, ...]  # the main <h1>s, and the headings linking to the page itself
     sites: tuple[str, ...]  # og:site_name, application-name, publisher, host name
+    # The page's other <h1>-<h3>, in order: a blog puts its post's title in one of them.
+    subheads: tuple[str, ...] = ()
 
 
 _META = etree.XPath(
@@ -79,6 +88,16 @@ _JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
 _TITLE = etree.XPath("//title")
 _H1 = etree.XPath("//h1")
 _MAIN_H1 = etree.XPath("//article//h1 | //main//h1 | //*[@role='main']//h1")
+_HEADINGS = etree.XPath(
+    "(//h1 | //h2 | //h3)[not(ancestor::nav or ancestor::footer or ancestor::aside"
+    " or ancestor::form or ancestor::li)]"
+)
+_CANONICAL = etree.XPath(
+    "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')),"
+    " ' '), ' canonical ')]/@href"
+)
+# The page's subheads looked at: the post's title comes early, the sidebars' after it.
+MAX_SUBHEADS = 12
 
 # Metadata titles in the order of trust (as readability's metadata reader has them).
 _META_TITLES = (
@@ -94,6 +113,9 @@ _META_TITLES = (
     "sailthru.title",
 )
 _META_SITES = ("og:site_name", "twitter:site")
+# Names a site gives itself that some sites fill with the story's title: trusted only
+# where no title candidate is the same.
+_META_APP_NAMES = ("application-name", "apple-mobile-web-app-title")
 
 
 def title_candidates(tree: etree._Element, url: str | None = None) -> Candidates:
@@ -107,19 +129,65 @@ def title_candidates(tree: etree._Element, url: str | None = None) -> Candidates
     titles = [*json_titles, *(meta[k] for k in _META_TITLES if meta.get(k))]
     for element in _TITLE(tree)[:1]:
         titles.append(element.text or "")
+    addresses = [url] if url else []
+    addresses.extend(str(a).strip() for a in _CANONICAL(tree) if str(a).strip())
+    if meta.get("og:url"):
+        addresses.append(meta["og:url"].strip())
     main = _MAIN_H1(tree) or _H1(tree)
     mastheads = [h for h in main[:2] if _is_masthead(h)]
-    headings = [_element_text(h) for h in main[:2] if h not in mastheads]
+    headings = [h for h in main[:2] if h not in mastheads]
+    subheads: list[etree._Element] = []
+    for heading in _HEADINGS(tree):
+        if heading in main[:2] or _is_masthead(heading):
+            continue
+        if _links_to(heading, addresses):
+            headings.append(heading)  # a post's heading links to the post: its permalink
+        elif len(subheads) < MAX_SUBHEADS:
+            subheads.append(heading)
     sites = [*json_sites, *(meta[k] for k in _META_SITES if meta.get(k))]
     sites.extend(_element_text(h) for h in mastheads)
-    host = urlsplit(url).hostname if url else None
-    if host:
-        sites.append(host)
+    sites.extend(
+        name
+        for k in _META_APP_NAMES
+        if (name := clean_title(meta.get(k, ""))) and name not in map(clean_title, titles)
+    )
+    for address in addresses:
+        with contextlib.suppress(ValueError):
+            if host := urlsplit(address).hostname:
+                sites.append(host)
     return Candidates(
         titles=tuple(t for t in (clean_title(t) for t in titles) if t),
-        headings=tuple(t for t in (clean_title(t) for t in headings) if t),
-        sites=tuple(s.strip().lstrip("@") for s in sites if s and s.strip()),
+        headings=_cleaned(_element_text(h) for h in headings),
+        sites=tuple(dict.fromkeys(s.strip().lstrip("@") for s in sites if s and s.strip())),
+        subheads=_cleaned(_element_text(h) for h in subheads),
     )
+
+
+def _cleaned(texts: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t for t in map(clean_title, texts) if t))
+
+
+def _links_to(heading: etree._Element, addresses: Sequence[str]) -> bool:
+    """Whether ``heading`` links to one of ``addresses``, the page's own (a post's permalink)."""
+    own = {_address_key(a) for a in addresses} - {""}
+    if not own:
+        return False
+    for link in heading.iter("a"):
+        with contextlib.suppress(ValueError):
+            if _address_key(urljoin(addresses[0], link.get("href") or "")) in own:
+                return True
+    return False
+
+
+def _address_key(address: str) -> str:
+    """``address`` without its scheme, query, fragment and final slash, for comparing."""
+    try:
+        parts = urlsplit(address.strip())
+    except ValueError:
+        return ""
+    if not parts.hostname or parts.path in ("", "/"):
+        return ""  # a link home, or a relative one, says nothing here
+    return f"{parts.hostname.removeprefix('www.')}{parts.path.rstrip('/')}"
 
 
 # The page's masthead: where a blog puts its name in an <h1>, above the post's own title.
@@ -217,17 +285,22 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
     The most trusted candidate that is not all chrome gives the title, passing over one
     that no other candidate bears out and that shares few words with the story titles
     that are: a JSON-LD "headline" that is the page's category ("Wikimedia list article").
-    Where another candidate, or the article's first line, is a run of the chosen one's
-    segments ("Story" in "Story - Section - Site"), that run is the story's title as both
-    name it; otherwise the site's name, sections and short trailing segments are cut away.
+    Where another candidate, a subhead, or the article's first line, is a run of the chosen
+    one's segments ("Story" in "Story - Section - Site"), that run is the story's title as
+    both name it; otherwise the site's name, sections and short trailing segments are cut
+    away. Where every candidate is the site's name, the heading nearest the start of the
+    article's ``text`` is the title.
     """
     sites = _site_keys(candidates.sites)
     everything = [*candidates.titles, *candidates.headings]
-    others = {_normal(t): t for t in everything}
+    mains = {_normal(t): t for t in everything}
+    headings = {_normal(h) for h in candidates.headings}
     lead = _normal(text.split("\n", 1)[0]) if text else ""
     if lead:
-        others.setdefault(lead, text.split("\n", 1)[0])
-    # The story titles that another candidate bears out, without their chrome.
+        mains.setdefault(lead, text.split("\n", 1)[0])
+    others = {**{_normal(t): t for t in candidates.subheads}, **mains}
+    # The story titles that another candidate bears out, without their chrome. Subheads
+    # bear out none: one may be a chapter's heading under the book's (the page's) title.
     borne_out = {
         candidate: stripped
         for i, candidate in enumerate(everything)
@@ -242,9 +315,13 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
             continue
         whole = _normal(candidate)
         runs = _runs(candidate)
+        # A subhead that is a part of a title is the story's title in it ("Blog name:
+        # Story" over an <h2>Story</h2>), unless the page's heading or its article's first
+        # line is that title whole: then the subhead is the story's subtitle.
+        confirmed = whole == lead or whole in headings
         agreed = [
             title
-            for key, title in others.items()
+            for key, title in (mains if confirmed else others).items()
             if key in runs and key != whole and not is_chrome(title, sites)
         ]
         if agreed:
@@ -253,6 +330,23 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
         stripped = strip_chrome(candidate, sites)
         if stripped and not is_chrome(stripped, sites):
             return stripped
+    return _nearest_heading(candidates, text, sites)
+
+
+# How far into the article's text its heading is looked for (past a date, a byline).
+HEADING_LINES = 8
+
+
+def _nearest_heading(candidates: Candidates, text: str, sites: Sequence[str]) -> str | None:
+    """The page's heading that comes first among the first lines of the article's ``text``.
+
+    For a page whose every title names the site: a blog's post titled only by its <h2>.
+    """
+    headings = {_normal(h): h for h in (*candidates.headings, *candidates.subheads)}
+    for line in text.splitlines()[:HEADING_LINES]:
+        heading = headings.get(_normal(line))
+        if heading and not is_chrome(heading, sites):
+            return heading
     return None
 
 
@@ -350,7 +444,7 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
         if len(key) >= 6 and site.startswith(key) and len(site) - len(key) <= 6:
             return True
     words = _WORD.findall(text.casefold())
-    if words and all(w in SECTION_WORDS or w.isdigit() for w in words):
+    if words and all(w in SECTION_WORDS or _DATE_WORD.fullmatch(w) for w in words):
         return True
     # The site's name with one more word: "痞客邦 PIXNET", "BBC Sport".
     if _size(text) <= 2 and any(_compact(w) in sites for w in words):
@@ -376,9 +470,11 @@ def _is_site_phrase(text: str, site: str) -> bool:
         while words and covered < len(site):
             covered += len(words.pop(0))
         return len(words) <= SITE_SLOGAN_WORDS or all(w in SECTION_WORDS for w in words)
+    # "Site: anything" is the site's; "Site turns ten: a decade on the quay" a story about it.
     return (
         all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
-        or len(parts[0].split()) <= 4
+        or _compact(parts[0]) == site
+        or (_is_site_phrase(parts[0], site) and all(_size(p) <= 4 for p in parts[1:]))
     )
 
 
