@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -163,6 +164,28 @@ def window(stamps: Stamps, accepted: dict[str, float], rate: float) -> list[str]
     ]
 
 
+def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
+    """The exact (Garwood) interval for the mean of a Poisson count."""
+    tail = (1 - level) / 2
+
+    def at_most(k: int, mean: float) -> float:  # P(X <= k)
+        term = total = math.exp(-mean)
+        for n in range(1, k + 1):
+            term *= mean / n
+            total += term
+        return total
+
+    def solve(wanted: Callable[[float], bool]) -> float:  # the mean where wanted flips
+        low, high = 0.0, count + 50.0
+        for _ in range(100):
+            middle = (low + high) / 2
+            low, high = (middle, high) if wanted(middle) else (low, middle)
+        return low
+
+    lower = solve(lambda m: 1 - at_most(count - 1, m) < tail) if count else 0.0
+    return lower, solve(lambda m: at_most(count, m) > tail)
+
+
 def _ms(times: list[float]) -> str:
     times = sorted(times)
     mean, median = sum(times) / len(times), times[len(times) // 2]
@@ -232,9 +255,11 @@ def main() -> None:
         f"({args.recipients:,} recipients in {wall:.1f} s; sender CPU {cpu:.1f} s)"
     )
     print("\n".join(window(stamps, summary["times"], rate)))
+    low, high = (bound / max(made, 1) for bound in poisson_interval(duplicates))
     print(
         f"SIGKILL at random:     {duplicates} duplicate(s) in {made} kills "
-        f"({duplicates / max(made, 1):.2f} per kill), {lost} lost, "
+        f"({duplicates / max(made, 1):.2f} per kill, 95% interval {low:.2f} to {high:.2f}), "
+        f"{lost} lost, "
         f"{args.kill_recipients:,} recipients, rate {'off' if not args.rate else args.rate}"
     )
     print(

@@ -349,7 +349,7 @@ def test_the_first_dots_wait_long_then_the_wait_learns_how_fast_the_server_reads
     gate, reading, answer = _Gate(), 0.002, 0.0003
     assert gate.settle == FIRST_SETTLE > 2 * reading
     waits = []
-    for _ in range(150):
+    for _ in range(400):
         held = gate.settle
         gate.learn(held, answer + max(0.0, reading - held))
         waits.append(gate.settle)
