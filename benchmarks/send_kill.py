@@ -1,17 +1,20 @@
 """Exactly once under SIGKILL, and messages/s with the send ledger, to a local TLS server.
 
 Run with `make bench-send` (or `python benchmarks/send_kill.py [--recipients 10000]
-[--kills 20] [--connections 4]`). The server is /work/shared/bench/smtp_sink.py (aiosmtpd,
-STARTTLS and AUTH required, a separate process, counting messages per recipient); the
+[--kills 100] [--rate 100] [--connections 4]`). The server is
+/work/shared/bench/smtp_sink.py (aiosmtpd, STARTTLS and AUTH required, a separate
+process, counting messages per recipient); the
 message is the 20-story digest of `render_20.py` (about 66 KB of HTML) with a per-reader
-unsubscribe URL ({email} and {token}). Rate limit off unless --rate (the kills only).
+unsubscribe URL ({email} and {token}).
 
 1. Throughput: `send_issue` (the ledger included: a "sending" and a "sent" commit per
-   message, synchronous=NORMAL) to --recipients readers over --connections connections.
+   message, synchronous=NORMAL) to --recipients readers over --connections connections,
+   with no rate limit.
    Wrappers note when each final dot goes and when its "sent" mark is committed; with the
    sink's time of acceptance, that is the window in which a kill makes a duplicate.
-2. Kills: a child process sends to --kill-recipients readers; it is killed with SIGKILL
-   at a uniformly random moment of its sending, then started again, --kills times; a last
+2. Kills: a child process sends to --kill-recipients readers at --rate messages a second
+   (0: no limit; the issue's goal is set at 100); it is killed with SIGKILL at a
+   uniformly random moment of its first second, then started again, --kills times; a last
    run finishes. The sink's counts then give duplicates (copies beyond the first) and
    losses (readers with none).
 """
@@ -219,10 +222,10 @@ def kills(directory: Path, port: int, count: int, times: int, connections: int, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--kill-recipients", type=int, default=2_000)
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kill-recipients", type=int, default=6_000)
+    parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--rate", type=float, default=0.0, help="for the kills (default: off)")
+    parser.add_argument("--rate", type=float, default=100.0, help="for the kills (0: no limit)")
     parser.add_argument("--child", nargs=5, metavar=("STATE", "PORT", "COUNT", "CONN", "RATE"))
     args = parser.parse_args()
     if args.child:

@@ -54,7 +54,7 @@ FIRST_SETTLE = 0.005  # seconds a final dot waits until the server's reading tim
 MAX_SETTLE = 2.0  # seconds a final dot waits at most (see _Gate)
 NEAR_SERVER = 0.010  # seconds: the turn spans the reply of a server this quick (see _Gate)
 SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
-SETTLE_QUANTILE = 0.9  # the wait covers the reading time of this share of recent bodies
+SETTLE_QUANTILE = 0.25  # the wait covers the reading time of this share of recent bodies
 SETTLE_SHADE = 0.9  # wait this share of the estimate; below 1, or the wait feeds on itself
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
@@ -609,8 +609,10 @@ class _Gate:
             self.quickest = waited if self.quickest is None else min(self.quickest, waited)
             # At most what reading the body took (exactly that, when the dot came too soon).
             self.took.append(held + waited - self.quickest)
-            # A high quantile, so that few dots come too soon, shaded down: a dot held too
-            # long shortens the next wait, and one stall of the machine is soon forgotten.
+            # A low quantile, shaded down: a dot held too long shortens the next wait, and
+            # a stall of the machine now and then does not stretch every wait after it. (A
+            # high one feeds on itself: a server left idle longer answers later, and that
+            # reads as a longer reading time.)
             took = sorted(self.took)[int(SETTLE_QUANTILE * (len(self.took) - 1))]
             self.settle = min(MAX_SETTLE, SETTLE_SHADE * took)
 
