@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: digest test golden lint format bench bench-send bench-run preview clean
+.PHONY: digest test golden lint format bench bench-newsroom bench-send bench-run preview clean
 .DEFAULT_GOAL := digest
 
 digest: $(VENV)/.installed
@@ -21,6 +21,10 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/render_20.py
 	$(BIN)/python benchmarks/summarize_speed.py
 	$(BIN)/python benchmarks/fetch_feeds.py 200
+
+# Needs ../shared: serves labelled newsroom worlds, builds an issue of each, scores it.
+bench-newsroom: $(VENV)/.installed
+	$(BIN)/python benchmarks/newsroom.py
 
 bench-send: $(VENV)/.installed
 	$(BIN)/python benchmarks/send_kill.py
