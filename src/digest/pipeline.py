@@ -16,9 +16,19 @@ from urllib.parse import urlsplit
 
 from digest.archive import issue_url
 from digest.config import Config, html_lang
-from digest.errors import NoArticlesError
+from digest.errors import NoArticlesError, TemplateError
 from digest.lint import CLIP_BYTES, Finding, blame, lint_email
-from digest.models import Article, Brief, Digest, Issue, Item, Problem, SentStory, Story
+from digest.models import (
+    Article,
+    Brief,
+    Digest,
+    Issue,
+    Item,
+    Problem,
+    RenderedEmail,
+    SentStory,
+    Story,
+)
 from digest.render import long_date, render_email, safe_url
 from digest.stories import group_stories, rank_stories, story_key
 from digest.summarize import summarize, summarize_story
@@ -50,17 +60,8 @@ def make_issue(
     while True:
         digest = compose_digest(config, [brief for _, brief in stories], today)
         subject = make_subject(config.send.subject, digest.title, digest.date, len(stories))
-        email = render_email(
-            digest,
-            config.templates_dir,
-            lang=html_lang(config.language),
-            subject=subject,
-            reading_time=config.reading_time,
-        )
-        faults: dict[int, object] = dict(
-            blame(lint_issue(config, email.html, email.text, digest), _items(digest))
-        )
-        if not faults:
+        email, faults = _rendered(config, digest, subject)
+        if email and not faults:
             over = _over_clip(email.html, len(stories))
             if not over:
                 break
@@ -75,6 +76,7 @@ def make_issue(
         stories = [pair for n, pair in enumerate(stories) if n not in faults]
         if not stories:
             raise NoArticlesError("every story failed a check", tuple(dropped))
+    assert email is not None  # the loop ends on an email with no fault
     return Issue(
         id=issue_id(digest.title, digest.date, subject, email.html, email.text),
         title=digest.title,
@@ -89,6 +91,46 @@ def make_issue(
         dropped=tuple(dropped),
         sent_stories=tuple(remembered(brief) for brief in digest.briefs),
     )
+
+
+def _rendered(
+    config: Config, digest: Digest, subject: str
+) -> tuple[RenderedEmail | None, dict[int, object]]:
+    """The email of ``digest`` and the stories at fault in it, by position."""
+    try:
+        email = _render(config, digest, subject)
+    except TemplateError:
+        # One story's text can break the document: that story is left out, not the
+        # issue. If every story renders alone, the templates are at fault.
+        faults: dict[int, object] = {
+            n: f"it cannot be rendered ({error})"
+            for n, brief in enumerate(digest.briefs)
+            if (error := _render_error(config, brief, digest.date))
+        }
+        if not faults:
+            raise
+        return None, faults
+    return email, dict(blame(lint_issue(config, email.html, email.text, digest), _items(digest)))
+
+
+def _render(config: Config, digest: Digest, subject: str) -> RenderedEmail:
+    return render_email(
+        digest,
+        config.templates_dir,
+        lang=html_lang(config.language),
+        subject=subject,
+        reading_time=config.reading_time,
+    )
+
+
+def _render_error(config: Config, brief: Brief, today: date) -> str | None:
+    """Why an issue of ``brief`` alone cannot be rendered, if it cannot."""
+    digest = compose_digest(config, [brief], today)
+    try:
+        _render(config, digest, make_subject(config.send.subject, digest.title, today, 1))
+    except TemplateError as exc:
+        return str(exc)
+    return None
 
 
 def find_stories(

@@ -101,6 +101,47 @@ _TITLES = frozenset(
 )
 
 
+def _unsafe_characters() -> dict[int, str | None]:
+    """What ``safe_text`` does with each character no text from outside may carry."""
+    table: dict[int, str | None] = dict.fromkeys(
+        [
+            *range(0x00, 0x09),  # C0 controls but tab and line feed...
+            *range(0x0E, 0x20),
+            *range(0x7F, 0xA0),  # ...DEL and the C1 controls
+            *range(0xD800, 0xE000),  # lone surrogates (a str from JSON or a bad decode)
+            *range(0xFDD0, 0xFDF0),  # noncharacters
+            *(plane + end for plane in range(0, 0x110000, 0x10000) for end in (0xFFFE, 0xFFFF)),
+            0x200B, 0x2060, 0xFEFF,  # zero-width space, word joiner, byte-order mark
+            0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # bidi controls
+        ]
+    )  # fmt: skip
+    # Line breaks of other kinds are line breaks.
+    table.update(dict.fromkeys([0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029], "\n"))
+    return table
+
+
+_UNSAFE = _unsafe_characters()
+
+# A quick test for the table's characters: the Basic Multilingual Plane's, then any
+# character beyond it (whose noncharacters the table holds; emoji send text there too).
+_MAY_BE_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060\u2066-\u2069\ufeff\u2028\u2029\U00010000-\U0010ffff]"
+)
+
+
+def safe_text(text: str) -> str:
+    """``text`` without the characters that corrupt a document or hide what it says.
+
+    Controls, noncharacters and lone surrogates make an XML or MJML parser (and so the
+    whole issue) fail; bidi overrides and zero-width characters make a headline read
+    other than it is. Tab and line feed stay; other line breaks become line feeds.
+    """
+    if not _MAY_BE_UNSAFE.search(text):
+        return text
+    return text.replace("\r\n", "\n").translate(_UNSAFE)
+
+
 def words(text: str) -> list[str]:
     """Words of ``text`` (letters, with inner apostrophes and hyphens); no numbers.
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
+from digest.models import Article
 from digest.text import count_words as count_spaced_words
+from digest.text import safe_text
 
 _I = re.IGNORECASE
 
@@ -407,3 +410,31 @@ def has_article_text(blocks: Iterable[str]) -> bool:
     In Chinese or Japanese, eight characters count as four words.
     """
     return any(_ends_sentence(b) and count_words(b) >= 4 for b in blocks)
+
+
+def safe_article(article: Article) -> Article:
+    """``article`` with every field made safe to show (``safe_text``); a one-line field
+    (title, author, outlet, section, URL) also loses its line breaks and tabs."""
+
+    def line(value: str) -> str:
+        return " ".join(safe_text(value).split())
+
+    def maybe(value: str | None) -> str | None:
+        return (line(value) or None) if value is not None else None
+
+    text = safe_text(article.text)
+    if text != article.text:  # a paragraph may be left blank, or with a blank edge
+        text = "\n\n".join(p.strip() for p in text.split("\n\n") if p.strip())
+    return replace(
+        article,
+        title=line(article.title),
+        text=text,
+        origin=line(article.origin),
+        url=maybe(article.url),
+        source=maybe(article.source),
+        author=maybe(article.author),
+        image=maybe(article.image),
+        section=maybe(article.section),
+        sources=tuple(line(s) for s in article.sources),
+        feed=maybe(article.feed),
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import InputError
-from digest.ingest.clean import clean_blocks, has_article_text, is_boilerplate
+from digest.ingest.clean import clean_blocks, has_article_text, is_boilerplate, safe_article
 from digest.ingest.extract import extract_html
 from digest.ingest.fetch import is_fetchable
 from digest.ingest.identity import item_id
@@ -168,7 +168,7 @@ def _article(title: str, blocks: list[str], origin: str, **meta: Any) -> Article
     # Remembered by its URL when it names one, else by its words: a moved or renamed
     # file is the same story, an edited one a new story.
     key = item_id(origin, None, meta.get("url"), title, text, stable=False)
-    return Article(title=title, text=text, origin=origin, ids=(key,), **meta)
+    return safe_article(Article(title=title, text=text, origin=origin, ids=(key,), **meta))
 
 
 def _text_value(value: Any) -> str | None:

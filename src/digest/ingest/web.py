@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from digest.config import ALL_CORES, Source, Workers
-from digest.ingest.clean import clean_blocks, has_article_text
+from digest.ingest.clean import clean_blocks, has_article_text, safe_article
 from digest.ingest.extract import extract_html
 from digest.ingest.feeds import FeedError, parse_feed
 from digest.ingest.fetch import (
@@ -180,6 +180,7 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
         partial = _is_teaser(text, entry.full)
         if partial:  # shown as it is if its page cannot be read: end it cleanly
             article = replace(article, text=end_teaser(text))
+        article = safe_article(article)
         items.append(WebItem(article, source, response.url, bool(link) and partial))
     return items, feed.warning
 
@@ -250,7 +251,7 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
     if not (has_article_text(blocks) or sum(len(b) for b in blocks) >= MIN_PAGE_CHARS):
         return None
     url = canonical_url(extracted.url or response.final_url)
-    return Article(
+    article = Article(
         title=title or lead_title(blocks[0]),
         text="\n\n".join(blocks),
         origin=response.url,
@@ -260,6 +261,7 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
         author=extracted.author,
         image=_absolute(response.final_url, extracted.image),
     )
+    return safe_article(article)
 
 
 def complete_items(
