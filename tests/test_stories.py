@@ -101,7 +101,7 @@ def test_two_events_on_one_topic_stay_apart():
 
 def test_the_same_event_days_apart_is_two_stories():
     early, *rest = ferry_story()
-    later = [Article(**{**a.__dict__, "published": a.published + timedelta(days=5)}) for a in rest]
+    later = [Article(**{**a.__dict__, "published": a.published + timedelta(days=7)}) for a in rest]
     assert sorted(len(s.articles) for s in group_stories([early, *later])) == [1, 2]
     undated = [Article(**{**a.__dict__, "published": None}) for a in [early, *later]]
     assert [len(s.articles) for s in group_stories(undated)] == [3]

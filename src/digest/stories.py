@@ -11,12 +11,15 @@ window, the similarity of two dated articles fades with the time between them. E
 is numpy: no model, no download, well under a second for a thousand articles. Articles are
 compared a block at a time, and only articles linked by a pair that reaches the threshold
 are clustered together, so memory grows with the articles plus the square of the largest
-linked group, not the square of all of them. The stop words and the light stemmer are
-English; other languages still group, on IDF alone.
+linked group, not the square of all of them. The stop words, the light stemmer and the word
+frequencies (wordfreq's) that temper the pool's IDF are English; other languages still
+group, on the pool's IDF alone. Two single articles that are only fairly alike become a
+story only if their titles and first sentences share rare terms.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -30,6 +33,7 @@ import numpy as np
 from digest.config import RANKINGS, StoriesConfig
 from digest.ingest.dedup import merge_duplicates
 from digest.models import Article, Story, article_identities, as_utc
+from digest.text import split_sentences
 
 # The settings users may change live in config.StoriesConfig ([stories]); one home each.
 THRESHOLD = StoriesConfig.threshold  # least mean cosine between two clusters that merge
@@ -37,6 +41,19 @@ WINDOW_HOURS = StoriesConfig.window_hours  # this close in time: compared on wor
 FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every FADE_HOURS
 COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
+# Two single articles below this similarity become a story of two only if their
+# headlines agree: a day of feeds is mostly one-article stories, and two of one topic
+# (two rugby reports, two blog posts on the web) share enough body words to pass the
+# threshold, but not what their headlines say. An article joins a story of several on
+# its mean similarity alone.
+AGREE_BELOW = 0.3
+HEADLINE_SENTENCES = 2  # the headline: the title and the text's first sentences...
+HEADLINE_CHARS = 800  # ...found in its first characters
+HEADLINE_RARITY = 8.0  # headlines agree when the terms they share are this rare in all
+RARE_FREQUENCY = 1e-7  # the frequency in English of a word wordfreq does not know
+# A term's weight is the mean (geometric) of its rarity in the pool and in English at
+# large: a pool of a few hundred articles says little of how common "time" or "like" is.
+DOCUMENT_WORDS = 2000  # the length of a document, in words, for English's frequencies
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
 # Articles are compared with all others a block at a time, each block costing about this
 # many floats: its rows of similarities plus a product per term it shares (a few MB).
@@ -89,9 +106,11 @@ def group_stories(
             continue
         part = pool.take(component)
         similarity = np.empty((len(component), len(component)))
+        alone = np.empty((len(component), len(component)), dtype=bool)
         for block, rows in _similarity_rows(part):
             similarity[block] = rows
-        for group in _agglomerate(similarity, threshold):
+            alone[block] = _may_pair(rows, part.take(block), part)
+        for group in _agglomerate(similarity, threshold, alone):
             # The matrix is used up by then: each story's own is small to make again.
             story = part.take(np.array(group))
             centrality = _similarity(story, story).clip(0).sum(axis=1)
@@ -137,6 +156,7 @@ class _Pool:
     words: _Sparse  # unit TF-IDF vectors: their rarer terms, not those of one article alone
     common: np.ndarray  # and their common terms, dense (article by term)
     names: _Sparse  # a 1 per name or number, without those of one article
+    headlines: _Sparse  # a 1 per term of the title and first sentence
     cased: np.ndarray  # False: a script without capitals, never held back for want of a name
     hours: np.ndarray  # when published, in hours; NaN if undated
     window_hours: float | None
@@ -148,6 +168,7 @@ class _Pool:
             self.words.take(index),
             self.common[index],
             self.names.take(index),
+            self.headlines.take(index),
             self.cased[index],
             self.hours[index],
             self.window_hours,
@@ -157,9 +178,13 @@ class _Pool:
 def _pool(articles: Sequence[Article], window_hours: float | None) -> _Pool:
     """The articles' TF-IDF vectors (IDF over all of them), names, case and dates."""
     n = len(articles)
-    rows, terms, counts, size = _bags([_term_counts(a) for a in articles])
+    rows, terms, counts, vocabulary = _bags([_term_counts(a) for a in articles])
+    size = len(vocabulary)
     df = np.bincount(terms, minlength=size)
     idf = np.log((n + 1) / (df + 1)) + 1
+    english = _english_idf(vocabulary)
+    known = np.isfinite(english)
+    idf[known] = np.sqrt(idf[known] * english[known])
     weights = (1 + np.log(counts)) * idf[terms]
     norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=n))
     norms[norms == 0] = 1.0
@@ -172,18 +197,42 @@ def _pool(articles: Sequence[Article], window_hours: float | None) -> _Pool:
     common[rows[entry], (np.cumsum(is_common) - 1)[terms[entry]]] = weights[entry]
     rare = (df[terms] > 1) & ~entry
     words = _Sparse.of(n, rows[rare], terms[rare], weights[rare])
-    rows, names, counts, size = _bags([dict.fromkeys(_names(a), 1) for a in articles])
-    shared = np.bincount(names, minlength=size)[names] > 1
+    rows, names, counts, known = _bags([dict.fromkeys(_names(a), 1) for a in articles])
+    shared = np.bincount(names, minlength=len(known))[names] > 1
     named = _Sparse.of(n, rows[shared], names[shared], counts[shared])
+    rows, heads, _, terms_of_heads = _bags([dict.fromkeys(_headline_terms(a), 1) for a in articles])
+    # The dot product of two rows is the summed rarity of the terms they share.
+    rarity = _english_idf(terms_of_heads, unknown=RARE_FREQUENCY)
+    headlines = _Sparse.of(n, rows, heads, np.sqrt(rarity[heads]))
     cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles], dtype=bool)
     hours = np.array(
         [as_utc(a.published).timestamp() / 3600 if a.published else np.nan for a in articles]
     )
-    return _Pool(np.arange(n), words, common, named, cased, hours, window_hours)
+    return _Pool(np.arange(n), words, common, named, headlines, cased, hours, window_hours)
 
 
-def _bags(bags: Iterable[Mapping[str, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Bags of terms as flat arrays: row, term number and count per entry; and how many terms.
+def _english_idf(vocabulary: Iterable[str], unknown: float = 0.0) -> np.ndarray:
+    """Each term's inverse document frequency in English at large (wordfreq's word
+    frequencies, for documents of DOCUMENT_WORDS); a term it does not know has the
+    frequency ``unknown`` (infinite IDF by default)."""
+    frequency = _english_frequencies()
+    per_word = np.array([frequency.get(term, unknown) for term in vocabulary])
+    in_documents = -np.expm1(-DOCUMENT_WORDS * per_word)
+    with np.errstate(divide="ignore"):
+        return 1 - np.log(in_documents)
+
+
+@functools.cache
+def _english_frequencies() -> dict[str, float]:
+    import wordfreq  # 0.4 s to import: only when articles are grouped
+
+    return wordfreq.get_frequency_dict("en", wordlist="best")
+
+
+def _bags(
+    bags: Iterable[Mapping[str, int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Bags of terms as flat arrays: row, term number and count per entry; and the terms.
 
     Each bag is made compact before the next is made: the bags of all articles at once
     would hold every token of every text as a string.
@@ -196,7 +245,7 @@ def _bags(bags: Iterable[Mapping[str, int]]) -> tuple[np.ndarray, np.ndarray, np
         counts.append(np.fromiter(bag.values(), dtype=np.float64, count=len(bag)))
     rows = np.repeat(np.arange(len(terms), dtype=np.int32), [len(t) for t in terms])
     flat = np.concatenate([np.empty(0, dtype=np.int32), *terms])
-    return rows, flat, np.concatenate([np.empty(0), *counts]), len(vocabulary)
+    return rows, flat, np.concatenate([np.empty(0), *counts]), vocabulary
 
 
 def _similarity(left: _Pool, right: _Pool) -> np.ndarray:
@@ -224,6 +273,18 @@ def _share_a_name(left: _Pool, right: _Pool) -> np.ndarray:
     Japanese) is not held back.
     """
     shared = _dot(left.names, right.names) > 0
+    return shared | ~left.cased[:, None] | ~right.cased[None, :]
+
+
+def _may_pair(similarity: np.ndarray, left: _Pool, right: _Pool) -> np.ndarray:
+    """Pairs of articles that may be a story of two: close, or their headlines agree."""
+    return (similarity >= AGREE_BELOW) | _headlines_agree(left, right)
+
+
+def _headlines_agree(left: _Pool, right: _Pool) -> np.ndarray:
+    """Pairs whose titles and first sentences share terms of HEADLINE_RARITY in all (or
+    that are in a script without capitals, whose words the tokens do not split)."""
+    shared = _dot(left.headlines, right.headlines) >= HEADLINE_RARITY
     return shared | ~left.cased[:, None] | ~right.cased[None, :]
 
 
@@ -262,6 +323,13 @@ def _names(article: Article) -> set[str]:
             if _NAME.fullmatch(word) and word.lower() not in _COMMON_NAMES:
                 found.add(word.lower())
     return found
+
+
+def _headline_terms(article: Article) -> list[str]:
+    """The terms of the title and the first sentence: what the story is about."""
+    opening = article.text[:HEADLINE_CHARS]
+    first = split_sentences(opening)[:HEADLINE_SENTENCES]
+    return _tokens(" ".join([article.title, *first]))
 
 
 def _term_counts(article: Article) -> Counter[str]:
@@ -359,8 +427,13 @@ def _join(parent: np.ndarray, one: np.ndarray, other: np.ndarray) -> None:
         np.minimum.at(parent, np.maximum(one, other), np.minimum(one, other))
 
 
-def _agglomerate(similarity: np.ndarray, threshold: float) -> list[list[int]]:
+def _agglomerate(
+    similarity: np.ndarray, threshold: float, alone: np.ndarray | None = None
+) -> list[list[int]]:
     """Average-link merges, best pair first, until no pair may merge; ``similarity`` is used up.
+
+    ``alone`` says which two single articles may become a story of their own (all, by
+    default); an article joins a story of several on its mean similarity alone.
 
     A merge changes only the merged cluster's row and column of the score matrix, so each
     row's best partner is kept and only rows that pointed at a merged cluster are searched
@@ -374,6 +447,8 @@ def _agglomerate(similarity: np.ndarray, threshold: float) -> list[list[int]]:
     alive = np.ones(n, dtype=bool)
     members = [[i] for i in range(n)]
     score = total.copy()  # singletons: the mean is the similarity, no cohesion to keep
+    if alone is not None:
+        score[~alone] = -np.inf
     best = score.argmax(axis=1)
     best_score = score[np.arange(n), best]
     while True:
