@@ -37,9 +37,11 @@ HEADLINE_LIMIT = 90
 MIN_WORDS = 4
 MAX_WORDS = 70
 MAX_CJK_CHARACTERS = 150  # a Chinese or Japanese character counts as a word
-# All sentences of a brief together; the first two are kept whatever their length, a third
-# only when it fits. Short briefs read better in an email and score better against human
-# summaries (see scripts/fit_brief_model.py).
+# All sentences of a brief together, with the spaces between them, never pass MAX_CHARS;
+# the first two are kept when they fit, a third only when the brief stays in the budget.
+# Short briefs read better in an email and score better against human summaries (see
+# scripts/fit_brief_model.py).
+MAX_CHARS = 450
 CHAR_BUDGET = 300
 # A third sentence the model rates as high as most lead sentences are (a quarter of first
 # sentences rate lower) may stretch the budget by half: such sentences carry news, and
@@ -190,6 +192,10 @@ def select_sentences(
             if unit is None or len(chosen) + len(unit) > count:
                 continue
             size = sum(len(all_sentences[i]) for i in unit)
+            # Past MAX_CHARS a brief is not brief: only a first sentence may be that long,
+            # and only when no sentence that fits is to be had.
+            if used + size + len(chosen) > MAX_CHARS and (chosen or strict):
+                continue
             if (
                 strict
                 and len(chosen) + len(unit) > 2
@@ -973,7 +979,7 @@ def _balance(text: str) -> str:
 
 # --- stories: one brief across several outlets' articles -------------------------
 
-STORY_BUDGET = 800  # characters of a story brief's sentences: three whole sentences, not two
+STORY_BUDGET = MAX_CHARS  # characters of a story brief's sentences, spaces included
 REDUNDANCY = 0.5  # a sentence this close (stem cosine) to a chosen one says the same thing
 STORY_WEIGHT = 1.0  # how much closeness to the whole story counts beside the article's rating
 # Each article's first sentences only: news says what happened at the top, and rating a
@@ -1023,7 +1029,7 @@ def summarize_story(
     used = 0
     for n in sorted(usable, key=lambda n: -scores[n]):
         text = pool[n][2]
-        if chosen and used + len(text) > budget:
+        if used + len(text) + len(chosen) > budget:
             continue
         if any(_cosine(vectors[n], vectors[m]) > REDUNDANCY for m in chosen):
             continue
