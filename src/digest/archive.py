@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 from xml.etree import ElementTree as ET
 
 from digest.models import Brief, Issue
+from digest.urls import web_url
 
 INDEX = "index.html"
 FEED = "feed.xml"
@@ -91,7 +92,7 @@ def entry_of(issue: Issue, slug: str, now: datetime) -> Entry:
         date=issue.date,
         title=issue.title,
         subject=issue.subject,
-        headlines=tuple(Headline(b.headline, b.url) for b in briefs),
+        headlines=tuple(Headline(b.headline, web_url(b.url)) for b in briefs),
         published=now,
         updated=now,
         url=digest.web_url if digest else None,
@@ -224,7 +225,10 @@ def load_manifest(text: str) -> list[Entry]:
                 date=date.fromisoformat(row["date"]),
                 title=str(row["title"]),
                 subject=str(row["subject"]),
-                headlines=tuple(Headline(str(h["text"]), h.get("url")) for h in row["headlines"]),
+                # A manifest written before links were checked may hold a script link.
+                headlines=tuple(
+                    Headline(str(h["text"]), web_url(h.get("url"))) for h in row["headlines"]
+                ),
                 published=datetime.fromisoformat(row["published"]),
                 updated=datetime.fromisoformat(row["updated"]),
                 url=row.get("url"),

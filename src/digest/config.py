@@ -23,6 +23,7 @@ from dotenv import dotenv_values
 
 from digest.errors import ConfigError
 from digest.unsubscribe import check_template
+from digest.urls import without_userinfo
 
 DEFAULT_CONFIG = Path("digest.toml")
 URL_SCHEMES = ("https://", "http://", "mailto:")
@@ -120,8 +121,9 @@ class Source:
 
     @property
     def location(self) -> str:
-        """Where the source is, for messages."""
-        return str(self.path or self.feed or self.page or self.opml)
+        """Where the source is, for messages and the state store: never with a password."""
+        url = self.feed or self.page or (self.opml if isinstance(self.opml, str) else None)
+        return without_userinfo(url) if url else str(self.path or self.opml)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ class Config:
     state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
-    fetch_private: bool = False  # fetch feed items' pages from non-public addresses
+    # Fetch from non-public addresses beyond the configured URLs' own: items' pages, an
+    # OPML URL's feeds, redirects elsewhere (see digest.ingest.fetch.Request.trusted).
+    fetch_private: bool = False
     reading_time: bool = False  # show "N min read" under each story
     workers: Workers = field(default_factory=Workers)  # where pages are extracted
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env

@@ -29,10 +29,11 @@ from digest.models import (
     SentStory,
     Story,
 )
-from digest.render import long_date, render_email, safe_url
+from digest.render import long_date, render_email
 from digest.stories import group_stories, rank_stories, story_key
 from digest.summarize import summarize, summarize_story
 from digest.text import count_words
+from digest.urls import IMAGE, web_url
 
 log = logging.getLogger(__name__)
 
@@ -179,12 +180,23 @@ def brief_of_story(config: Config, story: Story, update: bool = False) -> Brief:
             language=config.language,
         )
         brief = replace(brief, section=brief.section or lead.section)
-    links = tuple(
-        {
-            url: (a.source or _host(url), url) for a in story.articles if (url := safe_url(a.url))
-        }.values()
+    # One link per outlet, to its most representative article: an outlet that ran the
+    # story twice (a follow-up) is still one outlet.
+    outlets: dict[str, str] = {}
+    for article in story.articles:
+        if url := web_url(article.url):
+            outlets.setdefault(article.source or _host(url), url)
+    links = tuple(outlets.items())
+    # Every place a story shows goes through here: the email, its text part, the archive's
+    # pages and Atom feed, digest.json. A link that is no http(s) URL goes here too.
+    return replace(
+        brief,
+        url=web_url(brief.url),
+        image=web_url(brief.image, IMAGE),
+        key=story.key,
+        update=update,
+        links=links if len(links) > 1 else (),
     )
-    return replace(brief, key=story.key, update=update, links=links if len(links) > 1 else ())
 
 
 def remembered(brief: Brief) -> SentStory:

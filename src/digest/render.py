@@ -22,6 +22,7 @@ import mjml
 
 from digest.errors import TemplateError
 from digest.models import Brief, Digest, RenderedEmail
+from digest.urls import IMAGE, MAILTO, web_url
 
 if TYPE_CHECKING:
     from digest.archive import Entry
@@ -31,8 +32,6 @@ TEXT_TEMPLATE = "digest.txt.j2"
 ARCHIVE_TEMPLATE = "archive.html.j2"
 CONTENTS_MIN = 3  # an "In this issue" list from this many stories up
 PREHEADER_LIMIT = 140
-WEB = ("https://", "http://")
-MAILTO = (*WEB, "mailto:")
 
 
 def builtin_templates() -> Path:
@@ -84,8 +83,8 @@ def render_email(
         "sections": sections,
         "contents": stories if len(stories) >= CONTENTS_MIN else [],
         "reading_time": reading_time,
-        "web_url": safe_url(digest.web_url),
-        "unsubscribe_url": safe_url(digest.unsubscribe_url, MAILTO),
+        "web_url": web_url(digest.web_url),
+        "unsubscribe_url": web_url(digest.unsubscribe_url, MAILTO),
         "web": False,
     }
     html_env, text_env = _environments(templates_dir, _template_names(templates_dir))
@@ -205,20 +204,17 @@ def wrap(value: str, width: int = 72) -> str:
     return textwrap.fill(str(value), width=width, break_long_words=False, break_on_hyphens=False)
 
 
-def safe_url(value: str | None, schemes: tuple[str, ...] = WEB) -> str | None:
-    """``value`` on one line if it is an absolute URL of one of ``schemes``, else None.
+def safe_url(value: str | None) -> str | None:
+    """A link the email may hold: an absolute http(s) URL (see ``digest.urls.web_url``).
 
     A feed's ``javascript:`` or relative link must never become a link in the email.
     """
-    if not value:
-        return None
-    url = "".join(str(value).split())  # whitespace inside a URL is always a mistake
-    return url if url.lower().startswith(schemes) else None
+    return web_url(value)
 
 
 def image_url(value: str | None) -> str | None:
     """An image address the email may show: absolute https only (mail clients block others)."""
-    return safe_url(value, ("https://",))
+    return web_url(value, IMAGE)
 
 
 def lines(value: str | None) -> list[str]:

@@ -57,6 +57,7 @@ from digest.state import (
     open_for_suppressions,
     open_store,
 )
+from digest.urls import without_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +336,10 @@ def _collect_web(
     options: FetchOptions,
 ) -> tuple[_Web, RunRecord]:
     """Fetch the feeds and pages, keep what the store says is new, complete the teasers."""
+    # One policy for every request: the URLs the user configured are fetched wherever they
+    # are; any other host (a redirect's, an OPML list's feeds, the pages items link to) is
+    # chosen by someone else and must be public unless fetch_private says otherwise.
+    options = replace(options, private=options.private and config.fetch_private)
     read = read_sources(sources, lambda url: _response(store, url), options, progress)
     by_id = {item.article.ids[0]: item for item in read.items}
     candidates = [
@@ -350,9 +355,7 @@ def _collect_web(
         config.new_feed_items,
     )
     chosen = newest_per_source([by_id[c.id] for c in fresh])
-    # The pages items link to are chosen by whoever writes the feed, not by the user.
-    page_options = replace(options, private=options.private and config.fetch_private)
-    articles, page_problems = complete_items(chosen, page_options, progress, config.workers)
+    articles, page_problems = complete_items(chosen, options, progress, config.workers)
     feeds = {item.article.ids[0]: item.location for item in chosen}
     failed = set(read.failed)
     run = RunRecord(
@@ -609,7 +612,8 @@ def _expand(sources: Sequence[Source]) -> list[tuple[Source, str, str]]:
                 found.append((source, source.location, "opml"))
                 continue
             found += [
-                (replace(source, name=source.name or o.title), o.url, "feed") for o in outlines
+                (replace(source, name=source.name or o.title), without_userinfo(o.url), "feed")
+                for o in outlines
             ]
         else:
             # An OPML list at a URL is listed as itself: its feeds are known once fetched.

@@ -20,7 +20,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import lxml.html
 import trafilatura
@@ -34,6 +34,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from digest.ingest.clean import clean_blocks, count_words, has_article_text
 from digest.ingest.encoding import decode_html, has_mojibake, repair_text
 from digest.ingest.titles import choose_title, title_candidates
+from digest.urls import IMAGE, web_url
 
 # Both libraries log every page they find no text in; our callers report that themselves.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -397,8 +398,9 @@ def _canonical(tree: etree._Element, url: str | None) -> str | None:
     """The page's own idea of its address (link rel=canonical, og:url), made absolute."""
     for found in _CANONICAL(tree):
         href = str(found).strip()
-        if href and not href.startswith(("javascript:", "data:", "#")):
-            return _join(url, href)
+        # Only an http(s) address is one: "JavaScript:alert(1)" would become a link.
+        if href and not href.startswith("#") and (canonical := web_url(_join(url, href))):
+            return canonical
     return None
 
 
@@ -451,11 +453,10 @@ def _extracted(
     canonical: str | None = None,
 ) -> Extracted:
     if not canonical and meta.url:
-        canonical = _join(url, meta.url)
+        canonical = web_url(_join(url, meta.url))
     canonical = canonical or url
     image = _join(canonical, meta.image) if meta.image and canonical else meta.image
-    if image and urlsplit(image).scheme != "https":
-        image = None  # mail clients block images over http; data: and others are no image
+    image = web_url(image, IMAGE)  # data:, javascript: and http (mail clients block it) go
     return Extracted(
         text=text,
         title=title or None,

@@ -7,6 +7,10 @@ Connections are bounded overall and per host; the deadline runs only while a req
 holds its connection slots, so time spent queueing behind other requests (before the
 first hop, or before a redirect's hop to a busy host) never counts against it.
 Failures come back as values, never as exceptions: one bad URL must not stop the others.
+
+One policy holds for every request and every redirect hop: with ``private`` off, a host
+that is not public is refused, except the origin of a URL the user named (``trusted``).
+Credentials travel beside a URL, never in it, and only to its own origin.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import queue
 import socket
 import threading
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -25,12 +29,21 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from digest import __version__
+from digest.urls import is_web_url, without_userinfo
 
 USER_AGENT = (
     f"digest/{__version__} (newsletter digest generator; +https://pypi.org/project/digest/)"
 )
-SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
+
+
+Resolver = Callable[[str], Awaitable[Sequence[str]]]
+
+
+async def resolve_host(host: str) -> list[str]:
+    """Every address ``host`` resolves to (an IP address resolves to itself)."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(sockaddr[0]) for *_, sockaddr in found]
 
 
 @dataclass(frozen=True)
@@ -44,10 +57,14 @@ class FetchOptions:
     connections: int = 16  # open at once, overall
     per_host: int = 4  # open at once, to one host
     user_agent: str = USER_AGENT
-    # False: refuse a host (on any hop) that resolves to a loopback, private, link-local
-    # or other non-global address. The address is checked before httpx connects, which
-    # resolves it again: a DNS server that changes its answer in between is not stopped.
+    # False: refuse a host (on any hop) that is or resolves to a loopback, private,
+    # link-local or other non-global address, an IPv6 address that embeds one included;
+    # only a request's own origin is exempt when it is ``trusted``. The address is checked
+    # before httpx connects, which resolves it again: a DNS server that changes its
+    # answer in between is not stopped.
     private: bool = True
+    # host -> its addresses; the seam where a test stands a public address in for one.
+    resolve: Resolver = field(default=resolve_host, compare=False)
 
 
 DEFAULT_OPTIONS = FetchOptions()
@@ -55,11 +72,19 @@ DEFAULT_OPTIONS = FetchOptions()
 
 @dataclass(frozen=True)
 class Request:
-    """A URL to fetch, with the validators of an earlier response for a conditional GET."""
+    """A URL to fetch, with the validators of an earlier response for a conditional GET.
+
+    ``url`` carries no user information: ``auth`` holds the credentials, sent only to the
+    URL's own origin, so that neither a redirect to another host, nor a log, nor a
+    message ever holds them. ``trusted`` says the user named this URL: its origin is
+    fetched even when it is not public; where it redirects is checked all the same.
+    """
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    auth: tuple[str, str] | None = field(default=None, repr=False)
+    trusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,15 +121,6 @@ Progress = Callable[[int, int, str], None]  # (done, total, url)
 class _Limits:
     overall: asyncio.Semaphore
     per_host: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-
-
-def is_fetchable(url: str) -> bool:
-    """Whether ``url`` is an absolute http or https URL with a host."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in SCHEMES and bool(parts.hostname)
 
 
 def fetch_all(
@@ -200,7 +216,7 @@ async def _fetch_each(
 async def _fetch(
     client: httpx.AsyncClient, request: Request, options: FetchOptions, limits: _Limits
 ) -> Outcome:
-    if not is_fetchable(request.url):
+    if not is_web_url(request.url):
         return Failure(request.url, "not an http or https URL")
     try:
         return await _follow(client, request, options, limits)
@@ -249,22 +265,26 @@ async def _follow(
         conditional["If-None-Match"] = request.etag
     if request.last_modified:
         conditional["If-Modified-Since"] = request.last_modified
+    home = _origin(request.url)
+    auth = httpx.BasicAuth(*request.auth) if request.auth else None
     budget = _Budget(options.timeout)
     for _ in range(options.max_redirects + 1):
         host = (urlsplit(url).hostname or "").lower()
+        at_home = _origin(url) == home
         per_host = limits.per_host.setdefault(host, asyncio.Semaphore(options.per_host))
         # The host's slot first: a task waiting for a busy host must not hold an overall one.
         # The clock starts once both are held: queueing is not the server being slow.
         async with per_host, limits.overall, budget.running():
-            if not options.private:
-                await _refuse_private(host)
+            if not options.private and not (request.trusted and at_home):
+                await _refuse_private(host, options.resolve)
             req = client.build_request("GET", url, headers=conditional)
-            response = await client.send(req, stream=True)
+            # Credentials go to the origin they were given for, never on to a redirect's.
+            response = await client.send(req, stream=True, auth=auth if at_home else None)
             try:
                 if response.status_code in REDIRECTS and "Location" in response.headers:
                     location = response.headers.get("Location", "")
-                    url = urljoin(url, location)
-                    if not is_fetchable(url):
+                    url = without_userinfo(urljoin(url, location))
+                    if not is_web_url(url):
                         raise _Refused(f"redirected to a URL that is not http or https: {url}")
                     continue
                 if response.status_code == 304:
@@ -278,19 +298,58 @@ async def _follow(
     raise _Refused(f"more than {options.max_redirects} redirects")
 
 
-async def _refuse_private(host: str) -> None:
-    """Raise _Refused when ``host`` is, or resolves to, an address that is not global."""
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what a request's trust and credentials are bound to."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or _PORTS.get(scheme)
+
+
+_PORTS = {"http": 80, "https": 443}
+
+
+async def _refuse_private(host: str, resolve: Resolver) -> None:
+    """Raise _Refused when ``host`` is, or resolves to, an address that is not public."""
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        found = await resolve(host)
     except socket.gaierror as exc:
         raise _Refused("DNS lookup failed (no such host)") from exc
-    for *_, sockaddr in found:
-        address = ipaddress.ip_address(sockaddr[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global:
-            what = "is" if host == str(address) else f"resolves to {address},"
-            raise _Refused(f"refused: {host} {what} a non-public address (fetch_private allows)")
+    for text in found:
+        address = ipaddress.ip_address(text.partition("%")[0])  # fe80::1%eth0: a zone
+        if not is_public(address):
+            what = "is" if host.strip("[]") == str(address) else f"resolves to {address},"
+            raise _Refused(
+                f"refused: {host} {what} a non-public address (set fetch_private = true to allow)"
+            )
+
+
+# IPv6 ranges whose last 32 bits are an IPv4 address a router or the host reaches:
+# IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks) and NAT64
+# (64:ff9b::/96, and the local-use 64:ff9b:1::/48).
+_EMBEDDING = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``address`` is global, and so is every IPv4 address it embeds.
+
+    ``ipaddress`` calls ``::127.0.0.1``, ``64:ff9b::7f00:1`` and ``2002:7f00:1::`` global;
+    each reaches 127.0.0.1 (through the host's own stack, a NAT64 gateway or a 6to4
+    relay), so each is judged by the IPv4 address inside.
+    """
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    inner: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped:
+        inner.append(address.ipv4_mapped)
+    if address.sixtofour:
+        inner.append(address.sixtofour)
+    if address.teredo:
+        inner.extend(address.teredo)  # the server and the (de-obfuscated) client
+    if any(address in network for network in _EMBEDDING):
+        inner.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(a.is_global for a in inner)
 
 
 def _response(requested: str, final: str, response: httpx.Response, body: bytes) -> Response:

@@ -18,7 +18,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str) -> str:
-    """``url`` without tracking parameters and fragment, scheme and host in lower case."""
+    """``url`` without user information, tracking parameters and fragment; scheme and host
+    in lower case."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -26,9 +27,9 @@ def canonical_url(url: str) -> str:
         return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    # No user information: the same page behind another login is the same page, and a
+    # user name must not travel into the store or onto a link.
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)

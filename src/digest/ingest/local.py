@@ -10,10 +10,10 @@ from typing import Any
 from digest.errors import InputError
 from digest.ingest.clean import clean_blocks, has_article_text, is_boilerplate, safe_article
 from digest.ingest.extract import extract_html
-from digest.ingest.fetch import is_fetchable
 from digest.ingest.identity import item_id
 from digest.ingest.markdown import FrontMatterError, markdown_blocks, split_front_matter
 from digest.models import Article, IngestResult, Problem, parse_datetime
+from digest.urls import IMAGE, web_url
 
 MARKDOWN = frozenset({".md", ".markdown"})
 HTML = frozenset({".html", ".htm"})
@@ -148,11 +148,11 @@ def _from_html(data: bytes, origin: str) -> Article:
         extracted.title or "",
         blocks,
         origin,
-        url=extracted.url,
+        url=web_url(extracted.url),
         source=extracted.site,
         published=parse_datetime(extracted.published),
         author=extracted.author,
-        image=extracted.image,
+        image=web_url(extracted.image, IMAGE),
     )
 
 
@@ -183,7 +183,7 @@ def _web_url(value: Any) -> str | None:
     url = _text_value(value)
     if url and "://" not in url and re.match(r"^[\w-]+(\.[\w-]+)+(/|$)", url):
         url = "https://" + url
-    return url if url and is_fetchable(url) else None
+    return web_url(url)
 
 
 def _title_from_name(path: Path) -> str:

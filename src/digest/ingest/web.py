@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from digest.config import ALL_CORES, Source, Workers
 from digest.ingest.clean import clean_blocks, has_article_text, safe_article
@@ -28,7 +28,6 @@ from digest.ingest.fetch import (
     Response,
     fetch_all,
     fetch_each,
-    is_fetchable,
 )
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
@@ -36,6 +35,7 @@ from digest.ingest.pool import WorkerDied, run_each
 from digest.ingest.titles import lead_title
 from digest.models import Article, Problem, parse_datetime
 from digest.text import count_words, is_cjk, split_sentences
+from digest.urls import credentials, is_web_url, join_url, without_userinfo
 
 # A feed summary shorter than this is a teaser: the article is fetched from its page.
 TEASER_WORDS = 150
@@ -85,31 +85,37 @@ def read_sources(
     """
     problems: list[Problem] = []
     failed: list[str] = []
-    targets: list[tuple[str, Source]] = []
+    targets: dict[str, _Target] = {}  # one fetch per URL
     for source in sources:
         if source.opml:
             try:
-                outlines = _opml_outlines(source.opml, options)
+                outlines, trusted = _opml_outlines(source.opml, options)
             except OpmlError as exc:
-                problems.append(Problem(str(source.opml), str(exc)))
-                failed.append(str(source.opml))
+                problems.append(Problem(source.location, str(exc)))
+                failed.append(source.location)
                 continue
             for o in outlines:
                 feed = replace(source, opml=None, feed=o.url, name=source.name or o.title)
-                targets.append((o.url, feed))
+                targets[without_userinfo(o.url)] = _Target(feed, trusted)
         elif source.feed or source.page:
-            targets.append((source.location, source))
-    targets = list(dict(targets).items())  # one fetch per URL
-    cache = {url: r for url, _ in targets if (r := cached(url)) is not None}
+            targets[source.location] = _Target(source, trusted=True)
+    cache = {url: r for url in targets if (r := cached(url)) is not None}
     requests = [
-        Request(url, cache[url].etag, cache[url].last_modified) if url in cache else Request(url)
-        for url, _ in targets
+        Request(
+            url,
+            cache[url].etag if url in cache else None,
+            cache[url].last_modified if url in cache else None,
+            auth=credentials(target.source.feed or target.source.page or ""),
+            trusted=target.trusted,
+        )
+        for url, target in targets.items()
     ]
     outcomes = fetch_all(requests, options, progress)
     items: list[WebItem] = []
     responses: list[Response] = []
     ok: list[str] = []
-    for (url, source), outcome in zip(targets, outcomes, strict=True):
+    for (url, target), outcome in zip(targets.items(), outcomes, strict=True):
+        source = target.source
         try:
             if isinstance(outcome, Failure):
                 raise _SourceError(outcome.reason)
@@ -138,14 +144,25 @@ def read_sources(
     return WebSources(tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed))
 
 
-def _opml_outlines(location: Path | str, options: FetchOptions) -> list[Outline]:
-    """The feeds an OPML file or URL lists."""
+@dataclass(frozen=True)
+class _Target:
+    source: Source
+    trusted: bool  # named by the user (see Request.trusted)
+
+
+def _opml_outlines(location: Path | str, options: FetchOptions) -> tuple[list[Outline], bool]:
+    """The feeds an OPML file or URL lists, and whether they are the user's own choice.
+
+    A local file is the user's (an export of their reader); a list fetched from a URL is
+    whoever serves it, and its feeds are held to ``fetch_private`` like any link.
+    """
     if isinstance(location, Path):
-        return read_opml(location)
-    (outcome,) = fetch_all([Request(location)], options)
+        return read_opml(location), True
+    request = Request(without_userinfo(location), auth=credentials(location), trusted=True)
+    (outcome,) = fetch_all([request], options)
     if isinstance(outcome, Failure):
         raise OpmlError(outcome.reason)
-    return parse_opml(outcome.body)
+    return parse_opml(outcome.body), False
 
 
 def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str | None]:
@@ -158,7 +175,7 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
     items = []
     for entry in feed.entries:
         # javascript:, data:, file: and malformed links are never followed, never shown.
-        link = _absolute(response.final_url, entry.link)
+        link = join_url(response.final_url, entry.link)
         blocks = clean_blocks(entry.blocks)
         title = entry.title or (blocks[0][:90] if blocks else "")
         if not title or not (blocks or link):
@@ -173,7 +190,7 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
             source=name,
             published=entry.published,
             author=entry.author,
-            image=_absolute(response.final_url, entry.image),
+            image=join_url(response.final_url, entry.image),
             section=source.section,
             ids=(item_id(response.url, entry.guid, link, title, text, entry.guid in stable),),
         )
@@ -255,11 +272,11 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
         title=title or lead_title(blocks[0]),
         text="\n\n".join(blocks),
         origin=response.url,
-        url=url if is_fetchable(url) else canonical_url(response.final_url),
+        url=url if is_web_url(url) else canonical_url(response.final_url),
         source=extracted.site,
         published=parse_datetime(extracted.published),
         author=extracted.author,
-        image=_absolute(response.final_url, extracted.image),
+        image=join_url(response.final_url, extracted.image),
     )
     return safe_article(article)
 
@@ -374,14 +391,3 @@ def newest_per_source(items: Sequence[WebItem]) -> list[WebItem]:
 
 def _age(article: Article) -> tuple[int, float]:
     return (0, -article.published.timestamp()) if article.published else (1, 0.0)
-
-
-def _absolute(base: str, url: str | None) -> str | None:
-    """``url`` made absolute against ``base``, if it is a well-formed http(s) URL."""
-    if not url:
-        return None
-    try:
-        absolute = urljoin(base, url)
-    except ValueError:  # "http://[oops/": an IPv6 bracket left open
-        return None
-    return absolute if is_fetchable(absolute) else None
