@@ -214,7 +214,8 @@ class Composer:
         if not body.endswith(b"\r\n"):
             self.stuffed.append(b"\r\n")
         if self.template:  # a bad template fails now, not at the first recipient
-            list(_list_headers(letter, personal_url(self.template, "a@example.org", "-")))
+            example = personal_url(self.template, "a@example.org", letter.unsubscribe_secret)
+            list(_list_headers(letter, example))
 
     def compose(self, recipient: str, msgid: str) -> bytes:
         """The message for ``recipient``, as an .eml file holds it (CRLF line ends)."""
