@@ -12,6 +12,7 @@ from digest.models import Issue, OutcomeStatus
 from tests.smtp_server import PASSWORD, USERNAME
 
 PERSONAL = "https://news.example.org/u?email={email}&token={token}"
+SECRET = "dotty-test-secret-0123456789-abcdefgh"
 
 
 def dotty_issue() -> Issue:
@@ -24,7 +25,7 @@ def dotty_issue() -> Issue:
 @pytest.mark.parametrize("unsubscribe", [PERSONAL, "https://news.example.org/unsubscribe"])
 def test_lines_that_begin_with_a_dot_reach_the_server_as_composed(smtp, unsubscribe):
     letter = Letter(dotty_issue(), "news@example.org", unsubscribe_url=unsubscribe)
-    composer = Composer(Letter(**{**letter.__dict__, "unsubscribe_secret": "k"}))
+    composer = Composer(Letter(**{**letter.__dict__, "unsubscribe_secret": SECRET}))
     readers = [("ann@example.com", "<a.1@example.org>"), (".bob.@example.net", "<b.2@example.org>")]
     config = SendConfig(
         host="127.0.0.1", port=smtp.port, username=USERNAME, password=PASSWORD, rate=0

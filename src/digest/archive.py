@@ -30,6 +30,8 @@ MANIFEST = "issues.json"
 FEED_ENTRIES = 50  # the newest issues in the feed; the index lists them all
 ATOM = "http://www.w3.org/2005/Atom"
 _NAV = re.compile(r'(<nav class="archive-nav"[^>]*>).*?(</nav>)', re.S)
+# What issue_slug makes, and all a slug read back may be: it names a file in web/.
+SLUG = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -237,4 +239,8 @@ def load_manifest(text: str) -> list[Entry]:
         ]
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{type(exc).__name__}: {exc}") from exc
+    for entry in entries:
+        # A slug becomes a file name: one edited to "../../x" would write outside web/.
+        if not SLUG.fullmatch(entry.slug):
+            raise ValueError(f"slug {entry.slug!r} is not YYYY-MM-DD-xxxxxxxx")
     return sorted(entries, key=lambda e: (e.date, e.published, e.slug))

@@ -11,6 +11,8 @@ that what reads it directly (``SSL_CERT_FILE`` for TLS) sees them too.
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -22,8 +24,12 @@ from typing import Any
 from dotenv import dotenv_values
 
 from digest.errors import ConfigError
-from digest.unsubscribe import check_template
+from digest.private import warn_if_readable
+from digest.text import decoded_header
+from digest.unsubscribe import check_secret, check_template
 from digest.urls import without_userinfo
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("digest.toml")
 URL_SCHEMES = ("https://", "http://", "mailto:")
@@ -67,6 +73,9 @@ class SendConfig:
     connections: int = 4  # SMTP sessions sending in parallel, each in its own thread
     ledger_sync: str = "normal"  # normal: a "sent" survives a crash; full: a power cut too
     unsubscribe_secret: str | None = field(default=None, repr=False)  # the key of {token}s
+    # SMTP_ALLOW_CLEARTEXT_LOGIN: log in over a plain connection (security "none") to a
+    # server that is not on this machine; off, such a login is a configuration error.
+    allow_cleartext_login: bool = False
     attempts: int = 4  # tries per recipient and run for temporary failures
     retry_delay: float = 2.0  # seconds before the first retry; doubles each time
     timeout: float = 60.0  # seconds to wait for the server on each step
@@ -148,6 +157,7 @@ class Config:
     state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
+    max_new_items: int = 100  # any source gives at most this many new items a run
     # Fetch from non-public addresses beyond the configured URLs' own: items' pages, an
     # OPML URL's feeds, redirects elsewhere (see digest.ingest.fetch.Request.trusted).
     fetch_private: bool = False
@@ -177,9 +187,15 @@ def apply_environment(config: Path | None = None) -> None:
 
 def _read_dotenv(path: Path) -> dict[str, str]:
     try:
-        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
+    if held := [key for key in _SECRETS if values.get(key)]:
+        warn_if_readable(path, " and ".join(held))
+    return values
+
+
+_SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET")
 
 
 def _config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -217,9 +233,27 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
         _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
         check_template(url, "DIGEST_UNSUBSCRIBE_URL")
         config = replace(config, unsubscribe_url=url)
-    return replace(
+    config = replace(
         config, send=_send_environment(config.send, env), workers=_workers(config.workers, env)
     )
+    _check_unsubscribe(config)
+    return config
+
+
+def _check_unsubscribe(config: Config) -> None:
+    """A {token} needs a strong secret; an {email} alone lets anyone unsubscribe anyone."""
+    url = config.unsubscribe_url
+    if not url:
+        return
+    if "{token}" in url and config.send.unsubscribe_secret is not None:
+        check_secret(url, config.send.unsubscribe_secret)
+    if "{email}" in url and "{token}" not in url:
+        log.warning(
+            "the unsubscribe URL %s holds {email} but no {token}: anyone who knows an address "
+            "can unsubscribe it; add &token={token} (and DIGEST_UNSUBSCRIBE_SECRET) and have "
+            "the endpoint check it with digest.unsubscribe.verify_token",
+            url,
+        )
 
 
 def _workers(workers: Workers, env: Mapping[str, str]) -> Workers:
@@ -274,7 +308,39 @@ def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
         values["to"] = tuple(a.strip() for a in env["DIGEST_TO"].split(",") if a.strip())
     if env.get("DIGEST_RECIPIENTS_FILE", "").strip():
         values["recipients_file"] = Path(env["DIGEST_RECIPIENTS_FILE"].strip())
-    return replace(send, **values)
+    if env.get("SMTP_ALLOW_CLEARTEXT_LOGIN", "").strip():
+        allow = env["SMTP_ALLOW_CLEARTEXT_LOGIN"].strip().lower()
+        if allow not in ("1", "true", "yes", "0", "false", "no"):
+            raise ConfigError(f"SMTP_ALLOW_CLEARTEXT_LOGIN must be true or false, not {allow!r}")
+        values["allow_cleartext_login"] = allow in ("1", "true", "yes")
+    send = replace(send, **values)
+    _check_cleartext_login(send)
+    return send
+
+
+def _check_cleartext_login(send: SendConfig) -> None:
+    """Refuse to send a password unencrypted over the network (security "none")."""
+    if send.security != "none" or not send.username or send.allow_cleartext_login:
+        return
+    if send.host is None or is_loopback(send.host):
+        return  # a relay on this machine: the password never crosses a network
+    raise ConfigError(
+        f"SMTP_SECURITY is none but SMTP_USERNAME is set: the password would cross the "
+        f"network to {send.host} unencrypted",
+        hint="use SMTP_SECURITY=starttls or ssl; if the network is private and trusted, "
+        "set SMTP_ALLOW_CLEARTEXT_LOGIN=true",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address, no lookup) is this machine's loopback."""
+    host = host.strip().strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_url(where: str, url: str, schemes: tuple[str, ...]) -> None:
@@ -354,7 +420,7 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
             values[name] = _typed(settings[name], str, f"{where}: digest.{name}")
     if "title" in values:
         _no_control(values["title"], f"{where}: digest.title")
-    for name in ("sentences", "max_items", "new_feed_items"):
+    for name in ("sentences", "max_items", "new_feed_items", "max_new_items"):
         if name in settings:
             number = _typed(settings[name], int, f"{where}: digest.{name}")
             if number < 1:
@@ -406,7 +472,13 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
         values["send"] = _parse_send(data["send"], f"{where} [send]")
     if "stories" in data:
         values["stories"] = _parse_stories(data["stories"], f"{where} [stories]")
-    return Config(**values, path=origin)
+    config = Config(**values, path=origin)
+    if "title" in values or "send" in data:
+        # Together, as a reader's mail program sees them: an encoded word may be split
+        # between the title and the subject template.
+        subject = config.send.subject.format(**{**SUBJECT_FIELDS, "title": config.title})
+        _no_control(subject, f"{where}: the subject made of send.subject and digest.title")
+    return config
 
 
 def _parse_stories(raw: Any, where: str) -> StoriesConfig:
@@ -446,9 +518,20 @@ def _parse_workers(settings: Mapping[str, Any], where: str) -> Workers:
 
 
 def _no_control(value: str, where: str) -> None:
-    """Refuse control characters: the value goes into a mail header (Subject, List-Id)."""
-    if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value):
-        raise ConfigError(f"{where} {value!r} must not contain a line break or control character")
+    """Refuse control characters: the value goes into a mail header (Subject, List-Id),
+    where a mail program decodes RFC 2047 encoded words (=?utf-8?b?...?=) before showing it."""
+    try:
+        shown = decoded_header(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where} {value!r} holds an encoded word that cannot be decoded"
+        ) from exc
+    for text in (value, shown):
+        if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", text):
+            decoded = f" (decoded: {shown!r})" if text is shown and shown != value else ""
+            raise ConfigError(
+                f"{where} {value!r} must not contain a line break or control character{decoded}"
+            )
 
 
 def _parse_sections(raw: Any, where: str) -> tuple[str, ...]:

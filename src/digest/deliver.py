@@ -45,6 +45,7 @@ from email_validator import EmailNotValidError, validate_email
 from digest.config import SendConfig
 from digest.errors import ConfigError, InputError, SendError
 from digest.models import Issue, OutcomeStatus, Problem
+from digest.text import decoded_header
 from digest.unsubscribe import check_secret, is_personal, personal_url
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,8 @@ class Composer:
         if not body.endswith(b"\r\n"):
             self.stuffed.append(b"\r\n")
         if self.template:  # a bad template fails now, not at the first recipient
-            list(_list_headers(letter, personal_url(self.template, "a@example.org", "-")))
+            example = personal_url(self.template, "a@example.org", letter.unsubscribe_secret)
+            list(_list_headers(letter, example))
 
     def compose(self, recipient: str, msgid: str) -> bytes:
         """The message for ``recipient``, as an .eml file holds it (CRLF line ends)."""
@@ -292,7 +294,11 @@ def _split_slots(body: bytes) -> list[bytes | int]:
 def check_headers(issue: Issue) -> None:
     """Raise ConfigError when the issue's own subject or title cannot go in a header."""
     for name, value in (("subject", issue.subject), ("title", issue.title)):
-        if _CONTROL.search(value):
+        try:
+            shown = decoded_header(value)  # what a mail program makes of encoded words
+        except ValueError:
+            shown = "\n"
+        if _CONTROL.search(value) or _CONTROL.search(shown):
             raise ConfigError(f"the {name} {value!r} contains a line break or control character")
 
 

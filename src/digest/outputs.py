@@ -46,6 +46,9 @@ def write_issue(issue: Issue, out_dir: Path) -> tuple[Path, ...]:
     outputs["digest.html"] = issue.html
     outputs["digest.txt"] = issue.text
     outputs["digest.json"] = json.dumps(issue_data(issue), ensure_ascii=False, indent=2) + "\n"
+    for name in outputs:  # some names come from issues.json, a file anyone may edit
+        if os.path.isabs(name) or os.path.normpath(name).startswith(".."):
+            raise DigestError(f"{out_dir / name}: would be written outside {out_dir}")
     try:
         for name in outputs:
             (out_dir / name).parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,11 @@ failed build keeps the last good one on screen, with the error above it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -21,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from digest.config import DEFAULT_CONFIG, Config, load_config
+from digest.config import DEFAULT_CONFIG, Config, is_loopback, load_config
 from digest.errors import DigestError
 from digest.render import builtin_templates
 from digest.runs import build
@@ -158,6 +160,14 @@ def serve(
 
 
 def _serve(previewer: Previewer, host: str, port: int) -> None:
+    if not is_loopback(host):
+        print(
+            f"digest: warning: the preview listens on {host}, not on this machine's loopback "
+            "address: anyone who can reach it reads the digest and its build warnings "
+            "(use --host 127.0.0.1 unless that is meant)",
+            file=sys.stderr,
+            flush=True,
+        )
     previewer.rebuild()
     server = make_server(previewer, host, port)
     watcher = threading.Thread(target=previewer.watch, name="watcher", daemon=True)
@@ -198,14 +208,51 @@ def make_server(previewer: Previewer, host: str, port: int) -> ThreadingHTTPServ
             hint="pick another port with --port",
         ) from exc
     server.daemon_threads = True
+    Handler.own_names = own_names(host)
     return server
+
+
+def own_names(host: str) -> frozenset[str]:
+    """The host names a request to this preview may carry in its Host header.
+
+    Any address, but of names only this machine's own: a page from elsewhere whose name
+    is made to point at 127.0.0.1 (DNS rebinding) carries its own name and is refused.
+    """
+    names = {"localhost", host.strip("[]").lower()}
+    for name in (socket.gethostname(), socket.getfqdn()):
+        names.add(name.lower())
+    return frozenset(names)
+
+
+def host_allowed(header: str | None, names: frozenset[str]) -> bool:
+    """Whether a Host header names this preview (an IP address or one of ``names``)."""
+    if not header:
+        return False
+    try:
+        hostname = urlsplit(f"//{header}").hostname
+    except ValueError:
+        return False
+    if not hostname:
+        return False
+    hostname = hostname.rstrip(".")
+    if hostname in names or hostname.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return True
 
 
 class _Handler(BaseHTTPRequestHandler):
     previewer: Previewer
+    own_names: frozenset[str] = frozenset()
     server_version = "digest-preview"
 
     def do_GET(self) -> None:
+        if not host_allowed(self.headers.get("Host"), self.own_names):
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "not this server's name")
+            return
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         snapshot = self.previewer.current
@@ -219,7 +266,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/status":
             self._send(json.dumps(_status(snapshot)), "application/json")
         elif url.path == "/events":
-            self._stream_events(int(query.get("after", ["0"])[0] or 0))
+            after = query.get("after", ["0"])[0] or "0"
+            if not after.isascii() or not after.isdigit():
+                self.send_error(HTTPStatus.BAD_REQUEST, "after must be a build number")
+                return
+            self._stream_events(int(after))
         else:
             self.send_error(HTTPStatus.NOT_FOUND)
 

@@ -33,7 +33,7 @@ from digest.deliver import (
 from digest.errors import AllSourcesFailedError, ConfigError, LintError, NoArticlesError
 from digest.ingest import collect_articles
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
-from digest.ingest.fresh import Candidate, select_fresh, window_start
+from digest.ingest.fresh import Candidate, cap_per_source, select_fresh, window_start
 from digest.ingest.web import complete_items, newest_per_source, read_sources
 from digest.lint import Finding
 from digest.models import (
@@ -346,14 +346,25 @@ def _collect_web(
         Candidate(i.article.ids[0], i.location, i.article.url, i.article.published)
         for i in read.items
     ]
+    start = window_start(config.window, now, store.last_success())
     fresh, skipped = select_fresh(
         candidates,
         store.items(c.id for c in candidates),
         store.used_urls(c.url for c in candidates if c.url),
         store.known_feeds(),
-        window_start(config.window, now, store.last_success()),
+        start,
         config.new_feed_items,
     )
+    fresh, over, capped = cap_per_source(fresh, config.max_new_items)
+    skipped += over
+    cut = [
+        Problem(
+            feed,
+            f"{count} new items in one run; took the newest {config.max_new_items} and "
+            "skipped the rest for good (max_new_items in digest.toml)",
+        )
+        for feed, count in capped.items()
+    ]
     chosen = newest_per_source([by_id[c.id] for c in fresh])
     articles, page_problems = complete_items(chosen, options, progress, config.workers)
     feeds = {item.article.ids[0]: item.location for item in chosen}
@@ -374,14 +385,28 @@ def _collect_web(
             )
             for r in read.responses
         ),
+        forget_before=forget_before(config, now, start),
     )
     web = _Web(
         [replace(a, feed=feeds.get(a.ids[0]) if a.ids else None) for a in articles],
-        [*read.problems, *page_problems],
+        [*read.problems, *cut, *page_problems],
         read.failed,
         len(read.ok) + len(read.failed),
     )
     return web, run
+
+
+# How long the store keeps an item its source no longer lists: long enough that a feed
+# which drops an item and lists it again (a CMS glitch, a feed cut to its newest few)
+# finds it known, so the item is not taken as new a second time.
+KEEP_UNLISTED = timedelta(days=30)
+
+
+def forget_before(config: Config, now: datetime, start: datetime | None) -> datetime:
+    """Items unlisted since this are forgotten: before the window and the stories
+    remembered for updates, and at least ``KEEP_UNLISTED`` ago."""
+    earliest = now - max(KEEP_UNLISTED, timedelta(days=config.stories.remember_days))
+    return min(earliest, start) if start is not None else earliest
 
 
 def _response(store: Store, url: str) -> Response | None:

@@ -12,6 +12,7 @@ table (a send ledger, say), append a migration to ``MIGRATIONS``.
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
@@ -30,6 +31,7 @@ from digest.models import (
     RunStatus,
     SentStory,
 )
+from digest.private import create_private, warn_if_readable
 
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "lock"
@@ -127,6 +129,13 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 6: when each item was last listed, so that items a source no longer lists are
+    # forgotten after a while instead of piling up.
+    """
+    ALTER TABLE items ADD COLUMN last_seen TEXT;
+    UPDATE items SET last_seen = first_seen;
+    CREATE INDEX items_feed_seen ON items (feed, last_seen);
+    """,
 )
 LEDGER_SYNC = {"normal": "NORMAL", "full": "FULL"}
 RUN_LOCK_NAME = "run.lock"
@@ -161,6 +170,8 @@ class RunRecord:
     responses: tuple[CachedResponse, ...] = ()
     problems: int = 0
     issue: Issue | None = None  # the issue built to be sent, kept with what it used
+    # Items of ``feeds_ok`` last listed before this are forgotten (see ``record_run``).
+    forget_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -292,9 +303,13 @@ class Store:
             )
             run_id = int(cursor.lastrowid or 0)
             self.db.executemany(
-                "INSERT INTO items (id, url, feed, title, published, first_seen)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                [(s.id, s.url, s.feed, s.title, _iso(s.published), started) for s in run.seen],
+                "INSERT INTO items (id, url, feed, title, published, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+                [
+                    (s.id, s.url, s.feed, s.title, _iso(s.published), started, started)
+                    for s in run.seen
+                ],
             )
             self._mark_used(run.used, run_id, started)
             self._remember(run.stories, run.issue.id if run.issue else None)
@@ -335,7 +350,23 @@ class Store:
             )
             if run.issue is not None:
                 self._insert_issue(run.issue)
+            if run.forget_before is not None:
+                self._forget(run.feeds_ok, run.forget_before)
         return run_id
+
+    def _forget(self, feeds: Iterable[str], before: datetime) -> None:
+        """Drop the items that ``feeds``, read in full just now, have not listed since
+        ``before``.
+
+        Only sources read without error: a feed that is down lists nothing, and its items
+        must still be known (as used) when it comes back. An item listed again after it
+        was forgotten is new to the store, and the freshness rule treats it as late (at
+        most ``new_feed_items`` of those a run): the retention keeps that rare.
+        """
+        self.db.executemany(
+            "DELETE FROM items WHERE feed = ? AND coalesce(last_seen, first_seen) < ?",
+            [(feed, _iso(before)) for feed in feeds],
+        )
 
     # The send ledger. Each change is its own transaction, committed before the next
     # step on the wire, so a crash loses at most the step in flight. With ``sync``
@@ -375,9 +406,9 @@ class Store:
     def _mark_used(self, items: Iterable[Item], run_id: int | None, now: str | None) -> None:
         items = list(items)
         self.db.executemany(
-            "INSERT INTO items (id, url, feed, title, published, first_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            [(i.id, i.url, i.feed, i.title, _iso(i.published), now) for i in items],
+            "INSERT INTO items (id, url, feed, title, published, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            [(i.id, i.url, i.feed, i.title, _iso(i.published), now, now) for i in items],
         )
         self.db.executemany(
             "UPDATE items SET status = 'used', run_id = coalesce(?, run_id) WHERE id = ?",
@@ -549,16 +580,25 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
 
     A preview neither creates nor locks nor writes anything: it opens the store read
     only, and reads a store that is missing or at an older schema (which only a build
-    may migrate) as an empty one in memory.
+    may migrate) as an empty one in memory. A store that is there but empty or damaged
+    is an error, never a fresh start: it holds who unsubscribed.
     """
     path = state_dir / DB_NAME
+    warn_if_readable(path, "readers' addresses")
     try:
         if preview:
             return Store(_read_only(path), path)
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = _lock(state_dir / LOCK_NAME)
-        db = sqlite3.connect(path, check_same_thread=False)
         try:
+            if not path.exists():
+                _create(path)
+            db = sqlite3.connect(path, check_same_thread=False)
+        except BaseException:
+            lock.close()
+            raise
+        try:
+            _check(db, path)
             db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
             db.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut
             _migrate(db)
@@ -568,9 +608,42 @@ def open_store(state_dir: Path, *, preview: bool = False) -> Store:
             raise
         return Store(db, path, lock)
     except sqlite3.DatabaseError as exc:
-        raise StateError(f"{path}: cannot use the state store: {exc}") from exc
+        raise _damaged(path, exc) from exc
     except OSError as exc:
         raise StateError(f"{state_dir}: cannot open the state store: {exc.strerror}") from exc
+
+
+def _create(path: Path) -> None:
+    """A new, empty store at ``path``, readable by its owner only (it will hold readers'
+    addresses), made beside it and renamed in: it appears whole or not at all, so an empty
+    file is always a damaged store, never one a crash left half made."""
+    new = path.with_name(f"{path.name}.new")
+    for leftover in (new, new.with_name(f"{new.name}-journal")):
+        leftover.unlink(missing_ok=True)
+    create_private(new)
+    db = sqlite3.connect(new)
+    try:
+        _migrate(db)
+    finally:
+        db.close()
+    os.replace(new, path)
+
+
+def _check(db: sqlite3.Connection, path: Path) -> None:
+    """Raise sqlite3.DatabaseError when the store at ``path`` is empty or damaged."""
+    if path.stat().st_size == 0:
+        raise sqlite3.DatabaseError("the file is empty (0 bytes)")
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise sqlite3.DatabaseError("damaged: " + "; ".join(problems))
+
+
+def _damaged(path: Path, exc: sqlite3.DatabaseError) -> StateError:
+    return StateError(
+        f"{path}: cannot use the state store: {exc}",
+        hint="it is left as it is; restore it from a backup, or (losing the items used, the "
+        "send ledger and the unsubscribed addresses in it) move it away to start a new one",
+    )
 
 
 def open_for_suppressions(state_dir: Path) -> Store:
@@ -595,7 +668,7 @@ def open_for_suppressions(state_dir: Path) -> Store:
             raise StateError(f"{path}: schema {version}, expected {len(MIGRATIONS)}")
         db.execute("PRAGMA synchronous = FULL")
     except sqlite3.DatabaseError as exc:
-        raise StateError(f"{path}: cannot use the state store: {exc}") from exc
+        raise _damaged(path, exc) from exc
     return Store(db, path, beside_holder=True)
 
 
@@ -604,6 +677,7 @@ def _read_only(path: Path) -> sqlite3.Connection:
     if path.is_file():
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
+            _check(db, path)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
                 _migrate(db)  # refuses it, saying why
@@ -638,7 +712,7 @@ def lock_run(state_dir: Path) -> IO[bytes]:
     the build, so the two locks are always taken in one order and never deadlock.
     """
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return _lock(state_dir / RUN_LOCK_NAME, "another digest run or send is in progress")
     except OSError as exc:
         raise StateError(f"{state_dir}: cannot take the run lock: {exc.strerror}") from exc

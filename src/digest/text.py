@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 
 # Words that end with a period without ending the sentence. Compared in lower case.
 ABBREVIATIONS = frozenset(
@@ -165,3 +167,14 @@ def count_words(text: str) -> int:
 def is_cjk(text: str) -> bool:
     """Whether ``text`` is mostly Chinese or Japanese characters."""
     return len(_CJK.findall(text)) * 2 > len(text.replace(" ", ""))
+
+
+def decoded_header(value: str) -> str:
+    """``value`` as a mail program shows it in a header: RFC 2047 encoded words
+    (``=?utf-8?b?...?=``) decoded. ValueError when one cannot be decoded."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (HeaderParseError, LookupError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{type(exc).__name__}: {exc}") from exc

@@ -24,6 +24,12 @@ from digest.errors import ConfigError
 PLACEHOLDERS = ("{email}", "{token}")
 SECRET_VARIABLE = "DIGEST_UNSUBSCRIBE_SECRET"
 TOKEN_BYTES = 16  # 128 bits of the HMAC: 22 URL-safe characters, beyond guessing
+# A short secret falls to a search from any one reader's own token (three letters: in a
+# tenth of a second), and then every reader's token can be forged. 32 characters of a
+# random string carry at least 128 bits.
+MIN_SECRET_CHARS = 32
+MIN_SECRET_DISTINCT = 10  # "aaaa..." or a word repeated is long but not random
+_MAKE_ONE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 _BRACES = re.compile(r"\{[^{}]*\}")
 
 
@@ -54,12 +60,21 @@ def check_template(url: str, where: str) -> None:
 
 
 def check_secret(url: str | None, secret: str | None) -> None:
-    """Raise ConfigError when ``url`` needs a token and there is no secret to make it."""
-    if url and "{token}" in url and not secret:
+    """Raise ConfigError when ``url`` needs a token and there is no strong secret to make it."""
+    if not url or "{token}" not in url:
+        return
+    if not secret:
         raise ConfigError(
             f"the unsubscribe URL holds {{token}} but {SECRET_VARIABLE} is not set",
             hint=f"set {SECRET_VARIABLE} in .env to a long random string, e.g. the output "
-            "of: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            f"of: {_MAKE_ONE}",
+        )
+    if len(secret) < MIN_SECRET_CHARS or len(set(secret)) < MIN_SECRET_DISTINCT:
+        raise ConfigError(
+            f"{SECRET_VARIABLE} is too weak for {{token}}s ({len(secret)} characters): a "
+            "reader could work it out from their own token and forge anyone's; it must be "
+            f"a random string of at least {MIN_SECRET_CHARS} characters",
+            hint=f"make one with: {_MAKE_ONE} (links already sent stop verifying)",
         )
 
 

@@ -105,3 +105,27 @@ def select_fresh(
 
 def _newest_first(c: Candidate) -> tuple[int, float]:
     return (0, -c.published.timestamp()) if c.published else (1, 0.0)
+
+
+def cap_per_source(
+    fresh: Sequence[Candidate], limit: int
+) -> tuple[list[Candidate], list[str], dict[str, int]]:
+    """At most ``limit`` of ``fresh`` from any one source (its newest), so that one source
+    cannot fill a run with its pages to fetch; the rest are skipped for good, or a source
+    that lists thousands of new items would hand over the next ``limit`` every run.
+
+    Returns the kept candidates in their order, the ids to skip, and the sources cut
+    with how many fresh items each had.
+    """
+    by_feed: dict[str, list[int]] = {}
+    for i, c in enumerate(fresh):
+        by_feed.setdefault(c.feed, []).append(i)
+    dropped: set[int] = set()
+    capped: dict[str, int] = {}
+    for feed, members in by_feed.items():
+        if len(members) > limit:
+            members.sort(key=lambda i: _newest_first(fresh[i]))
+            dropped.update(members[limit:])
+            capped[feed] = len(members)
+    kept = [c for i, c in enumerate(fresh) if i not in dropped]
+    return kept, [fresh[i].id for i in sorted(dropped)], capped
