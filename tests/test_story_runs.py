@@ -128,3 +128,19 @@ def test_a_story_sent_yesterday_is_not_sent_again_and_returns_as_an_update(web, 
     text = sent_text(smtp, len(READERS))
     assert f"1. Update: {update.headline}" in text
     assert "courier.example.org" not in text  # what was sent is not sent again
+
+
+def test_a_copy_of_a_story_sent_before_does_not_come_back_as_an_update(web, smtp, tmp_path):
+    courier = write_feed(web.root, "courier", [BRIDGE["courier"]], DAY_ONE)
+    wire = write_feed(web.root, "wire", [], DAY_ONE)
+    config = configure(tmp_path, web, smtp, [courier, wire])
+    first = run(config, DAY_ONE.date(), now=DAY_ONE, fetch_options=FAST)
+    assert first.issue is not None and first.issue.stories == 1
+    # The next day the wire runs the courier's story word for word, at its own address,
+    # beside a story of its own: only that one goes out, and it is no update.
+    day_two = DAY_ONE + timedelta(days=1)
+    write_feed(web.root, "wire", [BRIDGE["courier"], REOPENING], day_two - timedelta(hours=2))
+    second = run(config, day_two.date(), now=day_two, fetch_options=FAST)
+    assert second.issue is not None and second.issue.digest is not None
+    (brief,) = second.issue.digest.briefs
+    assert "Riverton" in brief.headline and not brief.update

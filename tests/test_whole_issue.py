@@ -13,6 +13,7 @@ from digest.models import Article
 from digest.pipeline import make_issue
 from digest.runs import build
 from tests.test_build_web import config_for, story
+from tests.test_stories import BUDGET, FERRY
 
 FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024)
 NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)
@@ -72,3 +73,54 @@ def test_a_story_that_cannot_be_rendered_is_left_out_and_named(tmp_path):
     (dropped,) = issue.dropped
     assert dropped.origin == "b.md" and "Lighthouse" in dropped.message
     assert "cannot be rendered" in dropped.message
+
+
+def write_feed(root: Path, name: str, items: list[tuple[str, str]]) -> None:
+    """An RSS feed of full-text items, newest first, an hour apart."""
+    entries = "".join(
+        f"<item><title>{title}</title><guid>{name}-{n}</guid>"
+        f"<link>https://{name}.example.org/{n}</link>"
+        f"<pubDate>{format_datetime(NOW - timedelta(hours=n + 1))}</pubDate>"
+        f"<content:encoded><![CDATA[{''.join(f'<p>{p}</p>' for p in text.split('|'))}]]>"
+        "</content:encoded></item>"
+        for n, (title, text) in enumerate(items)
+    )
+    (root / f"{name}.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>The {name.capitalize()}</title>{entries}</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+def feed_source(web, name: str, items: list[tuple[str, str]]) -> Source:
+    write_feed(web.root, name, items)
+    return Source(feed=web.url(f"{name}.xml"))
+
+
+def test_two_stories_of_one_town_that_name_each_other_in_related_boxes_stay_apart(web, tmp_path):
+    (_, ferry_title, ferry_text), (_, budget_title, budget_text) = FERRY[0], BUDGET
+    ferry = feed_source(
+        web, "gazette", [(ferry_title, f"{ferry_text}|Related stories|{budget_title}")]
+    )
+    budget = feed_source(
+        web, "courier", [(budget_title, f"{budget_text}|Related stories|{ferry_title}")]
+    )
+    result = build(config_for(tmp_path, ferry, budget), now=NOW, fetch_options=FAST)
+    briefs = result.issue.digest.briefs
+    assert sorted(b.title for b in briefs) == sorted([ferry_title, budget_title])
+    assert all(b.links == () for b in briefs)
+
+
+def test_an_outlet_that_ran_a_story_twice_is_listed_once(web, tmp_path):
+    (_, first_title, first_text), (_, follow_title, follow_text) = FERRY[0], FERRY[1]
+    (_, radio_title, radio_text) = FERRY[2]
+    sources = [
+        feed_source(web, "gazette", [(follow_title, follow_text), (first_title, first_text)]),
+        feed_source(web, "radio", [(radio_title, radio_text)]),
+    ]
+    result = build(config_for(tmp_path, *sources), now=NOW, fetch_options=FAST)
+    (brief,) = result.issue.digest.briefs
+    assert sorted(name for name, _ in brief.links) == ["The Gazette", "The Radio"]
+    text = (tmp_path / "out" / "digest.txt").read_text(encoding="utf-8")
+    assert "2 outlets:" in text and text.count("gazette.example.org") == 1

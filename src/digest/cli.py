@@ -23,6 +23,7 @@ from digest.config import apply_environment, load_config
 from digest.errors import (
     AllSourcesFailedError,
     DigestError,
+    InputError,
     LintError,
     NoArticlesError,
     SendError,
@@ -576,6 +577,8 @@ def run_brief(args: argparse.Namespace) -> int:
         algorithm=config.algorithm,
         language=config.language,
     )
+    if not brief.sentences:
+        raise InputError(str(args.path), "no sentence to brief: the text has no whole sentence")
     if args.json:
         print(json.dumps(brief.to_dict(), ensure_ascii=False, indent=2))
     else:

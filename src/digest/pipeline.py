@@ -56,8 +56,23 @@ def make_issue(
     if len(found) > config.max_items:
         log.info("keeping the first %d of %d stories", config.max_items, len(found))
         found = found[: config.max_items]
-    stories = [(story, brief_of_story(config, story, update)) for story, update in found]
-    dropped: list[Problem] = []
+    stories = [
+        (story, brief)
+        for story, earlier in found
+        if not _repeats(brief := brief_of_story(config, story, earlier is not None), earlier)
+    ]
+    # A card is never a headline alone: a story whose text gave no sentence is left out.
+    dropped = [
+        _left_out(story, brief, "none of its text makes a sentence to brief")
+        for story, brief in stories
+        if not brief.sentences
+    ]
+    stories = [(story, brief) for story, brief in stories if brief.sentences]
+    if not stories:
+        raise NoArticlesError(
+            "no new story: each was told by an earlier issue or has no sentence to brief",
+            tuple(dropped),
+        )
     while True:
         digest = compose_digest(config, [brief for _, brief in stories], today)
         subject = make_subject(config.send.subject, digest.title, digest.date, len(stories))
@@ -70,10 +85,7 @@ def make_issue(
             # lowest-ranked stories make way.
             why = f"the issue would be over Gmail's clip budget of {CLIP_BYTES:,} bytes"
             faults = dict.fromkeys(range(len(stories) - over, len(stories)), why)
-        for n, (story, brief) in enumerate(stories):
-            if n in faults:
-                where = story.articles[0].url or story.articles[0].origin
-                dropped.append(Problem(where, f"story {brief.headline!r} left out: {faults[n]}"))
+        dropped += (_left_out(*stories[n], faults[n]) for n in sorted(faults))
         stories = [pair for n, pair in enumerate(stories) if n not in faults]
         if not stories:
             raise NoArticlesError("every story failed a check", tuple(dropped))
@@ -92,6 +104,27 @@ def make_issue(
         dropped=tuple(dropped),
         sent_stories=tuple(remembered(brief) for brief in digest.briefs),
     )
+
+
+def _repeats(brief: Brief, told: str | None) -> bool:
+    """Whether an update's brief says nothing an earlier issue did not (a copy of a story
+    sent before, under a new address): it is not shown again."""
+    if told is None:
+        return False
+    earlier = _letters(told)
+    repeated = all(_letters(sentence) in earlier for sentence in brief.sentences)
+    if repeated:
+        log.info("story %r left out: an earlier issue told all of it", brief.headline)
+    return repeated
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _left_out(story: Story, brief: Brief, why: object) -> Problem:
+    where = story.articles[0].url or story.articles[0].origin
+    return Problem(where, f"story {brief.headline!r} left out: {why}")
 
 
 def _rendered(
@@ -136,9 +169,9 @@ def _render_error(config: Config, brief: Brief, today: date) -> str | None:
 
 def find_stories(
     config: Config, articles: Sequence[Article], today: date, sent: Sequence[SentStory] = ()
-) -> list[tuple[Story, bool]]:
-    """The stories among ``articles`` in reading order, each with whether it updates one
-    of ``sent``.
+) -> list[tuple[Story, str | None]]:
+    """The stories among ``articles`` in reading order, each with what ``sent`` already
+    told of it (None: nothing, it is no update).
 
     The sent stories join the grouping as articles of their own (their headline and
     brief); a story that takes one in is an update, and loses it again.
@@ -151,12 +184,13 @@ def find_stories(
     grouped = group_stories(
         [*articles, *earlier], threshold=settings.threshold, window_hours=settings.window_hours
     )
-    found: dict[str, tuple[Story, bool]] = {}
+    told = {SENT + s.key: f"{s.headline}. {s.text}" for s in sent}
+    found: dict[str, tuple[Story, str | None]] = {}
     for story in grouped:
         new = tuple(_without_sent(a) for a in story.articles if not _only_sent(a))
         if new:
-            update = any(i.startswith(SENT) for a in story.articles for i in a.ids)
-            found[story_key(new)] = (Story(story_key(new), new), update)
+            before = " ".join(told[i] for a in story.articles for i in a.ids if i in told)
+            found[story_key(new)] = (Story(story_key(new), new), before or None)
     now = datetime.combine(today, time.max, tzinfo=UTC)
     ranked = rank_stories(
         (story for story, _ in found.values()),
