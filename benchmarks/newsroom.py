@@ -39,7 +39,8 @@ def serve(bench: Path, eval_dir: Path, seed: int, args: argparse.Namespace, trut
           control: bool) -> subprocess.Popen[str]:  # fmt: skip
     command = [
         sys.executable, str(bench / "newsroom.py"), "serve",
-        "--clusters", f"{eval_dir}/clusters/allsides-dev.jsonl,{eval_dir}/clusters/ecbplus-dev.jsonl",
+        "--clusters",
+        f"{eval_dir}/clusters/allsides-dev.jsonl,{eval_dir}/clusters/ecbplus-dev.jsonl",
         "--singles", f"{eval_dir}/extraction/readability,{bench}/singles/bbc-dev",
         "--seed", str(seed), "--stories", str(args.stories), "--singletons", str(args.singletons),
         "--date", args.date, "--truth", str(truth),
@@ -68,7 +69,8 @@ def build_world(bench: Path, eval_dir: Path, seed: int, control: bool,
         command = [sys.executable, "-m", "digest", "build", "--config", "digest.toml",
                    "--out", "out", "--date", args.date]  # fmt: skip
         with (work / "build.log").open("w") as log:
-            code = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT).returncode
+            built = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT)
+        code = built.returncode
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
