@@ -517,11 +517,6 @@ def weak_spans(title: str) -> list[tuple[int, int]]:
     return _spans(title, _WEAK)
 
 
-def is_run_of(part: str, title: str) -> bool:
-    """Whether ``part`` is ``title`` or a run of its segments ("Story" of "Site: Story")."""
-    return _normal(part) in _runs(title)
-
-
 def name_key(text: str) -> str:
     """``text`` as a key for comparing names: its letters and digits, casefolded."""
     return _compact(text)

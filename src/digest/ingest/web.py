@@ -34,7 +34,7 @@ from digest.ingest.fetch import (
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.ingest.pool import WorkerDied, run_each
-from digest.ingest.titles import is_run_of, lead_title
+from digest.ingest.titles import lead_title, name_key
 from digest.models import Article, Problem, parse_datetime
 from digest.text import count_words, is_cjk, split_sentences
 
@@ -331,7 +331,7 @@ def complete_items(
         elif page is not None and len(page.text) > len(article.text):
             article = replace(
                 article,
-                title=_better_title(article.title, page.title, item.untitled),
+                title=_better_title(article.title, page, item.untitled),
                 text=page.text,
                 published=article.published or page.published,
                 author=article.author or page.author,
@@ -342,18 +342,20 @@ def complete_items(
     return articles, problems
 
 
-def _better_title(feed_title: str, page_title: str, untitled: bool) -> str:
+def _better_title(feed_title: str, page: Article, untitled: bool) -> str:
     """The feed's title, unless the page's is clearly better.
 
-    It is when the feed gave none, or when the page's is a part of the feed's: the page
-    knows chrome the feed did not show ("Outlet: Story" from a feed not named "Outlet",
-    the page's og:site_name is).
+    It is when the feed gave none, or when the page's names for its site cut the feed's
+    down to the page's: "Outlet: Story" from a feed that does not call itself "Outlet",
+    whose page's og:site_name does. A page's title that merely differs, or is shorter
+    ("Story: its subtitle" cut to "Story"), does not win.
     """
-    if not page_title:
+    if not page.title or page.title == feed_title:
         return feed_title
-    if untitled or (page_title != feed_title and is_run_of(page_title, feed_title)):
-        return page_title
-    return feed_title
+    if untitled:
+        return page.title
+    (cleaned,) = clean_feed_titles([ItemTitle(feed_title)], feed_sites(page.source, [page.url]))
+    return page.title if cleaned and name_key(cleaned) == name_key(page.title) else feed_title
 
 
 def _read_page(job: tuple[Response, bool]) -> Article | str:
