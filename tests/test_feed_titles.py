@@ -191,3 +191,9 @@ def test_the_section_from_the_category_goes_even_in_a_single_item():
 def test_a_channel_title_with_a_section_names_the_outlet():
     assert "The Harbour Times" in feed_sites("The Harbour Times - Latest")
     assert "Quay Post" in feed_sites("Quay Post: Top stories")
+
+
+def test_a_story_about_the_outlet_or_a_numbered_one_is_a_title():
+    assert clean(
+        "Politics » Harbour Times wins a press award", "Story 3 - Harbour Times", "Top 10"
+    ) == ["Harbour Times wins a press award", "Story 3", "Top 10"]

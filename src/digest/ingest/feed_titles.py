@@ -14,6 +14,7 @@ section look like, for pages and feeds alike.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from digest.ingest.titles import (
     weak_spans,
 )
 
+_DIGIT = re.compile(r"\d")
 # Distinct titles that must share a segment for it to be chrome on that evidence alone.
 MIN_REPEATS = 2
 # A colon's prefix names a speaker as often as a label ("Trump: I will not resign"): on
@@ -95,12 +97,24 @@ def _clean(
     keys = (*keys, *site_keys(item.sites))
     sections = {name_key(s) for s in item.sections} - {""}
 
+    def is_title(text: str) -> bool:
+        """Whether ``text`` can be a story's title: more than a name of the outlet's.
+
+        A site's name and two words more may be a story about it ("Twitter cuts jobs" in
+        a feed of twitter.com's), and a number names a story where a page's title would
+        take it for a date ("Story 3", "Archive story 0").
+        """
+        key = name_key(text)
+        if key in keys or key in sections:
+            return False
+        return not is_chrome(text) or bool(_DIGIT.search(text))
+
     def is_cut(part: str, rest: str, shared: set[str] = repeated) -> bool:
         """Whether ``part`` is chrome to cut, leaving ``rest`` as the story's title.
 
         ``shared``: the segments the feed's titles share, chrome where ``rest`` is large.
         """
-        if is_chrome(rest, keys) or name_key(rest) in sections:
+        if not is_title(rest):
             return False
         key = name_key(part)
         if is_chrome(part, keys) or key in sections:
@@ -124,10 +138,7 @@ def _clean(
         else:
             break
     title = _cut_opener(title[spans[0][0] : spans[-1][1]], is_cut, labels)
-    # Only a name whole is no title: a site's name and two words more may be a story
-    # about it ("Twitter cuts jobs" in a feed of twitter.com's).
-    key = name_key(title)
-    return None if key in keys or key in sections or is_chrome(title) else title
+    return title if is_title(title) else None
 
 
 def _cut_opener(title: str, is_cut: Callable[[str, str, set[str]], bool], labels: set[str]) -> str:
