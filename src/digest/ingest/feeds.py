@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import unescape
@@ -39,6 +40,8 @@ class Entry:
     published: datetime | None = None
     author: str | None = None
     image: str | None = None
+    categories: tuple[str, ...] = ()  # its <category>s or tags: often the section's name
+    publisher: str | None = None  # an aggregator's <source>: the outlet that ran it
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Feed:
     title: str | None
     entries: tuple[Entry, ...]
     warning: str | None = None  # something wrong that did not stop the reading
+    link: str | None = None  # the site the feed is of
 
 
 def parse_feed(body: bytes, content_type: str = "", charset: str | None = None) -> Feed:
@@ -73,7 +77,12 @@ def parse_feed(body: bytes, content_type: str = "", charset: str | None = None) 
     warning = None
     if problem is not None:
         warning = f"malformed XML, read leniently: {_one_line(str(problem))}"
-    return Feed(_clean_line(parsed.feed.get("title")), entries, warning)
+    return Feed(
+        _clean_line(parsed.feed.get("title")),
+        entries,
+        warning,
+        _clean_line(parsed.feed.get("link")),
+    )
 
 
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -94,7 +103,14 @@ def _entry(e: Any) -> Entry:
         published=_struct_time(e.get("published_parsed") or e.get("updated_parsed")),
         author=_clean_line(e.get("author")),
         image=_image(e),
+        categories=_names(t.get("label") or t.get("term") for t in e.get("tags") or ()),
+        publisher=_clean_line((e.get("source") or {}).get("title")),
     )
+
+
+def _names(values: Iterable[Any]) -> tuple[str, ...]:
+    """The distinct one-line strings among ``values``."""
+    return tuple(dict.fromkeys(n for n in map(_clean_line, values) if n))
 
 
 def _struct_time(value: Any) -> datetime | None:
@@ -132,7 +148,11 @@ def _parse_json_feed(body: bytes) -> Feed:
     if not isinstance(items, list):
         raise FeedError("JSON Feed without an items list")
     entries = tuple(e for e in (_json_entry(item) for item in items) if e is not None)
-    return Feed(title=_clean_line(_str(data.get("title"))), entries=entries)
+    return Feed(
+        title=_clean_line(_str(data.get("title"))),
+        entries=entries,
+        link=_clean_line(_str(data.get("home_page_url"))),
+    )
 
 
 def _json_entry(item: Any) -> Entry | None:
@@ -162,6 +182,7 @@ def _json_entry(item: Any) -> Entry | None:
         published=parse_datetime(published),
         author=", ".join(n for n in names if n) or None,
         image=_str(item.get("image")) or _str(item.get("banner_image")),
+        categories=_names(tags if isinstance(tags := item.get("tags"), list) else ()),
     )
 
 

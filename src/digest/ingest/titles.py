@@ -291,7 +291,7 @@ def choose_title(candidates: Candidates, text: str = "") -> str | None:
     away. Where every candidate is the site's name, the heading nearest the start of the
     article's ``text`` is the title.
     """
-    sites = _site_keys(candidates.sites)
+    sites = site_keys(candidates.sites)
     everything = [*candidates.titles, *candidates.headings]
     mains = {_normal(t): t for t in everything}
     headings = {_normal(h) for h in candidates.headings}
@@ -388,7 +388,7 @@ def strip_chrome(title: str, sites: Sequence[str] = ()) -> str | None:
     spans = _spans(title, _STRONG)
 
     def size(span: tuple[int, int]) -> int:
-        return _size(title[span[0] : span[1]])
+        return title_size(title[span[0] : span[1]])
 
     # The site's name and sections at either end go first, a name with a separator in it
     # ("Steven's Home_Blue Sky") as a whole.
@@ -447,13 +447,13 @@ def is_chrome(text: str, sites: Sequence[str] = ()) -> bool:
     if words and all(w in SECTION_WORDS or _DATE_WORD.fullmatch(w) for w in words):
         return True
     # The site's name with one more word: "痞客邦 PIXNET", "BBC Sport".
-    if _size(text) <= 2 and any(_compact(w) in sites for w in words):
+    if title_size(text) <= 2 and any(_compact(w) in sites for w in words):
         return True
     # Breadcrumbs: "TV3 > News > National News > Story"
     segments = _split(text, _STRONG)
     return (
         len(segments) > 2
-        and all(_size(s) <= 3 for s in segments)
+        and all(title_size(s) <= 3 for s in segments)
         and any(is_chrome(s, sites) for s in segments)
     )
 
@@ -474,11 +474,12 @@ def _is_site_phrase(text: str, site: str) -> bool:
     return (
         all(all(w in SECTION_WORDS for w in _WORD.findall(p.casefold())) for p in parts[1:])
         or _compact(parts[0]) == site
-        or (_is_site_phrase(parts[0], site) and all(_size(p) <= 4 for p in parts[1:]))
+        or (_is_site_phrase(parts[0], site) and all(title_size(p) <= 4 for p in parts[1:]))
     )
 
 
-def _site_keys(sites: Iterable[str]) -> tuple[str, ...]:
+def site_keys(sites: Iterable[str]) -> tuple[str, ...]:
+    """The keys :func:`is_chrome` knows ``sites`` by: a host name also by its main label."""
     keys: list[str] = []
     for site in sites:
         if "." in site and " " not in site:  # a host name: www.sfgate.com -> sfgate
@@ -504,6 +505,21 @@ def _site_keys(sites: Iterable[str]) -> tuple[str, ...]:
             keys.extend(_compact(label) for label in labels[:1])
         keys.append(_compact(site))
     return tuple(k for k in dict.fromkeys(keys) if k)
+
+
+def strong_spans(title: str) -> list[tuple[int, int]]:
+    """Where the segments of ``title`` between "Title - Site" separators start and end."""
+    return _spans(title, _STRONG)
+
+
+def weak_spans(title: str) -> list[tuple[int, int]]:
+    """Where the parts of ``title`` around "Site: Title" colons start and end."""
+    return _spans(title, _WEAK)
+
+
+def name_key(text: str) -> str:
+    """``text`` as a key for comparing names: its letters and digits, casefolded."""
+    return _compact(text)
 
 
 def _spans(text: str, separator: re.Pattern[str]) -> list[tuple[int, int]]:
@@ -536,7 +552,7 @@ def _runs(title: str) -> set[str]:
     return runs
 
 
-def _size(text: str) -> int:
+def title_size(text: str) -> int:
     """Words, counting a CJK character as a third of one."""
     cjk = len(_CJK.findall(text))
     return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 2) // 3

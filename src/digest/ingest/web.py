@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from digest.config import ALL_CORES, Source, Workers
 from digest.ingest.clean import clean_blocks, has_article_text, safe_article
 from digest.ingest.extract import extract_html
+from digest.ingest.feed_titles import ItemTitle, clean_feed_titles, feed_sites
 from digest.ingest.feeds import FeedError, parse_feed
 from digest.ingest.fetch import (
     DEFAULT_OPTIONS,
@@ -32,7 +33,7 @@ from digest.ingest.fetch import (
 from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.ingest.pool import WorkerDied, run_each
-from digest.ingest.titles import lead_title
+from digest.ingest.titles import lead_title, name_key
 from digest.models import Article, Problem, parse_datetime
 from digest.text import count_words, is_cjk, split_sentences
 from digest.urls import credentials, is_web_url, join_url, without_userinfo
@@ -57,6 +58,7 @@ class WebItem:
     source: Source  # the configured source (for OPML, one per feed it lists)
     location: str  # the feed or page URL it came from
     teaser: bool = False
+    untitled: bool = False  # its title is the text's lead or the outlet's name: the page's wins
 
 
 @dataclass(frozen=True)
@@ -172,12 +174,26 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
         raise _SourceError(str(exc)) from exc
     stable = stable_guids(e.guid for e in feed.entries)
     name = source.name or feed.title or urlsplit(response.final_url).hostname
+    links = [join_url(response.final_url, entry.link) for entry in feed.entries]
+    sites = feed_sites(feed.title, (feed.link, response.final_url))
+    if source.name:
+        sites.insert(0, source.name)
+    cleaned = clean_feed_titles(
+        [
+            ItemTitle(e.title, e.categories, tuple(filter(None, (e.publisher, link))))
+            for e, link in zip(feed.entries, links, strict=True)
+        ],
+        sites,
+    )
     items = []
-    for entry in feed.entries:
+    for entry, link, feed_title in zip(feed.entries, links, cleaned, strict=True):
         # javascript:, data:, file: and malformed links are never followed, never shown.
-        link = join_url(response.final_url, entry.link)
         blocks = clean_blocks(entry.blocks)
-        title = entry.title or (blocks[0][:90] if blocks else "")
+        # A title that was only the outlet's name is none: the page's, or the lead's, instead.
+        untitled = bool(entry.title) and not feed_title
+        title = feed_title or entry.title or (blocks[0][:90] if blocks else "")
+        if untitled and blocks:
+            title = lead_title(blocks[0])
         if not title or not (blocks or link):
             continue
         text = "\n\n".join(blocks)
@@ -198,7 +214,8 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
         if partial:  # shown as it is if its page cannot be read: end it cleanly
             article = replace(article, text=end_teaser(text))
         article = safe_article(article)
-        items.append(WebItem(article, source, response.url, bool(link) and partial))
+        teaser = bool(link) and partial
+        items.append(WebItem(article, source, response.url, teaser, untitled or not entry.title))
     return items, feed.warning
 
 
@@ -333,6 +350,7 @@ def complete_items(
         elif page is not None and len(page.text) > len(article.text):
             article = replace(
                 article,
+                title=_better_title(article.title, page, item.untitled),
                 text=page.text,
                 published=article.published or page.published,
                 author=article.author or page.author,
@@ -341,6 +359,22 @@ def complete_items(
         if article.text:
             articles.append(article)
     return articles, problems
+
+
+def _better_title(feed_title: str, page: Article, untitled: bool) -> str:
+    """The feed's title, unless the page's is clearly better.
+
+    It is when the feed gave none, or when the page's names for its site cut the feed's
+    down to the page's: "Outlet: Story" from a feed that does not call itself "Outlet",
+    whose page's og:site_name does. A page's title that merely differs, or is shorter
+    ("Story: its subtitle" cut to "Story"), does not win.
+    """
+    if not page.title or page.title == feed_title:
+        return feed_title
+    if untitled:
+        return page.title
+    (cleaned,) = clean_feed_titles([ItemTitle(feed_title)], feed_sites(page.source, [page.url]))
+    return page.title if cleaned and name_key(cleaned) == name_key(page.title) else feed_title
 
 
 def _read_page(job: tuple[Response, bool]) -> Article | str:
