@@ -39,7 +39,7 @@ from digest.text import split_sentences
 THRESHOLD = StoriesConfig.threshold  # least mean cosine between two clusters that merge
 WINDOW_HOURS = StoriesConfig.window_hours  # this close in time: compared on words alone
 FADE_HOURS = 72.0  # further apart, their similarity fades by a factor e every FADE_HOURS
-COHESION = 0.75  # two clusters merge only if as close as this share of the looser one's cohesion
+COHESION = 0.77  # two clusters merge only if as close as this share of the looser one's cohesion
 TITLE_WEIGHT = 2  # the title's words count this many times
 # Two single articles below this similarity become a story of two only if their
 # headlines agree: a day of feeds is mostly one-article stories, and two of one topic
@@ -49,7 +49,7 @@ TITLE_WEIGHT = 2  # the title's words count this many times
 AGREE_BELOW = 0.3
 HEADLINE_SENTENCES = 2  # the headline: the title and the text's first sentences...
 HEADLINE_CHARS = 800  # ...found in its first characters
-HEADLINE_RARITY = 8.0  # headlines agree when the terms they share are this rare in all
+HEADLINE_RARITY = 10.0  # headlines agree when the terms they share are this rare in all
 RARE_FREQUENCY = 1e-7  # the frequency in English of a word wordfreq does not know
 # A term's weight is the mean (geometric) of its rarity in the pool and in English at
 # large: a pool of a few hundred articles says little of how common "time" or "like" is.
@@ -216,7 +216,10 @@ def _english_idf(vocabulary: Iterable[str], unknown: float = 0.0) -> np.ndarray:
     frequencies, for documents of DOCUMENT_WORDS); a term it does not know has the
     frequency ``unknown`` (infinite IDF by default)."""
     frequency = _english_frequencies()
-    per_word = np.array([frequency.get(term, unknown) for term in vocabulary])
+    # A stem stands for its plural too: "wale" is rare, "wales" is not.
+    per_word = np.array(
+        [max(frequency.get(term, unknown), frequency.get(term + "s", 0.0)) for term in vocabulary]
+    )
     in_documents = -np.expm1(-DOCUMENT_WORDS * per_word)
     with np.errstate(divide="ignore"):
         return 1 - np.log(in_documents)
@@ -446,9 +449,10 @@ def _agglomerate(
     inner = np.zeros(n)  # summed similarity within each cluster
     alive = np.ones(n, dtype=bool)
     members = [[i] for i in range(n)]
+    # Which clusters hold a pair that may be a story of two: only those ever merge.
+    linked = np.ones((n, n), dtype=bool) if alone is None else alone.copy()
     score = total.copy()  # singletons: the mean is the similarity, no cohesion to keep
-    if alone is not None:
-        score[~alone] = -np.inf
+    score[~linked] = -np.inf
     best = score.argmax(axis=1)
     best_score = score[np.arange(n), best]
     while True:
@@ -462,12 +466,15 @@ def _agglomerate(
         total[i] += total[j]
         total[:, i] = total[i]
         total[i, i] = -np.inf
+        linked[i] |= linked[j]
+        linked[:, i] = linked[i]
         size[i] += size[j]
         members[i] += members[j]
         alive[j] = False
         score[j] = score[:, j] = -np.inf
         best_score[j] = -np.inf
         row = _scores(i, total, size, inner, alive)
+        row[~linked[i]] = -np.inf
         score[i] = score[:, i] = row
         # Rows that pointed at i or j look again; the rest only compare with the new i.
         stale = np.flatnonzero(alive & ((best == i) | (best == j)))
