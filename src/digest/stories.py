@@ -49,10 +49,11 @@ TITLE_WEIGHT = 2  # the title's words count this many times
 AGREE_BELOW = 0.3
 HEADLINE_SENTENCES = 2  # the headline: the title and the text's first sentences...
 HEADLINE_CHARS = 800  # ...found in its first characters
-HEADLINE_RARITY = 10.0  # headlines agree when the terms they share are this rare in all
+HEADLINE_RARITY = 8.0  # headlines agree when the terms they share are this rare in all
 RARE_FREQUENCY = 1e-7  # the frequency in English of a word wordfreq does not know
 # A term's weight is the mean (geometric) of its rarity in the pool and in English at
 # large: a pool of a few hundred articles says little of how common "time" or "like" is.
+OTHER_LANGUAGES = ("es", "fr", "de", "it", "pt", "nl")  # their common words are common too
 DOCUMENT_WORDS = 2000  # the length of a document, in words, for English's frequencies
 HALF_LIFE_HOURS = StoriesConfig.half_life_hours  # ranking: weight halves with each of age
 # Articles are compared with all others a block at a time, each block costing about this
@@ -201,8 +202,9 @@ def _pool(articles: Sequence[Article], window_hours: float | None) -> _Pool:
     shared = np.bincount(names, minlength=len(known))[names] > 1
     named = _Sparse.of(n, rows[shared], names[shared], counts[shared])
     rows, heads, _, terms_of_heads = _bags([dict.fromkeys(_headline_terms(a), 1) for a in articles])
-    # The dot product of two rows is the summed rarity of the terms they share.
-    rarity = _english_idf(terms_of_heads, unknown=RARE_FREQUENCY)
+    # The dot product of two rows is the summed rarity (-log of the share of English
+    # documents that hold it) of the terms they share.
+    rarity = _english_idf(terms_of_heads, unknown=RARE_FREQUENCY) - 1
     headlines = _Sparse.of(n, rows, heads, np.sqrt(rarity[heads]))
     cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles], dtype=bool)
     hours = np.array(
@@ -215,21 +217,28 @@ def _english_idf(vocabulary: Iterable[str], unknown: float = 0.0) -> np.ndarray:
     """Each term's inverse document frequency in English at large (wordfreq's word
     frequencies, for documents of DOCUMENT_WORDS); a term it does not know has the
     frequency ``unknown`` (infinite IDF by default)."""
-    frequency = _english_frequencies()
-    # A stem stands for its plural too: "wale" is rare, "wales" is not.
-    per_word = np.array(
-        [max(frequency.get(term, unknown), frequency.get(term + "s", 0.0)) for term in vocabulary]
-    )
+    tables = _word_frequencies()
+
+    def frequency(term: str) -> float:
+        # A stem stands for its plural too: "wale" is rare, "wales" is not.
+        return max(unknown, *(t.get(word, 0.0) for t in tables for word in (term, term + "s")))
+
+    per_word = np.array([frequency(term) for term in vocabulary])
     in_documents = -np.expm1(-DOCUMENT_WORDS * per_word)
     with np.errstate(divide="ignore"):
         return 1 - np.log(in_documents)
 
 
 @functools.cache
-def _english_frequencies() -> dict[str, float]:
+def _word_frequencies() -> tuple[dict[str, float], ...]:
+    """wordfreq's tables: English's, and the common words of OTHER_LANGUAGES (a Spanish
+    or French article's "de", "la" and "les" are no rarer than English "the")."""
     import wordfreq  # 0.4 s to import: only when articles are grouped
 
-    return wordfreq.get_frequency_dict("en", wordlist="best")
+    return (
+        wordfreq.get_frequency_dict("en", wordlist="best"),
+        *(wordfreq.get_frequency_dict(language, wordlist="small") for language in OTHER_LANGUAGES),
+    )
 
 
 def _bags(
