@@ -153,6 +153,15 @@ def test_review_labels_stay_even_when_every_item_has_one():
     assert clean(*titles) == list(titles)
 
 
+def test_an_outlet_named_like_a_label_is_still_the_outlets_name():
+    # "Review" alone is a label a headline keeps; "National Review" is the outlet.
+    assert clean(
+        "National Review: Republican wins Texas House runoff",
+        "Review: Hamlet at the Globe",
+        sites=("National Review",),
+    ) == ["Republican wins Texas House runoff", "Review: Hamlet at the Globe"]
+
+
 def test_the_outlets_name_with_a_subtitle_after_it_goes_whole():
     # "Outlet: " first, so that it does not take "Story" along as one segment.
     assert clean("Harbour Times: Getting lean with ad design | IAB") == [

@@ -124,7 +124,7 @@ def _clean(
 
     # The outlet's "Outlet: " first, lest it take the story's first words along as one
     # segment ("Outlet: Story - its subtitle"); a section's may come out after the rest.
-    title = _cut_opener(title, is_cut, labels)
+    title = _cut_opener(title, is_cut, labels, keys)
     spans = strong_spans(title)
     while len(spans) > 1:
         for k in range(1, len(spans)):
@@ -137,20 +137,26 @@ def _clean(
                 break
         else:
             break
-    title = _cut_opener(title[spans[0][0] : spans[-1][1]], is_cut, labels)
+    title = _cut_opener(title[spans[0][0] : spans[-1][1]], is_cut, labels, keys)
     return title if is_title(title) else None
 
 
-def _cut_opener(title: str, is_cut: Callable[[str, str, set[str]], bool], labels: set[str]) -> str:
+def _cut_opener(
+    title: str,
+    is_cut: Callable[[str, str, set[str]], bool],
+    labels: set[str],
+    keys: tuple[str, ...],
+) -> str:
     """``title`` without a "Name: " opener that ``is_cut`` or ``labels`` call chrome.
 
     A label made only of section words ("Review: ...", "Analysis: ...") is the headline's
-    own: it says what kind of story it is.
+    own: it says what kind of story it is, unless it is the outlet's name ("National
+    Review: ...").
     """
     weak = weak_spans(title)
     if len(weak) < 2:
         return title
     opener, rest = title[slice(*weak[0])], title[weak[1][0] :]
-    if is_chrome(opener):
+    if is_chrome(opener) and name_key(opener) not in keys:
         return title
     return rest if is_cut(opener, rest, labels) else title
