@@ -221,9 +221,13 @@ def _english_idf(vocabulary: Iterable[str], unknown: float = 0.0) -> np.ndarray:
 
     def frequency(term: str) -> float:
         # A stem stands for its plural too: "wale" is rare, "wales" is not.
-        return max(unknown, *(t.get(word, 0.0) for t in tables for word in (term, term + "s")))
+        plural = term + "s"
+        found = unknown
+        for table in tables:
+            found = max(found, table.get(term, 0.0), table.get(plural, 0.0))
+        return found
 
-    per_word = np.array([frequency(term) for term in vocabulary])
+    per_word = np.fromiter(map(frequency, vocabulary), dtype=np.float64)
     in_documents = -np.expm1(-DOCUMENT_WORDS * per_word)
     with np.errstate(divide="ignore"):
         return 1 - np.log(in_documents)
