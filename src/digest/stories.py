@@ -44,8 +44,7 @@ TITLE_WEIGHT = 2  # the title's words count this many times
 # Two single articles below this similarity become a story of two only if their
 # headlines agree: a day of feeds is mostly one-article stories, and two of one topic
 # (two rugby reports, two blog posts on the web) share enough body words to pass the
-# threshold, but not what their headlines say. An article joins a story of several on
-# its mean similarity alone.
+# threshold, but not what their headlines say. Groups merge only through such a pair.
 AGREE_BELOW = 0.3
 HEADLINE_SENTENCES = 2  # the headline: the title and the text's first sentences...
 HEADLINE_CHARS = 800  # ...found in its first characters
@@ -157,7 +156,7 @@ class _Pool:
     words: _Sparse  # unit TF-IDF vectors: their rarer terms, not those of one article alone
     common: np.ndarray  # and their common terms, dense (article by term)
     names: _Sparse  # a 1 per name or number, without those of one article
-    headlines: _Sparse  # a 1 per term of the title and first sentence
+    headlines: _Sparse  # the root of each headline term's rarity
     cased: np.ndarray  # False: a script without capitals, never held back for want of a name
     hours: np.ndarray  # when published, in hours; NaN if undated
     window_hours: float | None
@@ -449,7 +448,7 @@ def _agglomerate(
     """Average-link merges, best pair first, until no pair may merge; ``similarity`` is used up.
 
     ``alone`` says which two single articles may become a story of their own (all, by
-    default); an article joins a story of several on its mean similarity alone.
+    default); two clusters merge only if a pair across them may.
 
     A merge changes only the merged cluster's row and column of the score matrix, so each
     row's best partner is kept and only rows that pointed at a merged cluster are searched
