@@ -135,7 +135,10 @@ def _rendered(
         email = _render(config, digest, subject)
     except TemplateError:
         # One story's text can break the document: that story is left out, not the
-        # issue. If every story renders alone, the templates are at fault.
+        # issue. If a plain stand-in story cannot be rendered either, or every story
+        # renders alone, the templates are at fault.
+        if _render_error(config, _STAND_IN, digest.date):
+            raise
         faults: dict[int, object] = {
             n: f"it cannot be rendered ({error})"
             for n, brief in enumerate(digest.briefs)
@@ -145,6 +148,11 @@ def _rendered(
             raise
         return None, faults
     return email, dict(blame(lint_issue(config, email.html, email.text, digest), _items(digest)))
+
+
+_STAND_IN = Brief(
+    title="A plain story", headline="A plain story", sentences=("It has one plain sentence.",)
+)
 
 
 def _render(config: Config, digest: Digest, subject: str) -> RenderedEmail:
