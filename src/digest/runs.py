@@ -309,7 +309,30 @@ def _check_found(config: Config, found: Collected) -> None:
             )
         where = ", ".join(s.location for s in config.sources)
         new = "new " if web else ""
-        raise NoArticlesError(f"no {new}usable article found in {where}", tuple(found.problems))
+        raise NoArticlesError(
+            f"no {new}usable article found in {where}",
+            tuple(found.problems),
+            hint=_nothing_new_hint(config.sources),
+        )
+
+
+def _nothing_new_hint(sources: Sequence[Source]) -> str:
+    """What to do when no source gave anything, in the terms of the sources configured:
+    a feeds-only newsletter has no content directory to add files to."""
+    kinds = [
+        noun
+        for noun, present in (
+            ("feeds", any(s.feed or s.opml for s in sources)),
+            ("pages", any(s.page for s in sources)),
+        )
+        if present
+    ]
+    steps = []
+    if any(s.path is not None for s in sources):
+        steps.append("add articles to the content directory")
+    if kinds:
+        steps.append(f"wait for the {' and '.join(kinds)} to post something new")
+    return f"{' or '.join(steps)}, or check the warnings above"
 
 
 def _unused(articles: list[Article], store: Store) -> list[Article]:
@@ -354,6 +377,8 @@ def _collect_web(
         store.known_feeds(),
         start,
         config.new_feed_items,
+        # A source added now has had no last run: its window is a first run's.
+        new_feed_start=window_start(config.window, now, None),
     )
     fresh, over, capped = cap_per_source(fresh, config.max_new_items)
     skipped += over
