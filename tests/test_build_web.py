@@ -130,6 +130,34 @@ def test_a_new_feed_does_not_flood_the_digest(web, tmp_path):
     assert run(replace(later, window="7d"), NOW + timedelta(hours=3)).nothing_new
 
 
+def test_a_feed_added_after_three_runs_starts_with_its_newest_items(web, tmp_path):
+    config = config_for(tmp_path, Source(feed=web.url("harbour.xml")), new_feed_items=2)
+    for day in range(3):
+        write_feed(web.root, "harbour", [day], NOW + timedelta(days=day, hours=-1))
+        assert headlines(run(config, NOW + timedelta(days=day))) == [f"Harbour story {day}"]
+    # Added now: a weekly whose posts are all older than the last run.
+    write_feed(web.root, "weekly", [0, 1, 2, 3], NOW + timedelta(days=1))
+    later = replace(config, sources=(*config.sources, Source(feed=web.url("weekly.xml"))))
+    fourth = run(later, NOW + timedelta(days=3))
+    assert sorted(headlines(fourth)) == ["Weekly story 0", "Weekly story 1"]
+    # The rest of its back catalogue never comes.
+    assert run(later, NOW + timedelta(days=4)).nothing_new
+
+
+def test_nothing_new_from_feeds_speaks_of_feeds_not_of_a_content_directory(web, tmp_path):
+    now = datetime.now(UTC)  # the commands run today
+    write_feed(web.root, "harbour", [0], now - timedelta(hours=3))
+    (tmp_path / "digest.toml").write_text(
+        f'[digest]\nfetch_private = true\n\n[[sources]]\nfeed = "{web.url("harbour.xml")}"\n'
+    )
+    assert run_digest("run", "--no-send", cwd=tmp_path).returncode == 0
+    result = run_digest("build", cwd=tmp_path)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.startswith("digest: error: no new usable article found in http")
+    assert "content directory" not in result.stderr
+    assert "wait for the feeds to post something new" in result.stderr
+
+
 def test_a_feed_that_was_down_loses_nothing_when_it_comes_back(web, tmp_path):
     write_feed(web.root, "harbour", [0], NOW - timedelta(hours=1))
     write_feed(web.root, "ferry", [0], NOW - timedelta(hours=1))

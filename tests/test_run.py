@@ -161,6 +161,124 @@ def test_a_run_killed_mid_send_is_completed_by_the_next_with_no_duplicate(site, 
     assert set(statuses(site).values()) == {"sent"}
 
 
+SECRET = "k7Qp2xWv9LmZr4Tb8NcYd3Hf6Js1Ga5Ue0"  # DIGEST_UNSUBSCRIBE_SECRET
+
+
+def test_a_resumed_issue_goes_out_in_the_envelope_it_was_built_with(site, smtp):
+    from digest.unsubscribe import unsubscribe_token
+
+    config = site / "digest.toml"
+    built_with = "https://news.example.org/unsub?e={email}&t={token}"
+    config.write_text(config.read_text().replace("https://news.example.org/unsub", built_with))
+    sender = "The Weekly <news@example.org>"
+    smtp.mailbox.block_rcpt_after = 4  # the fifth message waits at RCPT TO
+    first = start_run(site, smtp, DIGEST_FROM=sender, DIGEST_UNSUBSCRIBE_SECRET=SECRET)
+    assert smtp.mailbox.blocked.wait(60), first.communicate()
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    smtp.mailbox.block_rcpt_after = None
+    smtp.mailbox.release.set()
+    # Meanwhile the operator moves the newsletter: another sender, List-Id and link.
+    config.write_text(
+        config.read_text().replace(built_with, "https://leave.example.net/{token}")
+        + 'list_id = "moved.example.net"\n'
+    )
+    code, _, err = finish(
+        start_run(
+            site,
+            smtp,
+            DIGEST_FROM="Someone Else <else@example.net>",
+            DIGEST_UNSUBSCRIBE_MAILTO="leave@example.net",
+            DIGEST_UNSUBSCRIBE_SECRET=SECRET,
+        )
+    )
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    messages = [m.message for m in smtp.mailbox.received]
+    for name in ("From", "Subject", "List-Id", "List-Unsubscribe-Post"):
+        assert len({m[name] for m in messages}) == 1, name
+    assert messages[0]["From"] == sender
+    assert messages[0]["List-Id"] == "The Weekly <the-weekly.example.org>"
+    for received, message in zip(smtp.mailbox.received, messages, strict=True):
+        (reader,) = received.rcpt_tos
+        own = built_with.format(
+            email=reader.replace("@", "%40"), token=unsubscribe_token(SECRET, reader)
+        )
+        assert message["List-Unsubscribe"] == f"<{own}>"
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert own.replace("&", "&amp;") in html and own in text
+        for part in (html, text, str(message["List-Unsubscribe"])):
+            assert "{email}" not in part and "{token}" not in part
+
+
+def test_a_send_after_the_configuration_changed_sends_the_issue_as_built(site, smtp):
+    code, _, err = finish(start_run(site, smtp, COMMAND="build"))
+    assert code == 0, err
+    config = site / "digest.toml"
+    config.write_text(config.read_text().replace("news.example.org/unsub", "other.example/x"))
+    code, _, err = finish(
+        start_run(site, smtp, COMMAND="send", DIGEST_FROM="Someone Else <else@example.net>")
+    )
+    assert code == 0, err  # its own unsubscribe link passes lint: the one it goes out with
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    for received in smtp.mailbox.received:
+        assert received.message["From"] == "news@example.org"
+        assert received.message["List-Unsubscribe"] == "<https://news.example.org/unsub>"
+
+
+def test_an_issue_an_older_digest_kept_goes_out_with_the_configured_envelope(site, smtp):
+    from datetime import date
+
+    from digest.models import Issue
+    from digest.state import open_store
+
+    # Half sent by an older digest, which kept no envelope with it.
+    html = '<p>Old news</p><a href="https://news.example.org/unsub">Unsubscribe</a>'
+    old = Issue("1" * 32, "The Weekly", date(2026, 12, 6), "Old issue", html, "Old news", 1)
+    with open_store(site / ".digest-state") as store:
+        store.add_issue(old)
+    code, _, err = finish(start_run(site, smtp))
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)  # it alone
+    for received in smtp.mailbox.received:
+        assert received.message["Subject"] == "Old issue"
+        assert received.message["From"] == "news@example.org"
+        assert received.message["List-Unsubscribe"] == "<https://news.example.org/unsub>"
+    # An out/ an older digest wrote: no envelope in digest.json either.
+    code, _, err = finish(start_run(site, smtp, COMMAND="build"))
+    assert code == 0, err
+    data = json.loads((site / "out" / "digest.json").read_text())
+    del data["envelope"]
+    (site / "out" / "digest.json").write_text(json.dumps(data))
+    code, _, err = finish(start_run(site, smtp, COMMAND="send", DIGEST_FROM="new@example.org"))
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 2)
+    assert smtp.mailbox.received[-1].message["From"] == "new@example.org"
+
+
+def test_a_run_after_a_failed_send_finishes_that_issue_and_makes_no_second(site, smtp):
+    config = site / "digest.toml"
+    # Three stories, two to an issue: the third waits for the next issue.
+    config.write_text(config.read_text().replace("[digest]\n", "[digest]\nmax_items = 2\n"))
+    code, _, err = finish(start_run(site, smtp, "--date", "2026-12-07", SMTP_PASSWORD="wrong"))
+    assert code == 9 and smtp.mailbox.received == [], err
+    assert [finished for _, finished in issue_rows(site)] == [None]
+    code, _, err = finish(start_run(site, smtp, "--date", "2026-12-07"))
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
+    assert len(issue_rows(site)) == 1 and all(finished for _, finished in issue_rows(site))
+    # The next run sends the story left over, under a subject of its own.
+    code, _, err = finish(start_run(site, smtp, "--date", "2026-12-07"))
+    assert code == 0, err
+    assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 2)
+    subjects = [m.message["Subject"] for m in smtp.mailbox.received]
+    assert sorted(set(subjects)) == [
+        "The Weekly · Monday, 7 December 2026",
+        "The Weekly · Monday, 7 December 2026 (2)",
+    ]
+
+
 def test_a_run_killed_while_the_server_holds_the_last_reply_resends_only_that_one(site, smtp):
     # The server has the whole fifth message and has not answered when the sender dies:
     # the gap SMTP cannot close. The ledger says "sending"; the next run sends it again
@@ -268,13 +386,27 @@ def test_send_dry_run_and_send_from_the_command_line(site, smtp):
 
 def test_a_test_copy_after_a_refused_login_says_so_and_claims_nothing(site, smtp):
     env = {**smtp.env(), "SMTP_PASSWORD": "wrong"}
-    result = subprocess.run(
-        [sys.executable, "-m", "digest", "build"], cwd=site, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
+    code, _, err = finish(start_run(site, smtp, COMMAND="build"))
+    assert code == 0, err
     code, out, err = finish(start_run(site, smtp, **env, COMMAND="send --to t@example.com"))
     assert code == 9 and out == "" and "nobody" not in err, err
     assert err.startswith("digest: error:") and smtp.mailbox.received == []
+
+
+def test_an_issue_built_without_a_sender_is_not_sent_from_the_sender_set_later(site, smtp):
+    # The issue carries its envelope from the build: it has no From to go out with, and
+    # the one set since is not it.
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "build"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(site)},
+    )
+    assert result.returncode == 0, result.stderr
+    code, out, err = finish(start_run(site, smtp, COMMAND="send"))
+    assert code == 3 and out == "" and smtp.mailbox.received == []
+    assert "built without DIGEST_FROM" in err and "digest build" in err, err
 
 
 def issue_rows(site: Path) -> list[tuple[str, str | None]]:

@@ -177,6 +177,8 @@ def test_an_encoded_line_break_put_into_a_built_subject_is_not_sent(tmp_path, ar
         '[digest]\nunsubscribe_url = "https://news.example.org/unsub"\n'
         f'[[sources]]\npath = "{articles_dir}"\n[send]\nattempts = 1\n',
     )
+    # Built to be sent (the envelope a build fixes has a sender), then tampered with.
+    (tmp_path / ".env").write_text("DIGEST_FROM=news@example.org\n")
     assert run_digest("build", cwd=tmp_path).returncode == 0
     built = tmp_path / "out" / "digest.json"
     data = json.loads(built.read_text(encoding="utf-8"))

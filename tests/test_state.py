@@ -101,7 +101,7 @@ def test_selection_keeps_new_items_in_the_window_and_drops_used_ones():
         "old": ItemRecord(days_ago(5), "new"),
     }
     fresh, skipped = select_fresh(
-        candidates, records, {"http://x/1"}, {"f": days_ago(1)}, days_ago(1), 5
+        candidates, records, {"http://x/1"}, {"f": days_ago(1)}, days_ago(1), 5, new_feed_start=None
     )
     assert [c.id for c in fresh] == ["new", "undated", "left-over"]
     assert skipped == []
@@ -109,13 +109,26 @@ def test_selection_keeps_new_items_in_the_window_and_drops_used_ones():
 
 def test_a_new_feed_gives_only_its_newest_items():
     candidates = [Candidate(f"i{n}", "new-feed", None, days_ago(n)) for n in range(10)]
-    fresh, skipped = select_fresh(candidates, {}, set(), {}, None, 3)
+    fresh, skipped = select_fresh(candidates, {}, set(), {}, None, 3, new_feed_start=None)
     assert [c.id for c in fresh] == ["i0", "i1", "i2"]
     assert skipped == [f"i{n}" for n in range(3, 10)]
-    # Outside the window or not, the rest of a new feed is skipped for good.
-    fresh, skipped = select_fresh(candidates, {}, set(), {}, days_ago(1.5), 3)
+    # Outside a fixed window ("36h") or not, the rest of a new feed is skipped for good.
+    fresh, skipped = select_fresh(
+        candidates, {}, set(), {}, days_ago(1.5), 3, new_feed_start=days_ago(1.5)
+    )
     assert [c.id for c in fresh] == ["i0", "i1"]
     assert sorted(skipped) == [f"i{n}" for n in range(2, 10)]
+
+
+def test_a_feed_added_after_many_runs_starts_with_its_newest_items():
+    # "since-last-run": the last run was an hour ago, and every item of the feed added
+    # since is older than that. The feed never had a last run: its newest items are new.
+    candidates = [Candidate(f"i{n}", "added", None, days_ago(n + 1)) for n in range(10)]
+    fresh, skipped = select_fresh(
+        candidates, {}, set(), {"old": days_ago(0.04)}, days_ago(0.04), 3, new_feed_start=None
+    )
+    assert [c.id for c in fresh] == ["i0", "i1", "i2"]
+    assert skipped == [f"i{n}" for n in range(3, 10)]
 
 
 def test_a_known_feeds_never_seen_items_are_not_lost_to_the_window():
@@ -126,7 +139,9 @@ def test_a_known_feeds_never_seen_items_are_not_lost_to_the_window():
         Candidate("old-seen", "f", None, days_ago(2)),  # seen then, outside the window now
     ]
     records = {"old-seen": ItemRecord(days_ago(3), "new")}
-    fresh, skipped = select_fresh(candidates, records, set(), {"f": days_ago(3)}, days_ago(1), 2)
+    fresh, skipped = select_fresh(
+        candidates, records, set(), {"f": days_ago(3)}, days_ago(1), 2, new_feed_start=None
+    )
     assert [c.id for c in fresh] == ["while-down", "back0", "back1"]
     # The rest of the back-dated ones (a feed that changed every id) never come.
     assert skipped == ["back2", "back3"]

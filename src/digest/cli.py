@@ -343,6 +343,7 @@ def run_run(args: argparse.Namespace) -> int:
             {
                 "issue": _issue_data(result.issue) if result.issue else None,
                 "nothing_new": result.nothing_new,
+                "finished_earlier": result.finished_earlier,
                 "sent": not args.no_send and result.issue is not None,
                 "sends": [_send_data(send) for send in result.sends],
                 **_sources_data(result.sources, result.failed, result.problems),
@@ -357,6 +358,8 @@ def run_run(args: argparse.Namespace) -> int:
     code = 0
     for send in result.sends:
         code = max(code, _report_send(send, quiet=args.json or not args.verbose))
+    if result.finished_earlier and args.verbose and not args.json:
+        print("Finished an earlier issue; the next one waits for the next run")
     return code
 
 

@@ -60,8 +60,10 @@ class NoArticlesError(DigestError):
     exit_code = 5
     hint = "add articles to the content directory or check the warnings above"
 
-    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, problems: tuple[Problem, ...] = (), *, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.problems = problems  # the files and sources skipped, for the warnings
 
 

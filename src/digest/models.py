@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -200,10 +200,40 @@ class SentStory:
 
 
 @dataclass(frozen=True)
+class Envelope:
+    """The headers every copy of an issue shares, fixed when the issue is made: a resumed
+    send carries the very envelope the first copies had, whatever the configuration
+    says by then. (The secret of the ``{token}``s is not kept: it is a credential.)"""
+
+    sender: str | None  # From; None when built without DIGEST_FROM: not sendable
+    list_id: str | None = None  # None: the title's slug at the sender's domain
+    unsubscribe_url: str | None = None  # as the HTML holds it, {email} and {token} too
+    unsubscribe_mailto: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "sender": self.sender,
+            "list_id": self.list_id,
+            "unsubscribe_url": self.unsubscribe_url,
+            "unsubscribe_mailto": self.unsubscribe_mailto,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Envelope:
+        """The envelope ``to_dict`` wrote; ValueError when ``data`` is not one."""
+        if not isinstance(data, dict):
+            raise ValueError(f"an envelope is a JSON object, not {data!r}")
+        values = {f.name: data.get(f.name) for f in fields(cls)}
+        if not all(value is None or isinstance(value, str) for value in values.values()):
+            raise ValueError(f"an envelope holds strings or nulls: {data!r}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Issue:
     """One issue of the newsletter, built and ready to send: the one artifact between
-    building and sending. ``out/`` and the store keep it whole; sending never re-derives
-    any of it from the configuration.
+    building and sending. ``out/`` and the store keep it whole, its envelope included;
+    sending never re-derives any of it from the configuration.
 
     ``id`` is a hash of the content, so the same build always has the same id and a
     resumed send carries on with the very issue that was interrupted.
@@ -221,6 +251,9 @@ class Issue:
     items: tuple[Item, ...] = ()  # what it uses: marked used when it is sent
     dropped: tuple[Problem, ...] = ()  # stories left out by a per-story check, and why
     sent_stories: tuple[SentStory, ...] = ()  # its stories, remembered when it is sent
+    # None only for an issue an older digest wrote: sending takes its envelope from the
+    # configuration then, as that digest did.
+    envelope: Envelope | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The output directory: an issue written whole, and read back for sending exactly as built.
 
 ``digest.html`` and ``digest.txt`` are the email's parts; ``digest.json`` is the digest as
-data plus what sending needs (the issue's id and subject, the items it uses). The web
+data plus what sending needs (the issue's id, subject and envelope, the items it uses). The web
 version goes to ``web/``, the archive: the issue's own page, ``YYYY-MM-DD-xxxxxxxx.html``;
 ``YYYY-MM-DD.html``, which sends the browser on to that day's latest issue; ``index.html``,
 ``feed.xml`` (Atom) and ``issues.json``, the archive's manifest (see ``digest.archive``).
@@ -22,7 +22,7 @@ from typing import Any
 
 from digest import archive
 from digest.errors import DigestError, InputError
-from digest.models import Issue, Item, SentStory
+from digest.models import Envelope, Issue, Item, SentStory
 from digest.render import render_archive
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,7 @@ def issue_data(issue: Issue) -> dict[str, Any]:
         "date": issue.date.isoformat(),
         "id": issue.id,
         "subject": issue.subject,
+        **({"envelope": issue.envelope.to_dict()} if issue.envelope else {}),
         "used": [_item_data(item) for item in issue.items],
     }
 
@@ -147,6 +148,8 @@ def load_issue(out_dir: Path) -> Issue:
             stories=len(data.get("items") or ()),
             items=tuple(_item(row) for row in data.get("used") or ()),
             sent_stories=tuple(_story(row) for row in data.get("items") or () if row.get("story")),
+            # No envelope: written by an older digest, sent as that digest would have.
+            envelope=Envelope.from_dict(data["envelope"]) if "envelope" in data else None,
         )
     except KeyError as exc:
         raise InputError(where, f"no {exc} in it; run `digest build` again") from exc

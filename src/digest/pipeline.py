@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from digest.models import (
     Article,
     Brief,
     Digest,
+    Envelope,
     Issue,
     Item,
     Problem,
@@ -41,16 +42,22 @@ SENT = "sent:"  # the ids of the stand-ins for stories earlier issues carried
 
 
 def make_issue(
-    config: Config, articles: Sequence[Article], today: date, sent: Sequence[SentStory] = ()
+    config: Config,
+    articles: Sequence[Article],
+    today: date,
+    sent: Sequence[SentStory] = (),
+    taken: Collection[str] = (),
 ) -> Issue:
     """The issue made of ``articles``: grouped into stories, ranked, summarized, rendered
-    and checked.
+    and checked, with the envelope it is to be sent in.
 
     ``sent`` are stories earlier issues carried: one that new articles join comes back
-    marked as an update. A story that fails a per-story check (a link or image of its
-    own, text that differs between the parts) is left out, and ``Issue.dropped`` says
-    why; issue-wide findings (size, unsubscribe link, language, title) are the caller's
-    to act on, through ``issue_findings``. NoArticlesError when no story is left.
+    marked as an update. ``taken`` are the subjects of the issues made already on
+    ``today``: a second issue's subject is told apart (see ``distinct_subject``). A story
+    that fails a per-story check (a link or image of its own, text that differs between
+    the parts) is left out, and ``Issue.dropped`` says why; issue-wide findings (size,
+    unsubscribe link, language, title) are the caller's to act on, through
+    ``issue_findings``. NoArticlesError when no story is left.
     """
     found = find_stories(config, articles, today, sent)
     if len(found) > config.max_items:
@@ -75,7 +82,9 @@ def make_issue(
         )
     while True:
         digest = compose_digest(config, [brief for _, brief in stories], today)
-        subject = make_subject(config.send.subject, digest.title, digest.date, len(stories))
+        subject = distinct_subject(
+            make_subject(config.send.subject, digest.title, digest.date, len(stories)), taken
+        )
         email, faults = _rendered(config, digest, subject)
         if email and not faults:
             over = _over_clip(email.html, len(stories))
@@ -90,8 +99,9 @@ def make_issue(
         if not stories:
             raise NoArticlesError("every story failed a check", tuple(dropped))
     assert email is not None  # the loop ends on an email with no fault
+    envelope = envelope_of(config)
     return Issue(
-        id=issue_id(digest.title, digest.date, subject, email.html, email.text),
+        id=issue_id(digest.title, digest.date, subject, email.html, email.text, envelope),
         title=digest.title,
         date=digest.date,
         subject=subject,
@@ -103,6 +113,18 @@ def make_issue(
         items=tuple(item for story, _ in stories for a in story.articles for item in items_of(a)),
         dropped=tuple(dropped),
         sent_stories=tuple(remembered(brief) for brief in digest.briefs),
+        envelope=envelope,
+    )
+
+
+def envelope_of(config: Config) -> Envelope:
+    """The envelope the configuration gives an issue made now."""
+    return Envelope(
+        sender=config.send.sender,
+        list_id=config.send.list_id,
+        # The very string the footer shows: a copy's own link replaces it in the body.
+        unsubscribe_url=config.unsubscribe_url,
+        unsubscribe_mailto=config.send.unsubscribe_mailto,
     )
 
 
@@ -246,21 +268,29 @@ def remembered(brief: Brief) -> SentStory:
     return SentStory(brief.key or "", brief.headline, " ".join(brief.sentences), brief.published)
 
 
-def lint_issue(config: Config, html: str, text: str, digest: Digest | None = None) -> list[Finding]:
-    """Every lint finding on an issue; an unsubscribe link is required once sending is set up."""
+def lint_issue(
+    config: Config,
+    html: str,
+    text: str,
+    digest: Digest | None = None,
+    envelope: Envelope | None = None,
+) -> list[Finding]:
+    """Every lint finding on an issue; an unsubscribe link is required once sending is set
+    up, and it must be the envelope's (the configured one, without an envelope)."""
     return lint_email(
         html,
         text,
         _items(digest) if digest else None,
-        unsubscribe_url=config.unsubscribe_url,
+        unsubscribe_url=envelope.unsubscribe_url if envelope else config.unsubscribe_url,
         require_unsubscribe=bool(config.send.host or config.send.sender),
     )
 
 
 def issue_findings(config: Config, issue: Issue) -> list[Finding]:
     """The findings that stop ``issue`` from going out (``make_issue`` left out the stories
-    at fault, so what remains is the issue's own)."""
-    return lint_issue(config, issue.html, issue.text, issue.digest)
+    at fault, so what remains is the issue's own). The unsubscribe link checked for is the
+    one the issue was built with, which is the one it goes out with."""
+    return lint_issue(config, issue.html, issue.text, issue.digest, issue.envelope)
 
 
 def brief_of(config: Config, article: Article) -> Brief:
@@ -298,9 +328,30 @@ def make_subject(template: str, title: str, day: date, stories: int) -> str:
     )
 
 
-def issue_id(title: str, day: date, subject: str, html: str, text: str) -> str:
-    """The id of an issue: its content's, so the same build is the same issue."""
-    content = json.dumps([title, day.isoformat(), subject, html, text], ensure_ascii=False)
+def distinct_subject(subject: str, taken: Collection[str]) -> str:
+    """``subject``, or, when an issue of the same day has it, ``subject (2)``, ``(3)``...
+
+    A reader who gets two issues in one day (a run after a half-sent one, a `digest send`
+    after a run) can tell them apart in the inbox and in the archive; a number reads the
+    same in every language a newsletter is written in.
+    """
+    n = 1
+    distinct = subject
+    while distinct in taken:
+        n += 1
+        distinct = f"{subject} ({n})"
+    return distinct
+
+
+def issue_id(
+    title: str, day: date, subject: str, html: str, text: str, envelope: Envelope | None = None
+) -> str:
+    """The id of an issue: its content's and its envelope's, so the same build is the
+    same issue, and one built to go out under another sender is another issue."""
+    parts: list[object] = [title, day.isoformat(), subject, html, text]
+    if envelope is not None:
+        parts.append(envelope.to_dict())
+    content = json.dumps(parts, ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
 
 

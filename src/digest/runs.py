@@ -48,7 +48,7 @@ from digest.models import (
     SentStory,
 )
 from digest.outputs import load_issue, write_issue
-from digest.pipeline import issue_findings, items_of, make_issue
+from digest.pipeline import envelope_of, issue_findings, items_of, make_issue
 from digest.state import (
     CachedResponse,
     RunRecord,
@@ -117,6 +117,8 @@ class RunResult:
     sources: int = 0  # feeds, pages and directories read
     failed: tuple[str, ...] = ()  # those that failed
     still_failing: tuple[str, ...] = ()  # failed sources that had failed before
+    # The run sent the rest of a half-sent issue and so made no new one (one issue a run).
+    finished_earlier: bool = False
 
 
 # The runs
@@ -133,10 +135,12 @@ def build(
 ) -> BuildResult:
     """The next issue, written to ``out_dir``; the store is only read, never written."""
     now = now or datetime.now(UTC)
+    today = today or date.today()
     with open_store(config.state_dir, preview=True) as store:
         found = collect(config, store, now, progress, fetch_options)
+        taken = store.subjects(today)
     _check_found(config, found)
-    issue = make_issue(config, found.articles, today or date.today(), found.sent)
+    issue = make_issue(config, found.articles, today, found.sent, taken)
     files = write_issue(issue, out_dir or config.out_dir)
     return BuildResult(
         issue,
@@ -158,7 +162,11 @@ def run(
     progress: Progress | None = None,
     fetch_options: FetchOptions = DEFAULT_OPTIONS,
 ) -> RunResult:
-    """Finish any half-sent issue, then make, record and send a new one.
+    """Finish any half-sent issue; if that sent nothing, make, record and send a new one.
+
+    One issue per run: a run that sends the rest of an earlier issue stops there, and the
+    next issue waits for the next run, so nobody gets two issues seconds apart. (One
+    whose remaining readers are all deferred again does not hold the next one back.)
 
     With ``send`` False (``digest run --no-send``) the issue is written and its stories
     recorded as used, and nothing is sent: a first run over a long feed list.
@@ -177,6 +185,9 @@ def run(
             problems += abandoned
             if sends and sends[-1].stopped:  # the server is out of reach: make nothing new
                 return RunResult(tuple(sends), problems)
+            if any(earlier.sent for earlier in sends):
+                log.info("an earlier issue went out in this run: the next waits for the next run")
+                return RunResult(tuple(sends), problems, finished_earlier=True)
         found = collect(config, store, now, progress, fetch_options)
         problems += tuple(found.problems)
         try:
@@ -187,8 +198,9 @@ def run(
         except NoArticlesError:
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             return RunResult(tuple(sends), problems, nothing_new=True, **_sources(found))
+        today = today or date.today()
         try:
-            issue = make_issue(config, found.articles, today or date.today(), found.sent)
+            issue = make_issue(config, found.articles, today, found.sent, store.subjects(today))
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems
@@ -309,7 +321,30 @@ def _check_found(config: Config, found: Collected) -> None:
             )
         where = ", ".join(s.location for s in config.sources)
         new = "new " if web else ""
-        raise NoArticlesError(f"no {new}usable article found in {where}", tuple(found.problems))
+        raise NoArticlesError(
+            f"no {new}usable article found in {where}",
+            tuple(found.problems),
+            hint=_nothing_new_hint(config.sources),
+        )
+
+
+def _nothing_new_hint(sources: Sequence[Source]) -> str:
+    """What to do when no source gave anything, in the terms of the sources configured:
+    a feeds-only newsletter has no content directory to add files to."""
+    kinds = [
+        noun
+        for noun, present in (
+            ("feeds", any(s.feed or s.opml for s in sources)),
+            ("pages", any(s.page for s in sources)),
+        )
+        if present
+    ]
+    steps = []
+    if any(s.path is not None for s in sources):
+        steps.append("add articles to the content directory")
+    if kinds:
+        steps.append(f"wait for the {' and '.join(kinds)} to post something new")
+    return f"{' or '.join(steps)}, or check the warnings above"
 
 
 def _unused(articles: list[Article], store: Store) -> list[Article]:
@@ -354,6 +389,8 @@ def _collect_web(
         store.known_feeds(),
         start,
         config.new_feed_items,
+        # A source added now has had no last run: its window is a first run's.
+        new_feed_start=window_start(config.window, now, None),
     )
     fresh, over, capped = cap_per_source(fresh, config.max_new_items)
     skipped += over
@@ -452,16 +489,24 @@ def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
 
 
 def letter(issue: Issue, config: Config) -> Letter:
-    """What every copy of ``issue`` shares, from the configuration."""
-    sender = config.send.sender
-    if not sender:
-        raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
+    """What every copy of ``issue`` shares: the envelope it was built with, whatever the
+    configuration says now, and the current secret of its ``{token}``s (a credential, so
+    never kept in the issue). An issue an older digest kept has no envelope: it goes out
+    with the configuration's, as it would have then."""
+    envelope = issue.envelope or envelope_of(config)
+    if not envelope.sender:
+        if issue.envelope is None:
+            raise ConfigError("DIGEST_FROM is not set: no sender address for the digest")
+        raise ConfigError(
+            "the issue was built without DIGEST_FROM: it has no sender to go out from",
+            hint="set DIGEST_FROM (in .env) and run `digest build` again",
+        )
     return Letter(
         issue,
-        sender,
-        list_id=config.send.list_id,
-        unsubscribe_url=config.unsubscribe_url,
-        unsubscribe_mailto=config.send.unsubscribe_mailto,
+        envelope.sender,
+        list_id=envelope.list_id,
+        unsubscribe_url=envelope.unsubscribe_url,
+        unsubscribe_mailto=envelope.unsubscribe_mailto,
         unsubscribe_secret=config.send.unsubscribe_secret,
     )
 

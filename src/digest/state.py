@@ -12,6 +12,7 @@ table (a send ledger, say), append a migration to ``MIGRATIONS``.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from typing import IO
 from digest.errors import AlreadyRunningError, StateError
 from digest.models import (
     DeliveryStatus,
+    Envelope,
     Issue,
     Item,
     ItemRecord,
@@ -135,6 +137,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE items ADD COLUMN last_seen TEXT;
     UPDATE items SET last_seen = first_seen;
     CREATE INDEX items_feed_seen ON items (feed, last_seen);
+    """,
+    # 7: each issue's envelope (sender, List-Id, unsubscribe templates) as JSON, so a
+    # resumed send carries the headers the first copies had. NULL: kept by an older
+    # digest, whose issues are sent with the configuration's envelope.
+    """
+    ALTER TABLE issues ADD COLUMN envelope TEXT;
     """,
 )
 LEDGER_SYNC = {"normal": "NORMAL", "full": "FULL"}
@@ -419,8 +427,8 @@ class Store:
         """The issue and its stories; False if it was there already."""
         self._remember(issue.sent_stories, issue.id)
         cursor = self.db.execute(
-            "INSERT INTO issues (id, title, date, subject, html, text, stories, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO issues (id, title, date, subject, html, text, stories, envelope, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (
                 issue.id,
                 issue.title,
@@ -429,6 +437,7 @@ class Store:
                 issue.html,
                 issue.text,
                 issue.stories,
+                json.dumps(issue.envelope.to_dict()) if issue.envelope else None,
                 _iso(_now()),
             ),
         )
@@ -437,10 +446,15 @@ class Store:
     def unfinished_issues(self) -> list[Issue]:
         """Issues whose sending began but did not end, oldest first."""
         rows = self.db.execute(
-            "SELECT id, title, date, subject, html, text, stories FROM issues"
+            "SELECT id, title, date, subject, html, text, stories, envelope FROM issues"
             " WHERE finished IS NULL ORDER BY created, rowid"
         )
         return [_issue(row) for row in rows]
+
+    def subjects(self, day: date) -> set[str]:
+        """The subjects of the issues of ``day`` kept for sending, sent or not."""
+        rows = self.db.execute("SELECT subject FROM issues WHERE date = ?", (day.isoformat(),))
+        return {subject for (subject,) in rows}
 
     def plan_deliveries(self, issue_id: str, recipients: Iterable[tuple[str, str]]) -> None:
         """Add a pending row for each (recipient, message id) not yet in the ledger."""
@@ -719,7 +733,11 @@ def lock_run(state_dir: Path) -> IO[bytes]:
 
 
 def _issue(row: Sequence[object]) -> Issue:
-    issue_id, title, day, subject, html, text, stories = row
+    issue_id, title, day, subject, html, text, stories, envelope = row
+    try:
+        kept = Envelope.from_dict(json.loads(str(envelope))) if envelope is not None else None
+    except ValueError as exc:
+        raise StateError(f"the issue {issue_id}: its envelope is damaged: {exc}") from exc
     return Issue(
         str(issue_id),
         str(title),
@@ -728,6 +746,7 @@ def _issue(row: Sequence[object]) -> Issue:
         str(html),
         str(text),
         int(stories),  # type: ignore[call-overload]
+        envelope=kept,
     )
 
 

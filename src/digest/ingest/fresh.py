@@ -40,6 +40,8 @@ def select_fresh(
     known_feeds: Mapping[str, datetime | None],
     start: datetime | None,
     new_feed_items: int,
+    *,
+    new_feed_start: datetime | None,
 ) -> tuple[list[Candidate], list[str]]:
     """The candidates a build may use, in their order, and the ids to skip for good.
 
@@ -53,9 +55,10 @@ def select_fresh(
       while the feed was down). One dated earlier, that the feed did not list then, is
       late: back-dated, or the feed changed its ids. The newest ``new_feed_items`` late
       items of a feed are fresh, the rest skipped for good, so new ids do not flood;
-    - never seen, from a feed seen for the first time: its newest ``new_feed_items``
-      fresh items; the rest of its back catalogue is skipped for good, whatever the
-      window later.
+    - from a feed seen for the first time: its newest ``new_feed_items`` items published
+      since ``new_feed_start`` (the window of a first run: no bound for "since-last-run",
+      whose last run this feed never had), however many runs came before it was added;
+      the rest of its back catalogue is skipped for good, whatever the window later.
     """
     fresh: list[int] = []
     late: dict[str, list[int]] = {}  # known feed -> its never-seen items dated before
@@ -65,14 +68,19 @@ def select_fresh(
             continue
         first_seen = record.first_seen if record else None
         when = c.published or first_seen
-        if (
+        if c.feed not in known_feeds:
+            # A new source: the window of a first run, whenever it is added; the newest
+            # few are kept below.
+            if new_feed_start is None or when is None or when >= new_feed_start:
+                fresh.append(i)
+        elif (
             start is None
             or when is None
             or when >= start
             or (first_seen is not None and first_seen >= start)
         ):
             fresh.append(i)
-        elif record is None and c.feed in known_feeds:
+        elif record is None:
             read = known_feeds[c.feed]
             if read is not None and when >= read:
                 fresh.append(i)  # posted while the feed could not be read
