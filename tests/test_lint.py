@@ -87,6 +87,15 @@ def test_relative_link_fails():
     assert "'/story' (Story)" in next(f.message for f in findings if f.check == "link")
 
 
+def test_contents_link_to_an_id_without_a_name_target_fails():
+    html = render_email(make_digest(3)).html
+    assert lint_email(html, render_email(make_digest(3)).text) == []
+    findings = lint_email(html.replace('<a name="story-2"></a>', ""), "")
+    assert [f.message for f in findings if f.check == "link"] == [
+        "link '#story-2' (Headline 2) has no <a name> target"
+    ]
+
+
 def test_missing_unsubscribe_link_fails_when_sending():
     digest = make_digest()
     assert "unsubscribe" not in checks(lint(digest))

@@ -190,7 +190,10 @@ def test_in_this_issue_lists_every_headline_linking_to_its_story():
         ("story-4", "Headline number 4"),
     ]
     for anchor, headline in links:
-        assert re.search(rf'<h3 [^>]*id="{anchor}"[^>]*>(<a [^>]+>)?{headline}<', email.html)
+        assert re.search(
+            rf'<h3 [^>]*id="{anchor}"[^>]*>(<a name="{anchor}"></a>)?(<a [^>]+>)?{headline}<',
+            email.html,
+        )
     contents = email.text.split("In this issue:\n", 1)[1].split("\n\n", 1)[0]
     assert contents.splitlines() == [
         " 1. Headline number 1",
@@ -199,6 +202,17 @@ def test_in_this_issue_lists_every_headline_linking_to_its_story():
         " 4. Headline number 4",
     ]
     assert "\n3. Headline number 2\n" in email.text  # the story carries the same number
+
+
+def test_every_contents_entry_has_a_name_target_for_gmail_outlook_and_yahoo():
+    # Those clients drop or ignore id="..." and only follow "#x" to an <a name="x">.
+    briefs = (brief(1, section="World"), brief(2), brief(3, url=None), brief(4, update=True))
+    html = render_email(digest_of(*briefs)).html
+    targets = re.findall(r'<li[^>]*><a href="#([^"]+)"', html)
+    assert len(targets) == 4
+    for target in targets:
+        assert html.count(f'<a name="{target}"></a>') == 1, target
+        assert html.count(f'id="{target}"') == 1, target  # browsers land on the heading
 
 
 def test_a_short_issue_has_no_contents_list():
@@ -280,7 +294,7 @@ def test_without_web_url_there_is_no_view_in_browser_link():
 def test_essential_styles_are_on_the_elements_not_only_in_style_blocks():
     html = render_email(digest_of(brief(1))).html
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
-    for tag in re.findall(r"<a [^>]*>", body):
+    for tag in re.findall(r"<a href[^>]*>", body):
         assert "color:" in tag, tag
     assert re.search(r'<h3 style="[^"]*font-size:26px', body)  # the top story
     assert re.search(r'<div style="[^"]*font-size:16px[^"]*color:#1b1f24', body)

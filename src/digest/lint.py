@@ -81,7 +81,7 @@ class _Page(HTMLParser):
     images: list[dict[str, str | None]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, link text)
     text: list[str] = field(default_factory=list)  # the text a reader can see
-    ids: set[str] = field(default_factory=set)  # where "#..." links can land
+    names: set[str] = field(default_factory=set)  # <a name>: where Gmail, Outlook land
     _in_title: bool = False
     _hidden: int = 0  # depth inside <style>, <script> or <head>
     _link: list[str] | None = None  # text of the open <a>
@@ -91,8 +91,6 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if values.get("id"):
-            self.ids.add(str(values["id"]))
         if tag == "html":
             self.lang = (values.get("lang") or "").strip() or None
         elif tag == "title":
@@ -101,7 +99,9 @@ class _Page(HTMLParser):
             self._hidden += 1
         elif tag == "img":
             self.images.append(values)
-        elif tag == "a" and values.get("href") is not None:
+        elif tag == "a" and values.get("name"):
+            self.names.add(str(values["name"]))
+        if tag == "a" and values.get("href") is not None:
             self.links.append((str(values["href"]).strip(), ""))
             self._link = []
 
@@ -223,8 +223,13 @@ def _check_images(page: _Page) -> Iterable[Finding]:
 
 def _check_links(page: _Page) -> Iterable[Finding]:
     for href, label in page.links:
-        if href.startswith("#") and href[1:] in page.ids:
-            continue  # a story further down ("In this issue")
+        if href.startswith("#"):
+            # A story further down ("In this issue"): browsers land on an id, but Gmail,
+            # Outlook for Windows and Yahoo only on an <a name>, so both must be there.
+            if href[1:] not in page.names:
+                message = f"link {href!r} ({label or 'no text'}) has no <a name> target"
+                yield Finding("link", message, href)
+            continue
         if not href.lower().startswith(LINK_SCHEMES):
             message = f"link {href!r} ({label or 'no text'}) is not an absolute URL"
             yield Finding("link", message, href)
