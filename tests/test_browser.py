@@ -178,20 +178,17 @@ def test_styling_survives_a_client_that_strips_style_blocks(browser, email_file)
 
 
 @pytest.mark.parametrize("width", [375, 1200])
-def test_a_blocked_image_shows_styled_alt_text_within_the_column(browser, email_file, width):
+def test_a_blocked_image_stays_within_the_column_and_is_no_link(browser, email_file, width):
     page = open_page(browser, width)
     page.goto(email_file.as_uri())
     images = page.locator("img")
     assert images.count() >= 1
-    image = images.first
-    assert image.get_attribute("alt") == "Story 1"
     for n in range(images.count()):
-        box = images.nth(n).bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
-    font = image.evaluate("e => getComputedStyle(e).fontFamily")
-    assert "Helvetica" in font and "serif" not in font.replace("sans-serif", "")
-    assert image.evaluate("e => getComputedStyle(e).fontSize") == "14px"
-    assert luminance(image.evaluate("e => getComputedStyle(e).color")) < 0.5
+        image = images.nth(n)
+        assert image.get_attribute("alt") == ""  # decorative: the headline names the story
+        assert image.evaluate("e => e.closest('a')") is None
+        box = image.bounding_box()
+        assert box is None or (box["x"] >= 0 and box["x"] + box["width"] <= width)
     page.close()
 
 

@@ -70,6 +70,16 @@ def test_image_without_alt_text_fails():
     assert checks(lint_email(html, "")) == {"image-alt"}
 
 
+def test_a_decorative_image_has_empty_alt_but_a_linked_one_needs_its_text():
+    head = '<html lang="en"><head><title>T</title></head><body>'
+    decorative = head + '<img src="https://x.org/a.png" alt="">'
+    assert lint_email(decorative, "") == []
+    linked = head + '<a href="https://x.org/">x <img src="https://x.org/a.png" alt=" "></a>'
+    assert [f.message for f in lint_email(linked, "https://x.org/")] == [
+        "linked image https://x.org/a.png has no alt text"
+    ]
+
+
 def test_image_with_relative_or_http_url_fails():
     html = (
         '<html lang="en"><head><title>T</title></head><body>'
@@ -140,7 +150,7 @@ def test_missing_lang_and_title_fail():
 def test_lint_command_exits_6_and_reports_json(tmp_path: Path):
     digest = make_digest()
     email = render_email(digest)
-    (tmp_path / "digest.html").write_text(email.html.replace(' alt="Story 1"', ""))
+    (tmp_path / "digest.html").write_text(email.html.replace(' alt=""', "", 1))
     (tmp_path / "digest.txt").write_text(email.text)
     (tmp_path / "digest.json").write_text(json.dumps(digest.to_dict()))
     result = run("lint", str(tmp_path), "--json")
@@ -148,7 +158,10 @@ def test_lint_command_exits_6_and_reports_json(tmp_path: Path):
     report = json.loads(result.stdout)
     assert report["ok"] is False
     assert report["findings"] == [
-        {"check": "image-alt", "message": "image https://img.example.org/1.jpg has no alt text"}
+        {
+            "check": "image-alt",
+            "message": "image https://img.example.org/1.jpg has no alt attribute",
+        }
     ]
     result = run("lint", str(tmp_path), "--sending")
     assert result.returncode == 7

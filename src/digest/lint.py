@@ -98,7 +98,7 @@ class _Page(HTMLParser):
         elif tag in ("style", "script", "head"):
             self._hidden += 1
         elif tag == "img":
-            self.images.append(values)
+            self.images.append({**values, "linked": "yes" if self._link is not None else None})
         elif tag == "a" and values.get("name"):
             self.names.add(str(values["name"]))
         if tag == "a" and values.get("href") is not None:
@@ -214,8 +214,12 @@ def _attr(value: str) -> str:
 def _check_images(page: _Page) -> Iterable[Finding]:
     for image in page.images:
         src = (image.get("src") or "").strip()
-        if not (image.get("alt") or "").strip():
-            yield Finding("image-alt", f"image {src or '(no src)'} has no alt text", src)
+        # alt="" marks an image as decorative (the headline beside it says it all), but a
+        # linked image's alt text is the link's only name.
+        if image.get("alt") is None:
+            yield Finding("image-alt", f"image {src or '(no src)'} has no alt attribute", src)
+        elif image.get("linked") and not image["alt"].strip():
+            yield Finding("image-alt", f"linked image {src or '(no src)'} has no alt text", src)
         if not src.lower().startswith("https://"):
             message = f"image {src or '(no src)'!r} is not an absolute https URL"
             yield Finding("image-url", message, src)
