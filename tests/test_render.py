@@ -1,9 +1,11 @@
 """The rendered email: golden files for the whole output, and its promises one by one."""
 
+import itertools
 import os
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -162,7 +164,51 @@ def test_briefs_are_grouped_into_sections_in_configured_order():
 
 def test_a_digest_without_sections_has_no_section_heading():
     email = render_email(digest_of(brief(1), brief(2)))
-    assert "<h2" not in email.html and "More stories" not in email.text
+    assert 'class="section"' not in email.html and "More stories" not in email.text
+
+
+class Outline(HTMLParser):
+    """The headings of a page, in order: (level, text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[tuple[int, str]] = []
+        self._level = 0
+
+    def handle_starttag(self, tag, attrs):
+        if re.fullmatch(r"h[1-6]", tag):
+            self._level = int(tag[1])
+            self.headings.append((self._level, ""))
+
+    def handle_endtag(self, tag):
+        if re.fullmatch(r"h[1-6]", tag):
+            self._level = 0
+
+    def handle_data(self, data):
+        if self._level:
+            level, text = self.headings[-1]
+            self.headings[-1] = (level, text + data)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 40])
+@pytest.mark.parametrize("sections", [(), ("World",), ("World", "Local", None)])
+def test_headings_go_down_one_level_at_a_time_in_every_shape_of_issue(count, sections):
+    named = tuple(s for s in sections if s)
+    briefs = [
+        brief(n % 28 + 1, headline=f"Story {n}", section=sections[n % len(sections)])
+        for n in range(count)
+    ] if sections else [brief(n % 28 + 1, headline=f"Story {n}") for n in range(count)]  # fmt: skip
+    email = render_email(replace(digest_of(*briefs), sections=named))
+    for html in (email.html, email.web_html):
+        outline = Outline()
+        outline.feed(html)
+        levels = [level for level, _ in outline.headings]
+        assert levels[0] == 1 and levels.count(1) == 1
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+        stories = {level for level, text in outline.headings if text.startswith("Story ")}
+        # Under a section's h2 when any story has a section, else straight under the h1.
+        assert stories == ({3} if any(b.section for b in briefs) else {2})
+        assert len([text for _, text in outline.headings if text.startswith("Story ")]) == count
 
 
 def test_card_shows_every_source_and_the_reading_time_when_configured():
@@ -227,7 +273,7 @@ def test_the_top_story_has_a_bigger_headline_and_a_full_width_image():
             brief(2, image="https://img.example.org/2.jpg"),
         )
     )
-    sizes = re.findall(r'<h3 style="[^"]*font-size:(\d+)px', email.html)
+    sizes = re.findall(r'<h2 style="[^"]*font-size:(\d+)px', email.html)
     assert sizes == ["26", "21"]
     images = re.findall(r'<img [^>]*src="([^"]+)"[^>]*width="(\d+)"', email.html)
     assert images == [
@@ -304,7 +350,7 @@ def test_essential_styles_are_on_the_elements_not_only_in_style_blocks():
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
     for tag in re.findall(r"<a href[^>]*>", body):
         assert "color:" in tag, tag
-    assert re.search(r'<h3 style="[^"]*font-size:26px', body)  # the top story
+    assert re.search(r'<h2 style="[^"]*font-size:26px', body)  # the top story
     assert re.search(r'<div style="[^"]*font-size:16px[^"]*color:#1b1f24', body)
 
 

@@ -82,6 +82,9 @@ def render_email(
         "lang": lang,
         "sections": sections,
         "contents": stories if len(stories) >= CONTENTS_MIN else [],
+        # h1 title, h2 "In this issue" and sections, stories h3 under a section's h2 and
+        # h2 when there is none, so the outline never skips a level.
+        "story_level": 3 if any(section.name for section in sections) else 2,
         "reading_time": reading_time,
         "web_url": web_url(digest.web_url),
         "unsubscribe_url": web_url(digest.unsubscribe_url, MAILTO),
