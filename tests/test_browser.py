@@ -126,6 +126,15 @@ def test_desktop_layout_is_one_centred_column_of_600px(browser, email_file):
     page.close()
 
 
+def test_a_phone_gets_18px_side_padding_and_a_wider_column(browser, email_file):
+    page = open_page(browser, 375)
+    page.goto(email_file.as_uri())
+    for locator in (page.locator("h1"), page.locator("h3").first, page.locator(".contents ol")):
+        box = locator.bounding_box()
+        assert box and 16 <= box["x"] <= 20 and box["width"] >= 375 - 2 * 20
+    page.close()
+
+
 def test_sections_appear_in_configured_order_with_unnamed_last(browser, email_file):
     page = open_page(browser, 1200)
     page.goto(email_file.as_uri())
@@ -136,7 +145,7 @@ def test_sections_appear_in_configured_order_with_unnamed_last(browser, email_fi
 def card_colours(page) -> tuple[str, str]:
     return page.evaluate(
         """() => {
-            const heading = document.querySelector('h3 a');
+            const heading = document.querySelector('h3 a[href]');
             let box = heading;
             while (getComputedStyle(box).backgroundColor === 'rgba(0, 0, 0, 0)') {
                 box = box.parentElement;
@@ -166,7 +175,7 @@ def test_styling_survives_a_client_that_strips_style_blocks(browser, email_file)
     page = open_page(browser, 1200)
     page.goto(email_file.as_uri())
     page.evaluate("document.querySelectorAll('style').forEach(s => s.remove())")
-    top, heading = page.locator("h3 a").nth(0), page.locator("h3 a").nth(1)
+    top, heading = page.locator("h3 a[href]").nth(0), page.locator("h3 a[href]").nth(1)
     assert heading.evaluate("a => getComputedStyle(a).textDecorationLine") == "none"
     assert top.evaluate("a => getComputedStyle(a).fontSize") == "26px"  # the top story
     assert heading.evaluate("a => getComputedStyle(a).fontSize") == "21px"

@@ -444,3 +444,36 @@ def test_reading_time_setting_shows_minutes_in_a_built_issue(tmp_path, articles_
     config = Config(reading_time=True, sources=(Source(articles_dir),))
     result = build(config, today=ISSUE_DATE, out_dir=tmp_path)
     assert "1 min read" in result.issue.text and "1 min read" in result.issue.html
+
+
+def test_preheader_is_padded_and_hidden_in_every_client():
+    html = render_email(digest_of(brief(1), brief(2))).html
+    body = html.split("<body", 1)[1]
+    preheader = "Headline number 1 · Headline number 2"
+    filler = "((?:&#847;&zwnj;&nbsp;)+)"
+    hidden = re.search(rf'<div style="([^"]+)">{preheader}{filler}</div>', body)
+    assert hidden and body.index(hidden.group(0)) < body.index(">Weekly</h1>")  # first text
+    for declaration in ("display:none", "max-height:0", "overflow:hidden", "mso-hide:all"):
+        assert declaration in hidden.group(1)
+    shown = len(preheader) + hidden.group(2).count("&nbsp;")
+    assert shown == 200
+    assert "mso-hide" not in render_email(digest_of(brief(1))).web_html  # no inbox there
+
+
+def test_head_has_the_habits_of_careful_email_templates():
+    html = render_email(digest_of(brief(1), brief(2))).html
+    head = html.split("</head>", 1)[0]
+    assert '<meta name="x-apple-disable-message-reformatting"' in head
+    assert "telephone=no" in head and "date=no" in head and "address=no" in head
+    assert '<meta name="color-scheme" content="light dark"' in head
+    assert '<meta name="supported-color-schemes" content="light dark"' in head
+    assert re.search(r"color-scheme:\s*light dark", head)
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", head, re.S)
+    # Gmail drops a whole <style> over an attribute selector: it stays on its own.
+    detectors = [s for s in styles if "[x-apple-data-detectors]" in s]
+    assert len(detectors) == 1 and detectors[0].count("{") == 1
+    assert any("u + #body a" in s and "#MessageViewBody a" in s for s in styles)
+    assert '<body id="body"' in html
+    assert re.search(r"<!--\[if mso\]><style>[^<]*li\{margin-left", head)
+    phone = re.search(r"@media \(max-width: 479px\) \{(.*?)\n      \}", head, re.S).group(1)
+    assert re.search(r"\.p \{ padding-left: 1[6-9]px !important; padding-right: 1[6-9]px", phone)
