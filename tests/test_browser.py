@@ -415,9 +415,12 @@ def test_two_issues_on_one_day_both_keep_their_web_pages(browser, archive):
     first, second = archive[0], archive[1]
     assert first.name.startswith("2026-03-03-") and second.name.startswith("2026-03-03-")
     page.goto(first.as_uri())
-    assert page.locator("h3").all_inner_texts() == ["The ferry story"]
+    assert page.locator("[id^='story-']").all_inner_texts() == ["The ferry story"]
     page.goto(second.as_uri())
-    assert sorted(page.locator("h3").all_inner_texts()) == ["The ferry story", "The market story"]
+    assert sorted(page.locator("[id^='story-']").all_inner_texts()) == [
+        "The ferry story",
+        "The market story",
+    ]
     assert page.locator("nav a[rel=prev]").get_attribute("href") == first.name
     assert "You are receiving" not in page.locator("body").inner_text()
     page.close()

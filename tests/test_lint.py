@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.lint import CLIP_BYTES, Finding, lint_directory, lint_email
-from digest.models import Brief, Digest
+from digest.lint import CLIP_BYTES, Finding, lint_directory, lint_email, sent_size
+from digest.models import Brief, Digest, Issue
 from digest.render import render_email
 from tests.conftest import run_digest as run
 
@@ -183,7 +183,9 @@ def test_build_output_passes_lint_and_build_warns_on_failures(tmp_path: Path, ar
     out = tmp_path / "out"
     assert run("build", "--out", str(out)).returncode == 0
     result = run("lint", str(out))
-    assert result.returncode == 0 and result.stdout.strip() == f"{out}: ok"
+    assert result.returncode == 0 and result.stdout.strip().endswith(f"\n{out}: ok")
+    size = sent_size((out / "digest.html").read_text())
+    assert f"{out}: HTML part {size:,} bytes as sent (quoted-printable), " in result.stdout
 
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -196,3 +198,29 @@ def test_build_output_passes_lint_and_build_warns_on_failures(tmp_path: Path, ar
     result = run("build", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "digest: warning: lint: link: link '/local'" in result.stderr
+
+
+def test_the_clip_budget_counts_the_html_part_as_sending_encodes_it():
+    from email import message_from_bytes, policy
+
+    from digest.deliver import Composer, Letter
+    from digest.pipeline import issue_id
+
+    email = render_email(make_digest(5))
+    html = email.html + "<p>" + "= é " * 500 + "</p>"  # what quoted-printable makes longer
+    issue = Issue(
+        id=issue_id("T", date(2026, 3, 3), "S", html, email.text),
+        title="T",
+        date=date(2026, 3, 3),
+        subject="S",
+        html=html,
+        text=email.text,
+        stories=5,
+    )
+    raw = Composer(Letter(issue, "Sender <sender@example.org>")).compose("a@example.org", "<1@x>")
+    parts = message_from_bytes(raw, policy=policy.SMTP).walk()
+    part = next(p for p in parts if p.get_content_type() == "text/html")
+    assert part["Content-Transfer-Encoding"] == "quoted-printable"
+    sent = sum(len(line) + 2 for line in str(part.get_payload()).splitlines())  # CRLF
+    assert sent_size(html) == sent
+    assert sent_size(html) > len(html.encode()) * 1.05

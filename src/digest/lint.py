@@ -12,14 +12,17 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from digest.errors import InputError
 
-# Gmail shows "[Message clipped]" past about 102 KB of HTML, hiding the footer and its
-# unsubscribe link; stay under 102,000 bytes to keep a margin.
+# Gmail shows "[Message clipped]" past about 102 KB of HTML as sent, hiding the footer and
+# its unsubscribe link; stay under 102,000 bytes of the quoted-printable part (what
+# sending writes, about 7% over the HTML itself) to keep a margin.
 CLIP_BYTES = 102_000
 LINK_SCHEMES = ("https://", "http://", "mailto:")
 _TEXT_URL = re.compile(r"""(?:https?://|mailto:)[^\s<>"]+""")
@@ -185,11 +188,19 @@ def _read(path: Path) -> str:
         raise InputError(str(path), f"cannot be read: {exc}") from exc
 
 
+def sent_size(html: str) -> int:
+    """The bytes of the HTML part as sent: quoted-printable, in lines ending in CRLF."""
+    part = EmailMessage(policy=SMTP)
+    part.set_content(html, subtype="html", cte="quoted-printable")
+    body = str(part.get_payload())
+    return len(body.encode("ascii")) + body.count("\n")  # each line end is CRLF on the wire
+
+
 def _check_size(html: str, page: _Page, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding]:
-    size = len(html.encode("utf-8"))
+    size = sent_size(html)
     if size <= CLIP_BYTES:
         return
-    message = f"HTML is {size:,} bytes, over Gmail's clip budget of {CLIP_BYTES:,}"
+    message = f"HTML is {size:,} bytes as sent, over Gmail's clip budget of {CLIP_BYTES:,}"
     fit = _items_that_fit(html, size, [str(item.get("url") or "") for item in items])
     if fit is not None:
         message += f"; about {fit} of the {len(items)} items would fit"
@@ -197,12 +208,13 @@ def _check_size(html: str, page: _Page, items: Sequence[Mapping[str, Any]]) -> I
 
 
 def _items_that_fit(html: str, size: int, urls: list[str]) -> int | None:
-    """How many items fit the budget, from the spacing of the items' first links."""
+    """How many items fit the budget, from the spacing of the items' first links (in
+    characters of the HTML, scaled to the ``size`` as sent)."""
     starts = [html.find(f'href="{_attr(url)}"') for url in urls if url]
     starts = [at for at in starts if at >= 0]
     if len(starts) < 2 or len(starts) != len(urls):
         return None
-    per_item = (max(starts) - min(starts)) / (len(starts) - 1)
+    per_item = (max(starts) - min(starts)) / (len(starts) - 1) * size / len(html)
     fixed = size - per_item * len(urls)
     return max(0, int((CLIP_BYTES - fixed) // per_item)) if per_item > 0 else None
 
