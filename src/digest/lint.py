@@ -230,7 +230,7 @@ def _check_images(page: _Page) -> Iterable[Finding]:
         # linked image's alt text is the link's only name.
         if image.get("alt") is None:
             yield Finding("image-alt", f"image {src or '(no src)'} has no alt attribute", src)
-        elif image.get("linked") and not image["alt"].strip():
+        elif image.get("linked") and not str(image["alt"]).strip():
             yield Finding("image-alt", f"linked image {src or '(no src)'} has no alt text", src)
         if not src.lower().startswith("https://"):
             message = f"image {src or '(no src)'!r} is not an absolute https URL"
