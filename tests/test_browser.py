@@ -329,7 +329,7 @@ def test_preview_dark_mode_switch_darkens_the_email(browser, preview):
     )
     wait_for_text(page, "mobile", "The first story of the preview")
     frame = page.frame_locator("#mobile")
-    background = frame.locator("h3 a").evaluate(
+    background = frame.locator("[id^='story-'] a[href]").evaluate(
         """a => { let box = a;
                   while (getComputedStyle(box).backgroundColor === 'rgba(0, 0, 0, 0)')
                       box = box.parentElement;
