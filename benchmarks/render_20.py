@@ -11,7 +11,7 @@ import statistics
 import time
 from datetime import UTC, date, datetime
 
-from digest.lint import CLIP_BYTES, lint_email
+from digest.lint import CLIP_BYTES, lint_email, sent_size
 from digest.models import Brief, Digest
 from digest.render import render_email
 
@@ -60,13 +60,15 @@ def main() -> None:
         start = time.perf_counter()
         email = render_email(digest)
         times.append(time.perf_counter() - start)
-    size = len(email.html.encode("utf-8"))
-    per_item = (size - len(render_email(make_digest(10)).html.encode("utf-8"))) / (ITEMS - 10)
+    html_size = len(email.html.encode("utf-8"))
+    size = sent_size(email.html)  # what Gmail's clip counts: the part as sent
+    per_item = (size - sent_size(render_email(make_digest(10)).html)) / (ITEMS - 10)
     findings = lint_email(email.html, email.text, digest.to_dict()["items"])
     print(f"items:                {ITEMS}")
-    print(f"HTML part:            {size:,} bytes ({size / 1024:.1f} KiB)")
+    print(f"HTML part:            {html_size:,} bytes ({html_size / 1024:.1f} KiB)")
+    print(f"as sent:              {size:,} bytes (quoted-printable)")
     print(f"clip budget:          {CLIP_BYTES:,} bytes ({100 * size / CLIP_BYTES:.0f}% used)")
-    print(f"cost per item:        {per_item:,.0f} bytes")
+    print(f"cost per item:        {per_item:,.0f} bytes as sent")
     print(f"items that would fit: {ITEMS + int((CLIP_BYTES - size) // per_item)}")
     print(f"text part:            {len(email.text.encode('utf-8')):,} bytes")
     print(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.lint import CLIP_BYTES, Finding, lint_directory, lint_email
-from digest.models import Brief, Digest
+from digest.lint import CLIP_BYTES, Finding, lint_directory, lint_email, sent_size
+from digest.models import Brief, Digest, Issue
 from digest.render import render_email
 from tests.conftest import run_digest as run
 
@@ -70,6 +70,16 @@ def test_image_without_alt_text_fails():
     assert checks(lint_email(html, "")) == {"image-alt"}
 
 
+def test_a_decorative_image_has_empty_alt_but_a_linked_one_needs_its_text():
+    head = '<html lang="en"><head><title>T</title></head><body>'
+    decorative = head + '<img src="https://x.org/a.png" alt="">'
+    assert lint_email(decorative, "") == []
+    linked = head + '<a href="https://x.org/">x <img src="https://x.org/a.png" alt=" "></a>'
+    assert [f.message for f in lint_email(linked, "https://x.org/")] == [
+        "linked image https://x.org/a.png has no alt text"
+    ]
+
+
 def test_image_with_relative_or_http_url_fails():
     html = (
         '<html lang="en"><head><title>T</title></head><body>'
@@ -85,6 +95,15 @@ def test_relative_link_fails():
     findings = lint_email(html, "")
     assert checks(findings) == {"link"}
     assert "'/story' (Story)" in next(f.message for f in findings if f.check == "link")
+
+
+def test_contents_link_to_an_id_without_a_name_target_fails():
+    html = render_email(make_digest(3)).html
+    assert lint_email(html, render_email(make_digest(3)).text) == []
+    findings = lint_email(html.replace('<a name="story-2"></a>', ""), "")
+    assert [f.message for f in findings if f.check == "link"] == [
+        "link '#story-2' (Headline 2) has no <a name> target"
+    ]
 
 
 def test_missing_unsubscribe_link_fails_when_sending():
@@ -131,7 +150,7 @@ def test_missing_lang_and_title_fail():
 def test_lint_command_exits_6_and_reports_json(tmp_path: Path):
     digest = make_digest()
     email = render_email(digest)
-    (tmp_path / "digest.html").write_text(email.html.replace(' alt="Story 1"', ""))
+    (tmp_path / "digest.html").write_text(email.html.replace(' alt=""', "", 1))
     (tmp_path / "digest.txt").write_text(email.text)
     (tmp_path / "digest.json").write_text(json.dumps(digest.to_dict()))
     result = run("lint", str(tmp_path), "--json")
@@ -139,7 +158,10 @@ def test_lint_command_exits_6_and_reports_json(tmp_path: Path):
     report = json.loads(result.stdout)
     assert report["ok"] is False
     assert report["findings"] == [
-        {"check": "image-alt", "message": "image https://img.example.org/1.jpg has no alt text"}
+        {
+            "check": "image-alt",
+            "message": "image https://img.example.org/1.jpg has no alt attribute",
+        }
     ]
     result = run("lint", str(tmp_path), "--sending")
     assert result.returncode == 7
@@ -161,7 +183,9 @@ def test_build_output_passes_lint_and_build_warns_on_failures(tmp_path: Path, ar
     out = tmp_path / "out"
     assert run("build", "--out", str(out)).returncode == 0
     result = run("lint", str(out))
-    assert result.returncode == 0 and result.stdout.strip() == f"{out}: ok"
+    assert result.returncode == 0 and result.stdout.strip().endswith(f"\n{out}: ok")
+    size = sent_size((out / "digest.html").read_text())
+    assert f"{out}: HTML part {size:,} bytes as sent (quoted-printable), " in result.stdout
 
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -174,3 +198,29 @@ def test_build_output_passes_lint_and_build_warns_on_failures(tmp_path: Path, ar
     result = run("build", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "digest: warning: lint: link: link '/local'" in result.stderr
+
+
+def test_the_clip_budget_counts_the_html_part_as_sending_encodes_it():
+    from email import message_from_bytes, policy
+
+    from digest.deliver import Composer, Letter
+    from digest.pipeline import issue_id
+
+    email = render_email(make_digest(5))
+    html = email.html + "<p>" + "= é " * 500 + "</p>"  # what quoted-printable makes longer
+    issue = Issue(
+        id=issue_id("T", date(2026, 3, 3), "S", html, email.text),
+        title="T",
+        date=date(2026, 3, 3),
+        subject="S",
+        html=html,
+        text=email.text,
+        stories=5,
+    )
+    raw = Composer(Letter(issue, "Sender <sender@example.org>")).compose("a@example.org", "<1@x>")
+    parts = message_from_bytes(raw, policy=policy.SMTP).walk()
+    part = next(p for p in parts if p.get_content_type() == "text/html")
+    assert part["Content-Transfer-Encoding"] == "quoted-printable"
+    sent = sum(len(line) + 2 for line in str(part.get_payload()).splitlines())  # CRLF
+    assert sent_size(html) == sent
+    assert sent_size(html) > len(html.encode()) * 1.05

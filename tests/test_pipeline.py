@@ -4,7 +4,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from digest.config import Config
-from digest.lint import CLIP_BYTES
+from digest.lint import CLIP_BYTES, sent_size
 from digest.models import Article
 from digest.pipeline import make_issue
 
@@ -32,16 +32,16 @@ def invented(n: int) -> Article:
 
 
 def test_an_issue_too_big_for_gmail_leaves_out_its_lowest_ranked_stories():
-    config = Config(max_items=80)
-    issue = make_issue(config, [invented(n) for n in range(80)], TODAY)
-    assert len(issue.html.encode("utf-8")) <= CLIP_BYTES
-    assert issue.dropped and issue.stories + len(issue.dropped) == 80
+    config = Config(max_items=120)
+    issue = make_issue(config, [invented(n) for n in range(120)], TODAY)
+    assert sent_size(issue.html) <= CLIP_BYTES  # as sent: quoted-printable
+    assert issue.dropped and issue.stories + len(issue.dropped) == 120
     assert all("clip budget" in p.message for p in issue.dropped)
     # The newest stories stay; those left out are the oldest, and said so by name.
     kept = {brief.url for brief in issue.digest.briefs}
     assert "https://news0.example.org/story" in kept
     assert {p.origin for p in issue.dropped} == {
-        f"https://news{n}.example.org/story" for n in range(issue.stories, 80)
+        f"https://news{n}.example.org/story" for n in range(issue.stories, 120)
     }
     # Only what went out is marked as used when the issue is sent.
     assert {item.url for item in issue.items} == kept

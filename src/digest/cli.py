@@ -593,21 +593,25 @@ def run_brief(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from digest.lint import lint_directory
+    from digest.lint import CLIP_BYTES, lint_directory, sent_size
 
     config = load_config(args.config)
     path = args.path or config.out_dir
     findings = lint_directory(
         path, require_unsubscribe=args.sending, unsubscribe_url=config.unsubscribe_url
     )
+    size = sent_size((path / "digest.html").read_text(encoding="utf-8"))
     if args.json:
         report = {
             "path": str(path),
             "ok": not findings,
+            "size": size,
             "findings": [{"check": f.check, "message": f.message} for f in findings],
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
+        share = f"{100 * size / CLIP_BYTES:.0f}% of Gmail's clip budget of {CLIP_BYTES:,}"
+        print(f"{path}: HTML part {size:,} bytes as sent (quoted-printable), {share}")
         for finding in findings:
             print(f"{path}: {finding}")
         print(f"{path}: {len(findings)} problem(s)" if findings else f"{path}: ok")

@@ -12,14 +12,17 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from digest.errors import InputError
 
-# Gmail shows "[Message clipped]" past about 102 KB of HTML, hiding the footer and its
-# unsubscribe link; stay under 102,000 bytes to keep a margin.
+# Gmail shows "[Message clipped]" past about 102 KB of HTML as sent, hiding the footer and
+# its unsubscribe link; stay under 102,000 bytes of the quoted-printable part (what
+# sending writes, about 7% over the HTML itself) to keep a margin.
 CLIP_BYTES = 102_000
 LINK_SCHEMES = ("https://", "http://", "mailto:")
 _TEXT_URL = re.compile(r"""(?:https?://|mailto:)[^\s<>"]+""")
@@ -81,7 +84,7 @@ class _Page(HTMLParser):
     images: list[dict[str, str | None]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, link text)
     text: list[str] = field(default_factory=list)  # the text a reader can see
-    ids: set[str] = field(default_factory=set)  # where "#..." links can land
+    names: set[str] = field(default_factory=set)  # <a name>: where Gmail, Outlook land
     _in_title: bool = False
     _hidden: int = 0  # depth inside <style>, <script> or <head>
     _link: list[str] | None = None  # text of the open <a>
@@ -91,8 +94,6 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if values.get("id"):
-            self.ids.add(str(values["id"]))
         if tag == "html":
             self.lang = (values.get("lang") or "").strip() or None
         elif tag == "title":
@@ -100,8 +101,10 @@ class _Page(HTMLParser):
         elif tag in ("style", "script", "head"):
             self._hidden += 1
         elif tag == "img":
-            self.images.append(values)
-        elif tag == "a" and values.get("href") is not None:
+            self.images.append({**values, "linked": "yes" if self._link is not None else None})
+        elif tag == "a" and values.get("name"):
+            self.names.add(str(values["name"]))
+        if tag == "a" and values.get("href") is not None:
             self.links.append((str(values["href"]).strip(), ""))
             self._link = []
 
@@ -185,11 +188,19 @@ def _read(path: Path) -> str:
         raise InputError(str(path), f"cannot be read: {exc}") from exc
 
 
+def sent_size(html: str) -> int:
+    """The bytes of the HTML part as sent: quoted-printable, in lines ending in CRLF."""
+    part = EmailMessage(policy=SMTP)
+    part.set_content(html, subtype="html", cte="quoted-printable")
+    body = str(part.get_payload())
+    return len(body.encode("ascii")) + body.count("\n")  # each line end is CRLF on the wire
+
+
 def _check_size(html: str, page: _Page, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding]:
-    size = len(html.encode("utf-8"))
+    size = sent_size(html)
     if size <= CLIP_BYTES:
         return
-    message = f"HTML is {size:,} bytes, over Gmail's clip budget of {CLIP_BYTES:,}"
+    message = f"HTML is {size:,} bytes as sent, over Gmail's clip budget of {CLIP_BYTES:,}"
     fit = _items_that_fit(html, size, [str(item.get("url") or "") for item in items])
     if fit is not None:
         message += f"; about {fit} of the {len(items)} items would fit"
@@ -197,12 +208,13 @@ def _check_size(html: str, page: _Page, items: Sequence[Mapping[str, Any]]) -> I
 
 
 def _items_that_fit(html: str, size: int, urls: list[str]) -> int | None:
-    """How many items fit the budget, from the spacing of the items' first links."""
+    """How many items fit the budget, from the spacing of the items' first links (in
+    characters of the HTML, scaled to the ``size`` as sent)."""
     starts = [html.find(f'href="{_attr(url)}"') for url in urls if url]
     starts = [at for at in starts if at >= 0]
     if len(starts) < 2 or len(starts) != len(urls):
         return None
-    per_item = (max(starts) - min(starts)) / (len(starts) - 1)
+    per_item = (max(starts) - min(starts)) / (len(starts) - 1) * size / len(html)
     fixed = size - per_item * len(urls)
     return max(0, int((CLIP_BYTES - fixed) // per_item)) if per_item > 0 else None
 
@@ -214,8 +226,12 @@ def _attr(value: str) -> str:
 def _check_images(page: _Page) -> Iterable[Finding]:
     for image in page.images:
         src = (image.get("src") or "").strip()
-        if not (image.get("alt") or "").strip():
-            yield Finding("image-alt", f"image {src or '(no src)'} has no alt text", src)
+        # alt="" marks an image as decorative (the headline beside it says it all), but a
+        # linked image's alt text is the link's only name.
+        if image.get("alt") is None:
+            yield Finding("image-alt", f"image {src or '(no src)'} has no alt attribute", src)
+        elif image.get("linked") and not str(image["alt"]).strip():
+            yield Finding("image-alt", f"linked image {src or '(no src)'} has no alt text", src)
         if not src.lower().startswith("https://"):
             message = f"image {src or '(no src)'!r} is not an absolute https URL"
             yield Finding("image-url", message, src)
@@ -223,8 +239,13 @@ def _check_images(page: _Page) -> Iterable[Finding]:
 
 def _check_links(page: _Page) -> Iterable[Finding]:
     for href, label in page.links:
-        if href.startswith("#") and href[1:] in page.ids:
-            continue  # a story further down ("In this issue")
+        if href.startswith("#"):
+            # A story further down ("In this issue"): browsers land on an id, but Gmail,
+            # Outlook for Windows and Yahoo only on an <a name>, so both must be there.
+            if href[1:] not in page.names:
+                message = f"link {href!r} ({label or 'no text'}) has no <a name> target"
+                yield Finding("link", message, href)
+            continue
         if not href.lower().startswith(LINK_SCHEMES):
             message = f"link {href!r} ({label or 'no text'}) is not an absolute URL"
             yield Finding("link", message, href)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError, TemplateError
-from digest.lint import CLIP_BYTES, Finding, blame, lint_email
+from digest.lint import CLIP_BYTES, Finding, blame, lint_email, sent_size
 from digest.models import (
     Article,
     Brief,
@@ -357,8 +357,8 @@ def issue_id(
 
 def _over_clip(html: str, stories: int) -> int:
     """How many stories to leave out for ``html`` to fit Gmail's clip (0: it fits), as
-    estimated from its size; the issue is rendered and measured again after."""
-    size = len(html.encode("utf-8"))
+    estimated from its size as sent; the issue is rendered and measured again after."""
+    size = sent_size(html)
     if size <= CLIP_BYTES or stories < 2:
         return 0
     return min(stories - 1, -(-(size - CLIP_BYTES) * stories // size))

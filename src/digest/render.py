@@ -32,6 +32,9 @@ TEXT_TEMPLATE = "digest.txt.j2"
 ARCHIVE_TEMPLATE = "archive.html.j2"
 CONTENTS_MIN = 3  # an "In this issue" list from this many stories up
 PREHEADER_LIMIT = 140
+# Inbox previews show up to about 200 characters; past the preheader they would run on
+# into the email's first lines, so the template fills the rest with blank characters.
+PREHEADER_SPAN = 200
 
 
 def builtin_templates() -> Path:
@@ -75,13 +78,18 @@ def render_email(
     subject = subject or f"{digest.title} · {long_date(digest.date)}"
     sections = group_sections(digest)
     stories = [story for section in sections for story in section.stories]
+    preheader = make_preheader(digest)
     context: dict[str, Any] = {
         "digest": digest,
         "subject": subject,
-        "preheader": make_preheader(digest),
+        "preheader": preheader,
+        "preheader_fill": max(0, PREHEADER_SPAN - len(preheader)),
         "lang": lang,
         "sections": sections,
         "contents": stories if len(stories) >= CONTENTS_MIN else [],
+        # h1 title, h2 "In this issue" and sections, stories h3 under a section's h2 and
+        # h2 when there is none, so the outline never skips a level.
+        "story_level": 3 if any(section.name for section in sections) else 2,
         "reading_time": reading_time,
         "web_url": web_url(digest.web_url),
         "unsubscribe_url": web_url(digest.unsubscribe_url, MAILTO),
@@ -118,10 +126,12 @@ def render_archive(entries: Sequence[Entry], lang: str = "en") -> str:
 
 def _compile(source: str) -> str:
     try:
-        return mjml.mjml2html(source, disable_comments=True, fonts={})
+        html = mjml.mjml2html(source, disable_comments=True, fonts={})
     except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TemplateError(f"{HTML_TEMPLATE}: not valid MJML: {message}") from exc
+    # MJML has no id for <body>; Gmail's data-detector reset ("u + #body a") needs one.
+    return html.replace("<body ", '<body id="body" ', 1)
 
 
 def make_preheader(digest: Digest) -> str:
