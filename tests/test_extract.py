@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import time
 
 import trafilatura
@@ -245,3 +246,75 @@ def test_a_short_piece_of_a_flattened_page_does_not_replace_it():
     assert extract._is_flattened(whole)
     assert not extract._splits(piece, whole)  # far fewer words: a piece, not the story
     assert not extract._splits(piece, "A line of it.\nAnother line of it.")  # not flattened
+
+
+def with_meta(meta: str) -> bytes:
+    return PAGE.replace('<meta property="og:image" content="/images/harbour.jpg">', meta).encode()
+
+
+def test_og_image_width_and_height_give_the_image_its_size():
+    page = with_meta(
+        '<meta property="og:image" content="/images/harbour.jpg">'
+        '<meta property="og:image:width" content="1200">'
+        '<meta property="og:image:height" content="630">'
+    )
+    result = extract_html(page, "https://coastal.example/news/harbour")
+    assert result is not None and result.image_size == (1200, 630)
+
+
+def test_each_og_image_has_the_sides_that_follow_it():
+    # trafilatura takes the last og:image; the first one's sides are not its.
+    page = with_meta(
+        '<meta property="og:image" content="/images/logo.png">'
+        '<meta property="og:image:width" content="200">'
+        '<meta property="og:image:height" content="200">'
+        '<meta property="og:image" content="/images/harbour.jpg">'
+        '<meta property="og:image:width" content="1600">'
+        '<meta property="og:image:height" content="900">'
+    )
+    result = extract_html(page, "https://coastal.example/news/harbour")
+    assert result is not None and result.image == "https://coastal.example/images/harbour.jpg"
+    assert result.image_size == (1600, 900)
+
+
+def test_twitter_image_sides_give_its_size():
+    page = with_meta(
+        '<meta name="twitter:image" content="https://cdn.coastal.example/h.jpg">'
+        '<meta name="twitter:image:width" content="1024">'
+        '<meta name="twitter:image:height" content="512">'
+    )
+    result = extract_html(page, "https://coastal.example/news/harbour")
+    assert result is not None and result.image == "https://cdn.coastal.example/h.jpg"
+    assert result.image_size == (1024, 512)
+
+
+def test_a_json_ld_image_object_gives_the_og_image_its_size():
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "image": [
+            {"@type": "ImageObject", "url": "/images/harbour.jpg", "width": 800, "height": "450"}
+        ],
+    }
+    page = PAGE.replace(
+        "</head>", f'<script type="application/ld+json">{json.dumps(ld)}</script></head>'
+    ).encode()
+    result = extract_html(page, "https://coastal.example/news/harbour")
+    assert result is not None and result.image_size == (800, 450)
+
+
+def test_sides_that_are_no_size_are_no_size():
+    for width, height in [("0", "630"), ("wide", "630"), ("1200", ""), ("1200", "99999999")]:
+        page = with_meta(
+            '<meta property="og:image" content="/images/harbour.jpg">'
+            f'<meta property="og:image:width" content="{width}">'
+            f'<meta property="og:image:height" content="{height}">'
+        )
+        result = extract_html(page, "https://coastal.example/news/harbour")
+        assert result is not None and result.image is not None
+        assert result.image_size is None, (width, height)
+
+
+def test_a_page_without_declared_sides_has_no_image_size():
+    result = extract_html(PAGE.encode(), "https://coastal.example/news/harbour")
+    assert result is not None and result.image is not None and result.image_size is None

@@ -17,6 +17,7 @@ def test_markdown_front_matter_gives_the_metadata(articles_dir):
     assert article.source == "Island Gazette"
     assert article.published == datetime(2026, 3, 2, tzinfo=UTC)
     assert article.image == "https://news.example.net/img/ferry.jpg"
+    assert article.image_size == (1200, 800)  # from image_width and image_height
     assert article.text.startswith("The island ferry will add a sailing at 11.40pm")
     assert "\n\n" in article.text  # paragraphs survive
 

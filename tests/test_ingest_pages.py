@@ -78,6 +78,7 @@ def test_a_japanese_article_keeps_its_title_and_sentences(web):
 def test_og_image_survives_the_charset_meta_and_reaches_the_email(web, tmp_path):
     article = page(web, "pages/quay-lights.html")
     assert article.image == "https://images.northport-post.example/quay-lights.jpg"
+    assert article.image_size == (1600, 1067)  # og:image:width and og:image:height
     assert article.published is not None and article.published.date().isoformat() == "2024-05-03"
     config = Config(
         sources=(Source(page=web.url("pages/quay-lights.html")),),
@@ -93,6 +94,8 @@ def test_og_image_survives_the_charset_meta_and_reaches_the_email(web, tmp_path)
     assert image is not None
     # Decorative beside its headline: the page title is not read out again as alt text.
     assert 'alt=""' in image.group(0)
+    # The declared size, scaled to the column: nothing moves when the image loads.
+    assert 'width="536" height="357"' in image.group(0)
     assert ">Quay lights switched back on after storm repairs</a>" in email
 
 

@@ -318,3 +318,29 @@ def test_a_page_linked_from_two_feeds_keeps_one_copy_of_its_text(web):
     first, second = (a for a in articles if "sourdough" in (a.url or ""))
     assert len(first.text.split()) > 120 and web.hits("pages/sourdough.html") == 2
     assert first.text is second.text  # held once, however many feeds link to it
+
+
+MEDIA_FEED = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Courier</title>
+<item><title>Sized</title><link>https://courier.example/a</link><guid>a</guid>
+<description>The harbour board voted to dredge the channel before the storms.</description>
+<media:content url="https://img.courier.example/a.jpg" medium="image" width="1024" height="576"/>
+</item>
+<item><title>Thumbnail</title><link>https://courier.example/b</link><guid>b</guid>
+<description>Night trains return to the valley line after almost thirty years away.</description>
+<media:thumbnail url="https://img.courier.example/b.jpg" width="240" height="160"/></item>
+<item><title>Unsized</title><link>https://courier.example/c</link><guid>c</guid>
+<description>Volunteers map every bench in the town, noting which ones face the sun.</description>
+<enclosure url="https://img.courier.example/c.jpg" type="image/jpeg" length="1000"/></item>
+</channel></rss>"""
+
+
+def test_feed_media_sizes_come_with_their_images(web):
+    (web.root / "media.xml").write_text(MEDIA_FEED)
+    result = read(web, Source(feed=web.url("media.xml")))
+    found = {i.article.title: (i.article.image, i.article.image_size) for i in result.items}
+    assert found == {
+        "Sized": ("https://img.courier.example/a.jpg", (1024, 576)),
+        "Thumbnail": ("https://img.courier.example/b.jpg", (240, 160)),
+        "Unsized": ("https://img.courier.example/c.jpg", None),  # an enclosure has no sides
+    }

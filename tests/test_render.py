@@ -1,6 +1,7 @@
 """The rendered email: golden files for the whole output, and its promises one by one."""
 
 import itertools
+import json
 import os
 import re
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 from digest.config import Config, Source
 from digest.errors import DigestError
 from digest.models import Brief, Digest
+from digest.outputs import load_issue
 from digest.render import render_email
 from digest.runs import build
 from tests.conftest import GOLDEN
@@ -269,8 +271,8 @@ def test_a_short_issue_has_no_contents_list():
 def test_the_top_story_has_a_bigger_headline_and_a_full_width_image():
     email = render_email(
         digest_of(
-            brief(1, image="https://img.example.org/1.jpg"),
-            brief(2, image="https://img.example.org/2.jpg"),
+            brief(1, image="https://img.example.org/1.jpg", image_size=(1200, 675)),
+            brief(2, image="https://img.example.org/2.jpg", image_size=(1200, 675)),
         )
     )
     sizes = re.findall(r'<h2 id="story-\d+" style="[^"]*font-size:(\d+)px', email.html)
@@ -286,7 +288,12 @@ def test_each_story_is_one_link_and_its_image_is_decorative():
     # A screen reader meets the headline once: the image beside it is not a second link
     # to the same page, and its alt text is not the page title read out again.
     briefs = [
-        brief(n, image=f"https://img.example.org/{n}.jpg", title=f"Headline number {n} | AP News")
+        brief(
+            n,
+            image=f"https://img.example.org/{n}.jpg",
+            image_size=(800, 600),
+            title=f"Headline number {n} | AP News",
+        )
         for n in (1, 2, 3)
     ]
     html = render_email(digest_of(*briefs)).html
@@ -301,15 +308,96 @@ def test_each_story_is_one_link_and_its_image_is_decorative():
 def test_lead_image_needs_https():
     email = render_email(
         digest_of(
-            brief(1, image="https://img.example.org/a.jpg", title='The "big" <day>'),
-            brief(2, image="http://img.example.org/b.jpg"),
-            brief(3, image="/relative.jpg"),
+            brief(
+                1,
+                image="https://img.example.org/a.jpg",
+                image_size=(1600, 900),
+                title='The "big" <day>',
+            ),
+            brief(2, image="http://img.example.org/b.jpg", image_size=(1600, 900)),
+            brief(3, image="/relative.jpg", image_size=(1600, 900)),
         )
     )
     images = re.findall(r"<img [^>]*>", email.html)
     assert len(images) == 1  # the top story's; the others have none to show anyway
     assert 'src="https://img.example.org/a.jpg"' in images[0]
     assert 'width="536"' in images[0]
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def shown_images(html: str) -> dict[str, tuple[int, int, str]]:
+    """Each <img>'s src -> its width and height attributes and its style."""
+    parser = _Images()
+    parser.feed(html)
+    return {
+        str(i["src"]): (int(str(i["width"])), int(str(i["height"])), str(i["style"]))
+        for i in parser.images
+    }
+
+
+SIZES = {1: (1200, 675), 2: (640, 960), 3: (150, 100), 4: (4000, 3000), 5: (300, 250)}
+
+
+def test_every_image_has_its_width_and_height_in_its_own_shape():
+    briefs = [
+        brief(n, image=f"https://img.example.org/{n}.jpg", image_size=SIZES[n]) for n in SIZES
+    ]
+    email = render_email(digest_of(*briefs))
+    for html in (email.html, email.web_html or ""):
+        images = shown_images(html)
+        assert len(images) == len(SIZES)
+        for n, (intrinsic_width, intrinsic_height) in SIZES.items():
+            width, height, style = images[f"https://img.example.org/{n}.jpg"]
+            column = 536 if n == 1 else 180
+            # Scaled to its slot, never past its own width: a small image is not blown up.
+            assert width == min(column, intrinsic_width)
+            assert abs(width / height - intrinsic_width / intrinsic_height) < 0.01 * width / height
+            assert abs(height - width * intrinsic_height / intrinsic_width) <= 0.5
+            # Narrower on a phone, in the same shape: the height follows the width.
+            assert f"width:{width}px" in style
+            assert "max-width:100%" in style and "height:auto" in style
+
+
+def test_an_image_of_unknown_size_is_left_out_so_nothing_moves_when_it_loads():
+    email = render_email(
+        digest_of(
+            brief(1, image="https://img.example.org/1.jpg"),
+            brief(2, image="https://img.example.org/2.jpg", image_size=(800, 450)),
+        )
+    )
+    assert list(shown_images(email.html)) == ["https://img.example.org/2.jpg"]
+    assert '<h2 id="story-1" style="margin:0 0 0;' in email.html  # no gap for a missing image
+    assert "https://img.example.org/1.jpg" not in email.html
+
+
+def test_digest_json_gives_each_image_its_size(tmp_path, articles_dir):
+    config = Config(title="Sizes", sources=(Source(articles_dir, name="Fixtures"),))
+    build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    items = json.loads((tmp_path / "digest.json").read_text(encoding="utf-8"))["items"]
+    ferry = next(item for item in items if item["image"])
+    assert ferry["image_size"] == {"width": 1200, "height": 800}
+    assert all(item["image_size"] is None for item in items if not item["image"])
+
+
+def test_a_digest_json_from_before_image_sizes_still_loads(tmp_path, articles_dir):
+    config = Config(title="Sizes", sources=(Source(articles_dir, name="Fixtures"),))
+    build(config, today=ISSUE_DATE, out_dir=tmp_path)
+    path = tmp_path / "digest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for item in data["items"]:
+        del item["image_size"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    issue = load_issue(tmp_path)
+    assert issue.stories == len(data["items"])
 
 
 def test_links_that_are_not_http_never_become_links():

@@ -9,6 +9,9 @@ from typing import Any
 
 WORDS_PER_MINUTE = 230
 
+# An image's intrinsic (width, height) in pixels, as its page or feed declared it.
+ImageSize = tuple[int, int]
+
 
 class ItemStatus(StrEnum):
     """What the store knows of a feed item or local file."""
@@ -57,6 +60,7 @@ class Article:
     published: datetime | None = None
     author: str | None = None
     image: str | None = None
+    image_size: ImageSize | None = None  # declared by the page or feed; never fetched
     section: str | None = None  # the section its source is listed under, if any
     sources: tuple[str, ...] = ()  # every outlet that ran the story, when merged from several
     ids: tuple[str, ...] = ()  # the state store's keys of the items it stands for
@@ -74,6 +78,7 @@ class Brief:
     source: str | None = None
     published: datetime | None = None
     image: str | None = None
+    image_size: ImageSize | None = None  # the size of ``image``, when it was declared
     section: str | None = None
     words: int | None = None  # the article's length, for the reading time
     sources: tuple[str, ...] = ()  # every outlet that carried the story, when more than one
@@ -136,11 +141,16 @@ def _item(brief: Brief) -> dict[str, Any]:
         "section": brief.section,
         "sources": list(brief.source_names),
         "image": brief.image,
+        "image_size": _size(brief.image_size),
         "reading_minutes": brief.reading_minutes,
         "links": [{"source": name, "url": url} for name, url in brief.links],
         "story": brief.key,
         "update": brief.update,
     }
+
+
+def _size(size: ImageSize | None) -> dict[str, int] | None:
+    return {"width": size[0], "height": size[1]} if size else None
 
 
 @dataclass(frozen=True)

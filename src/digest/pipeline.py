@@ -253,10 +253,12 @@ def brief_of_story(config: Config, story: Story, update: bool = False) -> Brief:
     links = tuple(outlets.items())
     # Every place a story shows goes through here: the email, its text part, the archive's
     # pages and Atom feed, digest.json. A link that is no http(s) URL goes here too.
+    image = web_url(brief.image, IMAGE)
     return replace(
         brief,
         url=web_url(brief.url),
-        image=web_url(brief.image, IMAGE),
+        image=image,
+        image_size=brief.image_size if image else None,
         key=story.key,
         update=update,
         links=links if len(links) > 1 else (),

@@ -21,7 +21,7 @@ import jinja2
 import mjml
 
 from digest.errors import TemplateError
-from digest.models import Brief, Digest, RenderedEmail
+from digest.models import Brief, Digest, ImageSize, RenderedEmail
 from digest.urls import IMAGE, MAILTO, web_url
 
 if TYPE_CHECKING:
@@ -192,6 +192,7 @@ def _environments(
             wrap=wrap,
             safe_url=safe_url,
             image_url=image_url,
+            image_box=image_box,
             lines=lines,
         )
     return html_env, text_env
@@ -225,6 +226,16 @@ def safe_url(value: str | None) -> str | None:
 def image_url(value: str | None) -> str | None:
     """An image address the email may show: absolute https only (mail clients block others)."""
     return web_url(value, IMAGE)
+
+
+def image_box(size: ImageSize | None, column: int) -> ImageSize | None:
+    """The width and height to show an image of ``size`` at in a ``column`` px wide slot:
+    its own shape, no wider than the slot nor than the image itself; None if unknown."""
+    if not size:
+        return None
+    width, height = size
+    shown = min(width, column)
+    return shown, max(1, round(shown * height / width))
 
 
 def lines(value: str | None) -> list[str]:

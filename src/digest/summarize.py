@@ -156,6 +156,7 @@ def summarize(
         source=article.source,
         published=article.published,
         image=article.image,
+        image_size=article.image_size,
     )
 
 
@@ -1049,6 +1050,9 @@ def summarize_story(
     )
     names = (n for a in articles for n in (a.sources or ((a.source,) if a.source else ())))
     dates = [a.published for a in articles if a.published]
+    # The image comes with its own size: the one article's, never one outlet's picture
+    # with another's dimensions.
+    pictured = central if central.image else next((a for a in articles if a.image), central)
     return Brief(
         title=central.title,
         headline=headline,
@@ -1059,7 +1063,8 @@ def summarize_story(
         url=central.url,
         source=central.source,
         published=max(dates) if dates else None,
-        image=central.image or next((a.image for a in articles if a.image), None),
+        image=pictured.image,
+        image_size=pictured.image_size,
         words=count_words(central.text),
         sources=tuple(dict.fromkeys(names)),
     )

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
@@ -33,7 +35,9 @@ from trafilatura.settings import Document as TrafilaturaDocument
 
 from digest.ingest.clean import clean_blocks, count_words, has_article_text
 from digest.ingest.encoding import decode_html, has_mojibake, repair_text
+from digest.ingest.image_size import declared_size
 from digest.ingest.titles import choose_title, title_candidates
+from digest.models import ImageSize
 from digest.urls import IMAGE, web_url
 
 # Both libraries log every page they find no text in; our callers report that themselves.
@@ -141,6 +145,7 @@ class Extracted:
     published: str | None = None  # ISO date
     url: str | None = None  # canonical, absolute
     image: str | None = None  # absolute, https only
+    image_size: ImageSize | None = None  # the image's (width, height), as the page declares
     site: str | None = None
     method: str = "trafilatura"  # whose text this is: trafilatura, readability or visible
 
@@ -419,6 +424,65 @@ class _Metadata:
     image: str | None = None
     site: str | None = None
     url: str | None = None
+    image_size: ImageSize | None = None
+
+
+# Open Graph and Twitter name an image, then its sides; a page may name several images,
+# each followed by its own sides.
+_IMAGE_META = etree.XPath(
+    "//meta[starts-with(@property, 'og:image') or starts-with(@name, 'og:image')"
+    " or starts-with(@name, 'twitter:image') or starts-with(@property, 'twitter:image')]"
+)
+_IMAGE_KEYS = {
+    "og:image": "og",
+    "og:image:url": "og",
+    "og:image:secure_url": "og",
+    "twitter:image": "twitter",
+    "twitter:image:src": "twitter",
+}
+_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
+MAX_JSON_LD_CHARS = 200_000  # a page's metadata, not its data dumps
+
+
+def _image_size(tree: lxml.html.HtmlElement, image: str) -> ImageSize | None:
+    """The size the page declares for ``image``: in its meta tags, else its JSON-LD."""
+    sizes: dict[str, ImageSize] = {}
+    current: dict[str, tuple[str, dict[str, str]]] = {}  # og/twitter -> its latest image
+    for meta in _IMAGE_META(tree):
+        key = str(meta.get("property") or meta.get("name") or "").strip().lower()
+        content = str(meta.get("content") or "").strip()
+        if key in _IMAGE_KEYS:
+            current[_IMAGE_KEYS[key]] = (content, {})
+        elif key.endswith((":width", ":height")) and (kind := key.split(":")[0]) in current:
+            named, sides = current[kind]
+            sides[key.rsplit(":", 1)[1]] = content
+            if (size := declared_size(sides.get("width"), sides.get("height"))) and named:
+                sizes.setdefault(named, size)
+    if image in sizes:
+        return sizes[image]
+    # Only now: most pages that give a size give it in the meta tags.
+    for block in _JSON_LD(tree):
+        if len(block) <= MAX_JSON_LD_CHARS:
+            with contextlib.suppress(ValueError, RecursionError):
+                _json_ld_sizes(json.loads(block), sizes)
+    return sizes.get(image)
+
+
+def _json_ld_sizes(node: Any, sizes: dict[str, ImageSize], depth: int = 0) -> None:
+    """Every ImageObject in a JSON-LD value with a url (or contentUrl), width and height."""
+    if depth > 8:
+        return
+    if isinstance(node, list):
+        for value in node:
+            _json_ld_sizes(value, sizes, depth + 1)
+    elif isinstance(node, dict):
+        image = node.get("url") or node.get("contentUrl")
+        size = declared_size(node.get("width"), node.get("height"))
+        if isinstance(image, str) and image.strip() and size:
+            sizes.setdefault(image.strip(), size)
+        for value in node.values():
+            if isinstance(value, list | dict):
+                _json_ld_sizes(value, sizes, depth + 1)
 
 
 def _metadata(tree: lxml.html.HtmlElement, url: str | None, with_date: bool) -> _Metadata:
@@ -441,7 +505,8 @@ def _metadata(tree: lxml.html.HtmlElement, url: str | None, with_date: bool) -> 
         except Exception:  # htmldate's bugs on odd input must not lose the article
             published = None
     site = doc.sitename.lstrip("@") if doc.sitename else None
-    return _Metadata(author, published, doc.image, site, doc.url)
+    size = _image_size(tree, doc.image.strip()) if doc.image else None
+    return _Metadata(author, published, doc.image, site, doc.url, size)
 
 
 def _extracted(
@@ -464,6 +529,7 @@ def _extracted(
         published=meta.published or None,
         url=canonical or None,
         image=image or None,
+        image_size=meta.image_size if image else None,
         site=meta.site or None,
         method=method,
     )

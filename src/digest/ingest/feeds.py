@@ -19,7 +19,8 @@ from typing import Any
 
 import feedparser
 
-from digest.models import parse_datetime
+from digest.ingest.image_size import declared_size
+from digest.models import ImageSize, parse_datetime
 
 JSON_TYPES = ("application/feed+json", "application/json")
 
@@ -40,6 +41,7 @@ class Entry:
     published: datetime | None = None
     author: str | None = None
     image: str | None = None
+    image_size: ImageSize | None = None  # its width and height, when the feed gives them
     categories: tuple[str, ...] = ()  # its <category>s or tags: often the section's name
     publisher: str | None = None  # an aggregator's <source>: the outlet that ran it
 
@@ -94,6 +96,7 @@ def _entry(e: Any) -> Entry:
     full = bool(html.strip())
     if not full:
         html = e.get("summary", "") or ""
+    image, image_size = _image(e)
     return Entry(
         title=_clean_line(e.get("title")) or "",
         blocks=tuple(html_blocks(html)),
@@ -102,7 +105,8 @@ def _entry(e: Any) -> Entry:
         full=full,
         published=_struct_time(e.get("published_parsed") or e.get("updated_parsed")),
         author=_clean_line(e.get("author")),
-        image=_image(e),
+        image=image,
+        image_size=image_size,
         categories=_names(t.get("label") or t.get("term") for t in e.get("tags") or ()),
         publisher=_clean_line((e.get("source") or {}).get("title")),
     )
@@ -122,14 +126,16 @@ def _struct_time(value: Any) -> datetime | None:
         return None  # feedparser turns "0000-00-00" into year -1
 
 
-def _image(e: Any) -> str | None:
+def _image(e: Any) -> tuple[str | None, ImageSize | None]:
+    """The entry's image and, when its media element says, its size (enclosures never do)."""
     for media in (*e.get("media_content", []), *e.get("media_thumbnail", [])):
         if media.get("url") and media.get("medium", "image") == "image":
-            return media["url"]
+            return media["url"], declared_size(media.get("width"), media.get("height"))
     for link in e.get("links", []):
         if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
-            return link.get("href")
-    return None
+            size = declared_size(link.get("width"), link.get("height"))
+            return link.get("href"), size if link.get("href") else None
+    return None, None
 
 
 def _parse_json_feed(body: bytes) -> Feed:

@@ -11,6 +11,7 @@ from digest.errors import InputError
 from digest.ingest.clean import clean_blocks, has_article_text, is_boilerplate, safe_article
 from digest.ingest.extract import extract_html
 from digest.ingest.identity import item_id
+from digest.ingest.image_size import declared_size
 from digest.ingest.markdown import FrontMatterError, markdown_blocks, split_front_matter
 from digest.models import Article, IngestResult, Problem, parse_datetime
 from digest.urls import IMAGE, web_url
@@ -135,7 +136,10 @@ def _from_markdown(text: str, origin: str, path: Path) -> Article:
         source=_text_value(meta.get("source")),
         published=parse_datetime(meta.get("published") or meta.get("date")),
         author=_text_value(meta.get("author")),
-        image=_web_url(meta.get("image")),
+        image=(image := _web_url(meta.get("image"))),
+        image_size=(
+            declared_size(meta.get("image_width"), meta.get("image_height")) if image else None
+        ),
     )
 
 
@@ -152,7 +156,8 @@ def _from_html(data: bytes, origin: str) -> Article:
         source=extracted.site,
         published=parse_datetime(extracted.published),
         author=extracted.author,
-        image=web_url(extracted.image, IMAGE),
+        image=(image := web_url(extracted.image, IMAGE)),
+        image_size=extracted.image_size if image else None,
     )
 
 

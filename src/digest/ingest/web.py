@@ -34,7 +34,7 @@ from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.ingest.pool import WorkerDied, run_each
 from digest.ingest.titles import lead_title, name_key
-from digest.models import Article, Problem, parse_datetime
+from digest.models import Article, ImageSize, Problem, parse_datetime
 from digest.text import count_words, is_cjk, split_sentences
 from digest.urls import credentials, is_web_url, join_url, without_userinfo
 
@@ -206,7 +206,8 @@ def _feed_items(response: Response, source: Source) -> tuple[list[WebItem], str 
             source=name,
             published=entry.published,
             author=entry.author,
-            image=join_url(response.final_url, entry.image),
+            image=(image := join_url(response.final_url, entry.image)),
+            image_size=entry.image_size if image else None,
             section=source.section,
             ids=(item_id(response.url, entry.guid, link, title, text, entry.guid in stable),),
         )
@@ -293,7 +294,8 @@ def page_article(response: Response, *, need_date: bool = True) -> Article | Non
         source=extracted.site,
         published=parse_datetime(extracted.published),
         author=extracted.author,
-        image=join_url(response.final_url, extracted.image),
+        image=(image := join_url(response.final_url, extracted.image)),
+        image_size=extracted.image_size if image else None,
     )
     return safe_article(article)
 
@@ -348,17 +350,29 @@ def complete_items(
             kept = "the feed's teaser is used" if article.text else "item skipped"
             problems.append(Problem(article.origin, f"{page}; {kept}"))
         elif page is not None and len(page.text) > len(article.text):
+            image, image_size = _image_of(article, page)
             article = replace(
                 article,
                 title=_better_title(article.title, page, item.untitled),
                 text=page.text,
                 published=article.published or page.published,
                 author=article.author or page.author,
-                image=article.image or page.image,
+                image=image,
+                image_size=image_size,
             )
         if article.text:
             articles.append(article)
     return articles, problems
+
+
+def _image_of(article: Article, page: Article) -> tuple[str | None, ImageSize | None]:
+    """The feed's image, else the page's, each with its own size; the page may know the
+    size of the very image the feed named without one."""
+    if not article.image:
+        return page.image, page.image_size
+    if article.image_size is None and article.image == page.image:
+        return article.image, page.image_size
+    return article.image, article.image_size
 
 
 def _better_title(feed_title: str, page: Article, untitled: bool) -> str:
