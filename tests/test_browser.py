@@ -56,6 +56,8 @@ def open_page(browser, width: int, scheme: str = "light"):
     return page
 
 
+# Landscape, portrait and one narrower than its slot: each must keep its place as it loads.
+IMAGE_SIZES = {1: (1200, 675), 3: (600, 800), 5: (120, 90)}
 LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung"
 
 
@@ -70,6 +72,7 @@ def sample_digest() -> Digest:
             source=f"Outlet {n}",
             published=datetime(2026, 3, 1, tzinfo=UTC),
             image=f"https://images.example.org/{n}.jpg" if n % 2 else None,
+            image_size=IMAGE_SIZES[n] if n % 2 else None,
             section=sections[n % 3],
             words=300 * n,
         )
@@ -198,6 +201,54 @@ def test_a_blocked_image_stays_within_the_column_and_is_no_link(browser, email_f
         assert image.evaluate("e => e.closest('a')") is None
         box = image.bounding_box()
         assert box is None or (box["x"] >= 0 and box["x"] + box["width"] <= width)
+    page.close()
+
+
+def placeholder(size: tuple[int, int]) -> str:
+    """An image of ``size`` pixels: what the page or feed said the image is."""
+    width, height = size
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<rect width="{width}" height="{height}" fill="#888"/></svg>'
+    )
+
+
+def layout(page) -> list[float]:
+    """The document's height and where each headline starts."""
+    return page.evaluate(
+        "[document.documentElement.scrollHeight,"
+        " ...[...document.querySelectorAll('h2[id], h3[id]')].map(h => h.offsetTop)]"
+    )
+
+
+@pytest.mark.parametrize("width", [375, 600])
+def test_nothing_moves_when_the_images_load(browser, email_file, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    held = []  # the image requests, answered only once the page is laid out without them
+    page.route(
+        "https://images.example.org/**",
+        lambda route: held.append(route),
+    )
+    page.goto(email_file.as_uri(), wait_until="domcontentloaded")
+    deadline = time.monotonic() + 10
+    while len(held) < len(IMAGE_SIZES) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(held) == len(IMAGE_SIZES)
+    assert page.evaluate("[...document.images].every(i => !i.complete)")
+    before = layout(page)
+    for route in held:
+        n = int(route.request.url.rsplit("/", 1)[1].split(".")[0])
+        route.fulfill(body=placeholder(IMAGE_SIZES[n]), content_type="image/svg+xml")
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    assert layout(page) == before
+    # Shown in their own shape, never stretched, never wider than they are.
+    for image in page.evaluate(
+        "[...document.images].map(i => [i.naturalWidth, i.naturalHeight,"
+        " i.getBoundingClientRect().width, i.getBoundingClientRect().height])"
+    ):
+        natural_width, natural_height, shown_width, shown_height = image
+        assert shown_width <= natural_width
+        assert abs(shown_width / shown_height - natural_width / natural_height) < 0.02
     page.close()
 
 

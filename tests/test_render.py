@@ -363,8 +363,8 @@ def test_every_image_has_its_width_and_height_in_its_own_shape():
             assert abs(width / height - intrinsic_width / intrinsic_height) < 0.01 * width / height
             assert abs(height - width * intrinsic_height / intrinsic_width) <= 0.5
             # Narrower on a phone, in the same shape: the height follows the width.
-            assert f"width:{width}px" in style
-            assert "max-width:100%" in style and "height:auto" in style
+            assert f"max-width:{width}px" in style
+            assert "width:100%" in style and "height:auto" in style
 
 
 def test_an_image_of_unknown_size_is_left_out_so_nothing_moves_when_it_loads():

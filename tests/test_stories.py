@@ -6,6 +6,7 @@ Every article here is made up for these tests (towns, outlets and events).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,6 +152,26 @@ def test_story_brief_takes_whole_sentences_from_several_articles_without_repeats
 def test_story_brief_of_one_article_is_still_a_brief():
     brief = summarize_story([article(*BUDGET)], sentences=2)
     assert len(brief.sentences) == 2 and brief.sources == ("Harbourton Gazette",)
+
+
+def test_a_story_brief_image_comes_with_its_own_size():
+    articles = ferry_story()
+    brief = summarize_story(articles, sentences=2)
+    central = next(a for a in articles if a.title == brief.title)
+    # The central article has no image: another outlet's, with that outlet's size.
+    sized = [
+        replace(a, image=f"https://img.example/{n}.jpg", image_size=(1000 + n, 500))
+        if a is not central
+        else a
+        for n, a in enumerate(articles)
+    ]
+    brief = summarize_story(sized, sentences=2)
+    n = next(n for n, a in enumerate(sized) if a.image == brief.image)
+    assert brief.image_size == (1000 + n, 500)
+    # Its own image, without a size: no other picture's size is borrowed.
+    sized = [replace(a, image="https://img.example/c.jpg") if a is central else a for a in sized]
+    brief = summarize_story(sized, sentences=2)
+    assert (brief.image, brief.image_size) == ("https://img.example/c.jpg", None)
 
 
 # --- evaluation ------------------------------------------------------------------
