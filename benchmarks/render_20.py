@@ -34,6 +34,7 @@ def make_digest(items: int = ITEMS) -> Digest:
             sources=("The Example Herald", "Daily Sample") if n % 5 == 0 else (),
             published=datetime(2026, 3, 2, 7, n, tzinfo=UTC),
             image=f"https://images.example.org/2026/03/story-{n}-lead-image-1200x675.jpg",
+            image_size=(1200, 675),
             section=("World", "Business", "Local")[n % 3],
             words=600 + 40 * n,
         )
