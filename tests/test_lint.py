@@ -24,6 +24,7 @@ def make_digest(count: int = 2, **changes) -> Digest:
             url=f"https://example.org/{n}",
             source="Outlet",
             image=f"https://img.example.org/{n}.jpg",
+            image_size=(1200, 675),
             words=400,
         )
         for n in range(1, count + 1)

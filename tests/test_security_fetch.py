@@ -295,7 +295,7 @@ def test_feed_credentials_are_sent_to_the_feed_and_shown_nowhere(web, tmp_path):
                     # A feed's own links may carry credentials too: dropped, never shown.
                     "https://member:LinkPass111@news.example/library",
                     '<media:content url="https://member:LinkPass111@img.example/b.jpg"'
-                    ' medium="image"/>',
+                    ' medium="image" width="800" height="450"/>',
                 ),
             ],
         )
