@@ -5,6 +5,7 @@ import json
 import pytest
 
 from digest.config import Source
+from digest.filters import make_filters, parse_rule
 from digest.ingest.feeds import FeedError, html_blocks, parse_feed
 from digest.ingest.fetch import FetchOptions
 from digest.ingest.web import complete_items, newest_per_source, read_sources
@@ -204,7 +205,8 @@ def test_a_broken_opml_file_is_one_problem(tmp_path):
 
 
 def test_include_exclude_and_max_items_per_source(web):
-    source = Source(feed=web.url("rss20.xml"), include=("library", "trains"), exclude=("tide",))
+    filters = make_filters(map(parse_rule, ["library", "trains"]), [parse_rule("tide")])
+    source = Source(feed=web.url("rss20.xml"), filters=filters)
     result = read(web, source)
     assert titles(result) == ["Night trains return to the valley line"]
     limited = read(web, Source(feed=web.url("rss20.xml"), max_items=2))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -285,11 +285,24 @@ def collect(
     articles, problems = _unused(list(ingested.articles), store), list(ingested.problems)
     failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
     seen = tuple(item for article in articles for item in items_of(article))
-    run = RunRecord(started=now, finished=now, status=RunStatus.OK, seen=seen)
+    read = tuple(s.location for s in local_sources if s.location not in failed)
+    run = RunRecord(
+        started=now,
+        finished=now,
+        status=RunStatus.OK,
+        seen=seen,
+        read=read,
+        filtered=ingested.filtered,
+    )
     sources = len(local_sources)
     if web_sources:
         web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
-        run = replace(web_run, seen=seen + web_run.seen)
+        run = replace(
+            web_run,
+            seen=seen + web_run.seen,
+            read=read + web_run.read,
+            filtered=ingested.filtered + web_run.filtered,
+        )
         articles += web.articles
         problems += web.problems
         failed += web.failed
@@ -423,6 +436,8 @@ def _collect_web(
             for r in read.responses
         ),
         forget_before=forget_before(config, now, start),
+        read=read.ok,
+        filtered=read.filtered,
     )
     web = _Web(
         [replace(a, feed=feeds.get(a.ids[0]) if a.ids else None) for a in articles],
@@ -646,6 +661,8 @@ class SourceStatus:
     failures: int = 0  # attempts in a row that failed
     seen: int = 0  # items seen
     used: int = 0  # items that went out in an issue
+    # how many items each filter rule removed when the source was last read
+    filtered: dict[str, int] = field(default_factory=dict)
 
 
 def source_statuses(config: Config) -> list[SourceStatus]:
@@ -653,10 +670,13 @@ def source_statuses(config: Config) -> list[SourceStatus]:
     with open_store(config.state_dir, preview=True) as store:
         records = {record.url: record for record in store.sources()}
         counts = store.item_counts()
+        filtered = store.filtered()
     statuses = []
     for source, location, kind in _expand(config.sources):
         seen, used = counts.get(location, (0, 0))
-        status = SourceStatus(location, kind, source.name, seen=seen, used=used)
+        status = SourceStatus(
+            location, kind, source.name, seen=seen, used=used, filtered=filtered.get(location, {})
+        )
         if (record := records.get(location)) is not None:
             status = replace(
                 status,
