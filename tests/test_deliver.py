@@ -190,6 +190,7 @@ def test_an_untrusted_certificate_stops_sending_with_a_hint(smtp, config_for, mo
     monkeypatch.delenv("SSL_CERT_FILE")
     result, _ = send(config)
     assert result.sent == () and "certificate is not trusted" in result.stopped
+    assert "point SSL_CERT_FILE at its certificate" in result.stopped
     assert {s for s, _, _ in ledger(config).values()} == {"pending"}
 
 

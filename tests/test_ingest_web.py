@@ -320,3 +320,31 @@ def test_a_page_linked_from_two_feeds_keeps_one_copy_of_its_text(web):
     first, second = (a for a in articles if "sourdough" in (a.url or ""))
     assert len(first.text.split()) > 120 and web.hits("pages/sourdough.html") == 2
     assert first.text is second.text  # held once, however many feeds link to it
+
+
+def test_an_untrusted_https_certificate_hints_at_ssl_cert_file(tmp_path, monkeypatch):
+    import shutil
+    import ssl
+
+    from tests.conftest import FIXTURES
+    from tests.smtp_server import make_certificate
+    from tests.web_server import start
+
+    cert, key = make_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    shutil.copytree(FIXTURES / "web", tmp_path / "root")
+    state, server = start(tmp_path / "root", tls=context)
+    try:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        refused = read(state, Source(feed=state.url("rss10.rdf")))
+        (problem,) = refused.problems
+        assert "certificate is not trusted" in problem.message
+        assert "point SSL_CERT_FILE at its certificate" in problem.message
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # as a .env would set it
+        trusted = read(state, Source(feed=state.url("rss10.rdf")))
+        assert trusted.problems == () and len(trusted.items) == 1
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -194,10 +194,44 @@ def _read_dotenv(path: Path) -> dict[str, str]:
         raise ConfigError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
     if held := [key for key in _SECRETS if values.get(key)]:
         warn_if_readable(path, " and ".join(held))
+    _check_env_keys(values, path)
     return values
 
 
 _SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET")
+# Every variable digest reads; a .env's other DIGEST_* and SMTP_* names are likely typos.
+ENV_KEYS = frozenset(
+    {
+        "DIGEST_CONFIG",
+        "DIGEST_STATE_DIR",
+        "DIGEST_WORKERS",
+        "DIGEST_DASK_SCHEDULER",
+        "DIGEST_FROM",
+        "DIGEST_TO",
+        "DIGEST_RECIPIENTS_FILE",
+        "DIGEST_UNSUBSCRIBE_URL",
+        "DIGEST_UNSUBSCRIBE_MAILTO",
+        "DIGEST_UNSUBSCRIBE_SECRET",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "SMTP_SECURITY",
+        "SMTP_ALLOW_CLEARTEXT_LOGIN",
+    }
+)
+_warned_keys: set[tuple[Path, str]] = set()  # each once a process: .env is read more than once
+
+
+def _check_env_keys(values: Mapping[str, str], path: Path) -> None:
+    """Warn of a DIGEST_* or SMTP_* variable in ``path`` that digest does not read."""
+    for key in sorted(values):
+        if not key.startswith(("DIGEST_", "SMTP_")) or key in ENV_KEYS:
+            continue
+        seen = (path.resolve(), key)
+        if seen not in _warned_keys:
+            _warned_keys.add(seen)
+            log.warning("%s: unknown variable %r (%s)", path, key, _did_you_mean(key, ENV_KEYS))
 
 
 def _config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -626,9 +660,16 @@ def _is_web_url(value: str) -> bool:
 def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r} ({hint})")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r} ({_did_you_mean(unknown[0], known)})"
+        )
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """The known name closest to ``name``, as a question, or the list of known names."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
 
 
 _KIND_NAMES = {str: "a string", int: "a whole number"}
