@@ -388,10 +388,12 @@ def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
     """Print what happened to one issue; failures always, success unless ``quiet``."""
     for outcome in result.failed:
         print(f"digest: error: {outcome.recipient}: refused: {outcome.error}", file=sys.stderr)
+    # A test copy is recorded nowhere: no later run tries it again.
+    retry = "" if test else ", will retry on the next run"
     for outcome in result.deferred:
         print(
             f"digest: warning: {outcome.recipient}: not sent after {outcome.attempts} "
-            f"attempts, will retry on the next run: {outcome.error}",
+            f"attempts{retry}: {outcome.error}",
             file=sys.stderr,
         )
     what = f"{result.issue.subject!r}"
@@ -402,6 +404,11 @@ def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
             before = f", {result.before} had it already" if result.before else ""
             print(f"Sent {what} to {len(result.sent)} of {result.recipients} recipients{before}")
     if result.stopped:
+        if test:
+            raise SendError(
+                f"sending a test copy of {what} stopped: {result.stopped}",
+                hint="nothing was recorded; run the same command again once the cause is fixed",
+            )
         raise SendError(f"sending {what} stopped: {result.stopped}")
     if result.failed or result.deferred:
         return SendError.exit_code

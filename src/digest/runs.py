@@ -30,7 +30,13 @@ from digest.deliver import (
     read_recipients,
     write_outbox,
 )
-from digest.errors import AllSourcesFailedError, ConfigError, LintError, NoArticlesError
+from digest.errors import (
+    AllSourcesFailedError,
+    ConfigError,
+    LintError,
+    NoArticlesError,
+    UsageError,
+)
 from digest.ingest import collect_articles
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
 from digest.ingest.fresh import Candidate, cap_per_source, select_fresh, window_start
@@ -240,7 +246,7 @@ def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple
 
 def send_test(config: Config, address: str, out_dir: Path | None = None) -> SendResult:
     """One copy of the built issue to ``address``, with a fresh Message-ID; records nothing."""
-    address = check_address(address, "--to")
+    address = given_address(address, "--to")
     issue = _sendable(config, out_dir or config.out_dir)
     composer = Composer(letter(issue, config))
     report = deliver(composer, [(address, fresh_message_id(composer.sender))], config.send)
@@ -257,10 +263,15 @@ def send_test(config: Config, address: str, out_dir: Path | None = None) -> Send
 def dry_run(
     config: Config, out_dir: Path | None = None, outbox: Path | None = None
 ) -> tuple[list[Path], tuple[Problem, ...], tuple[Finding, ...]]:
-    """Write each recipient's message as an .eml file; send and record nothing."""
+    """Write each recipient's message as an .eml file; send and record nothing.
+
+    The recipients are those a send would write to: not the unsubscribed.
+    """
     out_dir = out_dir or config.out_dir
     issue = load_issue(out_dir)
     addresses, problems = recipients(config)
+    with open_store(config.state_dir, preview=True) as store:
+        addresses = tuple(skip_suppressed(store, addresses))
     composer = Composer(letter(issue, config))
     planned = [(a, message_id(issue, a, composer.sender)) for a in addresses]
     files = write_outbox(composer, planned, outbox or out_dir / "outbox")
@@ -616,10 +627,10 @@ def _sendable(config: Config, out_dir: Path) -> Issue:
 def unsubscribe(config: Config, addresses: Sequence[str], reason: str = "") -> list[str]:
     """Record ``addresses`` as suppressed; returns those that were not already.
 
-    Every address is checked first (ConfigError naming the bad one), so a typo records
+    Every address is checked first (UsageError naming the bad one), so a typo records
     nothing.
     """
-    checked = [check_address(a, "unsubscribe").lower() for a in addresses]
+    checked = [given_address(a, "unsubscribe").lower() for a in addresses]
     with open_for_suppressions(config.state_dir) as store:
         return store.suppress(checked, reason)
 
@@ -634,6 +645,17 @@ def suppressed(config: Config) -> dict[str, tuple[datetime, str]]:
     """Every suppressed address, with when and why it was added."""
     with open_store(config.state_dir, preview=True) as store:
         return store.suppressions()
+
+
+def given_address(value: str, where: str) -> str:
+    """An address typed on the command line: a mistake in it is the command's, not the
+    configuration's (UsageError, exit 2)."""
+    try:
+        return check_address(value, where)
+    except ConfigError as exc:
+        raise UsageError(
+            str(exc), hint="give a reader's email address, such as ann@example.org"
+        ) from exc
 
 
 def skip_suppressed(store: Store, addresses: Sequence[str]) -> list[str]:
