@@ -356,6 +356,12 @@ def test_preview_shows_mobile_desktop_and_text_side_by_side(browser, preview):
     assert mobile.evaluate("() => document.documentElement.scrollWidth") <= 375
     page.wait_for_function("document.getElementById('text').textContent.includes('1. The first')")
     assert "https://example.org/first" in page.locator("#text").inner_text()
+    # The text part as sent: monospace, its own line breaks only, never re-wrapped.
+    text = page.locator("#text")
+    assert text.evaluate("e => getComputedStyle(e).whiteSpace") == "pre"
+    assert "monospace" in text.evaluate("e => getComputedStyle(e).fontFamily")
+    sent = page.evaluate("fetch('/digest.txt').then(r => r.text())")
+    assert text.evaluate("e => e.textContent") == sent
 
     page.get_by_role("button", name="Plain text").click()
     assert page.locator("#text").is_visible() and not page.locator("#mobile").is_visible()

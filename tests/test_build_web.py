@@ -311,7 +311,7 @@ def test_a_failing_feed_is_reported_once_then_summed_up_and_digest_sources_has_i
     assert harbour["last_error"] is None and harbour["last_ok"] is not None
     assert (harbour["seen"], harbour["used"], harbour["name"]) == (3, 3, "Harbour")
     table = run_digest("sources", cwd=tmp_path).stdout.splitlines()
-    assert table[0].split() == ["SOURCE", "LAST", "OK", "SEEN", "USED", "LAST", "ERROR"]
+    assert table[0].split() == ["SOURCE", "LAST", "OK", "SEEN", "USED", "FILTERED", "LAST", "ERROR"]
     assert any(line.startswith(broken) and "(3 runs in a row)" in line for line in table)
 
 

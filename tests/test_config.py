@@ -99,12 +99,10 @@ def test_feed_page_and_opml_sources_with_their_options(tmp_path):
         parse_config({"digest": {"fetch_private": "yes"}}, base=tmp_path)
     assert config.state_dir == tmp_path / "st"
     feed, opml, page = config.sources
+    assert [r.written for r in feed.filters.includes[0]] == ["a", "b"]
+    assert [r.written for r in feed.filters.exclude] == ["c"]
     assert feed == Source(
-        feed="https://example.org/rss",
-        section="World",
-        include=("a", "b"),
-        exclude=("c",),
-        max_items=4,
+        feed="https://example.org/rss", section="World", filters=feed.filters, max_items=4
     )
     assert opml.opml == tmp_path / "feeds.opml" and page.page == "http://example.org/p"
     assert load_config(path, env={"DIGEST_STATE_DIR": "/var/x"}).state_dir == Path("/var/x")

@@ -190,6 +190,7 @@ def test_an_untrusted_certificate_stops_sending_with_a_hint(smtp, config_for, mo
     monkeypatch.delenv("SSL_CERT_FILE")
     result, _ = send(config)
     assert result.sent == () and "certificate is not trusted" in result.stopped
+    assert "point SSL_CERT_FILE at its certificate" in result.stopped
     assert {s for s, _, _ in ledger(config).values()} == {"pending"}
 
 
@@ -218,6 +219,42 @@ def test_dry_run_writes_eml_files_and_sends_and_records_nothing(smtp, config_for
     for first, second in zip(files, again, strict=True):
         header = [ln for ln in first.read_bytes().splitlines() if ln.startswith(b"Message-ID")]
         assert header and header[0] in second.read_bytes()
+
+
+def test_dry_run_leaves_out_the_unsubscribed_as_the_real_send_does(smtp, config_for):
+    config = config_for(smtp)
+    runs.unsubscribe(config, ["Bob@example.net"])
+    files, _, _ = dry_run(config)
+    assert [f.name for f in files] == ["0001-ann@example.com.eml", "0002-cy@example.org.eml"]
+    assert smtp.mailbox.received == []
+    real, _ = send(config)
+    assert real.sent == ("ann@example.com", "cy@example.org")
+
+
+def test_a_failed_test_copy_promises_no_retry(tmp_path, articles_dir, monkeypatch, capsys):
+    from tests.smtp_server import free_port
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "digest.toml").write_text(
+        f'[digest]\ntitle = "The Weekly"\nunsubscribe_url = "{UNSUBSCRIBE}"\n'
+        f'[[sources]]\npath = "{articles_dir}"\n[send]\nattempts = 1\ntimeout = 2\n'
+    )
+    (tmp_path / ".env").write_text(
+        f"SMTP_HOST=127.0.0.1\nSMTP_PORT={free_port()}\nSMTP_SECURITY=none\n"
+        "DIGEST_FROM=news@example.org\n"
+    )
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "DIGEST_FROM", "DIGEST_CONFIG"):
+        monkeypatch.setenv(name, "")  # so that what main() takes from .env is undone after
+        monkeypatch.delenv(name)
+    assert main(["build"]) == 0
+    capsys.readouterr()
+    assert main(["send", "--to", "tester@example.com"]) == 9  # nothing listens there
+    err = capsys.readouterr().err
+    assert "sending a test copy of 'The Weekly" in err and "cannot connect" in err
+    assert "retr" not in err.replace("run the same command again", "")
+    assert "nothing was recorded" in err
+    assert main(["send", "--to", "not-an-address"]) == 2
+    assert "configuration" not in capsys.readouterr().err
 
 
 def test_a_test_copy_goes_to_one_address_and_records_nothing(smtp, config_for):
@@ -446,8 +483,10 @@ def test_the_unsubscribe_command_records_lists_and_removes(tmp_path, monkeypatch
     assert main(["unsubscribe", "--remove", "ann@example.com"]) == 0
     assert main(["unsubscribe", "--list"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("bob@example.net\t")
-    assert main(["unsubscribe", "not an address"]) == 3
-    assert "not a valid email address" in capsys.readouterr().err
+    assert main(["unsubscribe", "not-an-address"]) == 2  # the address is wrong, not the config
+    err = capsys.readouterr().err
+    assert "unsubscribe: 'not-an-address' is not a valid email address" in err
+    assert "configuration" not in err and "digest.toml" not in err
     assert main(["unsubscribe"]) == 2
 
 

@@ -7,6 +7,7 @@ import sys
 
 from digest.config import load_config, load_environment
 from digest.runs import build
+from tests.conftest import run_digest
 
 READERS = ["ann@example.com", "bob@example.net"]
 
@@ -75,5 +76,22 @@ def test_ssl_cert_file_in_dotenv_trusts_the_test_servers_certificate(
         timeout=120,
     )
     assert refused.returncode == 9, refused.stderr
-    assert "certificate is not trusted" in refused.stderr
+    assert "certificate is not trusted" in refused.stderr and "SSL_CERT_FILE" in refused.stderr
     assert smtp.mailbox.by_recipient() == dict.fromkeys(READERS, 1)
+
+
+def test_an_unknown_digest_or_smtp_variable_in_dotenv_is_a_warning_with_a_suggestion(tmp_path):
+    (tmp_path / "digest.toml").write_text('[digest]\ntitle = "Weekly"\n')
+    (tmp_path / ".env").write_text(
+        "SMTP_HOST=mail.example.org\nSMTP_PASWORD=secret\nDIGEST_RECIPIENT=a@example.org\n"
+        "EDITOR=vi\nDIGEST_TO=a@example.org\n"
+    )
+    result = run_digest("sources", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines == [
+        "digest: WARNING: .env: unknown variable 'DIGEST_RECIPIENT' "
+        "(did you mean 'DIGEST_RECIPIENTS_FILE'?)",
+        "digest: WARNING: .env: unknown variable 'SMTP_PASWORD' (did you mean 'SMTP_PASSWORD'?)",
+    ]
+    assert "secret" not in result.stderr  # a value is never shown: it may be the password

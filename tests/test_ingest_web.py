@@ -5,6 +5,7 @@ import json
 import pytest
 
 from digest.config import Source
+from digest.filters import make_filters, parse_rule
 from digest.ingest.feeds import FeedError, html_blocks, parse_feed
 from digest.ingest.fetch import FetchOptions
 from digest.ingest.web import complete_items, newest_per_source, read_sources
@@ -204,7 +205,8 @@ def test_a_broken_opml_file_is_one_problem(tmp_path):
 
 
 def test_include_exclude_and_max_items_per_source(web):
-    source = Source(feed=web.url("rss20.xml"), include=("library", "trains"), exclude=("tide",))
+    filters = make_filters(map(parse_rule, ["library", "trains"]), [parse_rule("tide")])
+    source = Source(feed=web.url("rss20.xml"), filters=filters)
     result = read(web, source)
     assert titles(result) == ["Night trains return to the valley line"]
     limited = read(web, Source(feed=web.url("rss20.xml"), max_items=2))
@@ -344,3 +346,31 @@ def test_feed_media_sizes_come_with_their_images(web):
         "Thumbnail": ("https://img.courier.example/b.jpg", (240, 160)),
         "Unsized": ("https://img.courier.example/c.jpg", None),  # an enclosure has no sides
     }
+
+
+def test_an_untrusted_https_certificate_hints_at_ssl_cert_file(tmp_path, monkeypatch):
+    import shutil
+    import ssl
+
+    from tests.conftest import FIXTURES
+    from tests.smtp_server import make_certificate
+    from tests.web_server import start
+
+    cert, key = make_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    shutil.copytree(FIXTURES / "web", tmp_path / "root")
+    state, server = start(tmp_path / "root", tls=context)
+    try:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        refused = read(state, Source(feed=state.url("rss10.rdf")))
+        (problem,) = refused.problems
+        assert "certificate is not trusted" in problem.message
+        assert "point SSL_CERT_FILE at its certificate" in problem.message
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # as a .env would set it
+        trusted = read(state, Source(feed=state.url("rss10.rdf")))
+        assert trusted.problems == () and len(trusted.items) == 1
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class WebServer:
         return sum(1 for r in self.requests if r.path == "/" + path.lstrip("/"))
 
 
-def start(root: Path) -> tuple[WebServer, ThreadingHTTPServer]:
+def start(root: Path, tls: ssl.SSLContext | None = None) -> tuple[WebServer, ThreadingHTTPServer]:
     state = WebServer(root)
 
     class Handler(BaseHTTPRequestHandler):
@@ -149,6 +150,9 @@ def start(root: Path) -> tuple[WebServer, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:  # HTTPS, with a certificate the test makes
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    state.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return state, server

@@ -162,10 +162,11 @@ def make_parser() -> argparse.ArgumentParser:
     p = add_command(
         commands,
         "sources",
-        help="list the sources with their last fetch, last error, items seen and used",
+        help="list the sources with their last fetch, last error, items seen, used and filtered",
         description="List every configured source (each feed of an OPML list) with what the "
-        "state store knows: when it was last read without error, its last error, and how "
-        "many of its items were seen and used. Only `digest run` and `digest send` record.",
+        "state store knows: when it was last read without error, its last error, how "
+        "many of its items were seen and used, and how many items each include or exclude "
+        "rule removed when it was last read. Only `digest run` and `digest send` record.",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     add_config(p)
@@ -387,10 +388,12 @@ def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
     """Print what happened to one issue; failures always, success unless ``quiet``."""
     for outcome in result.failed:
         print(f"digest: error: {outcome.recipient}: refused: {outcome.error}", file=sys.stderr)
+    # A test copy is recorded nowhere: no later run tries it again.
+    retry = "" if test else ", will retry on the next run"
     for outcome in result.deferred:
         print(
             f"digest: warning: {outcome.recipient}: not sent after {outcome.attempts} "
-            f"attempts, will retry on the next run: {outcome.error}",
+            f"attempts{retry}: {outcome.error}",
             file=sys.stderr,
         )
     what = f"{result.issue.subject!r}"
@@ -401,6 +404,11 @@ def _report_send(result: SendResult, *, quiet: bool, test: bool = False) -> int:
             before = f", {result.before} had it already" if result.before else ""
             print(f"Sent {what} to {len(result.sent)} of {result.recipients} recipients{before}")
     if result.stopped:
+        if test:
+            raise SendError(
+                f"sending a test copy of {what} stopped: {result.stopped}",
+                hint="nothing was recorded; run the same command again once the cause is fixed",
+            )
         raise SendError(f"sending {what} stopped: {result.stopped}")
     if result.failed or result.deferred:
         return SendError.exit_code
@@ -510,13 +518,19 @@ def run_sources(args: argparse.Namespace) -> int:
     if args.json:
         _print_json([_status_data(status) for status in statuses])
         return 0
-    print(f"{'SOURCE':<48} {'LAST OK':<17} {'SEEN':>5} {'USED':>5}  LAST ERROR")
+    print(f"{'SOURCE':<48} {'LAST OK':<17} {'SEEN':>5} {'USED':>5} {'FILTERED':>8}  LAST ERROR")
     for status in statuses:
         error = status.last_error or ""
         if error and status.failures > 1:
             error += f" ({status.failures} runs in a row)"
         ok = "-" if status.kind == "directory" else _when(status.last_ok)  # read, not fetched
-        print(f"{status.source:<48} {ok:<17} {status.seen:>5} {status.used:>5}  {error}".rstrip())
+        removed = sum(status.filtered.values())
+        print(
+            f"{status.source:<48} {ok:<17} {status.seen:>5} {status.used:>5} {removed:>8}  "
+            f"{error}".rstrip()
+        )
+        for rule, count in status.filtered.items():
+            print(f"    {count:>5} removed by {rule}")
     return 0
 
 
@@ -531,6 +545,7 @@ def _status_data(status: SourceStatus) -> dict[str, object]:
         "failures": status.failures,
         "seen": status.seen,
         "used": status.used,
+        "filtered": status.filtered,
     }
 
 

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from digest.errors import ConfigError
+from digest.filters import NO_FILTERS, Filters, Rule, RuleError, make_filters, parse_rule
 from digest.private import warn_if_readable
 from digest.text import decoded_header
 from digest.unsubscribe import check_secret, check_template
@@ -124,8 +125,8 @@ class Source:
     page: str | None = None
     opml: Path | str | None = None  # a file, or an http(s) URL
     section: str | None = None
-    include: tuple[str, ...] = ()  # keep only items that mention one of these
-    exclude: tuple[str, ...] = ()  # drop items that mention one of these
+    # include and exclude rules: its own after [filters]' (see digest.filters)
+    filters: Filters = NO_FILTERS
     max_items: int | None = None  # at most this many items, newest first
 
     @property
@@ -153,6 +154,7 @@ class Config:
     postal_address: str | None = None
     sections: tuple[str, ...] = ()  # the order of sections in the email
     sources: tuple[Source, ...] = field(default=(Source(Path("content")),))
+    filters: Filters = NO_FILTERS  # [filters]: for every source (each source has them too)
     path: Path | None = None  # the file this came from, if any
     state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
     window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
@@ -192,10 +194,44 @@ def _read_dotenv(path: Path) -> dict[str, str]:
         raise ConfigError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
     if held := [key for key in _SECRETS if values.get(key)]:
         warn_if_readable(path, " and ".join(held))
+    _check_env_keys(values, path)
     return values
 
 
 _SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET")
+# Every variable digest reads; a .env's other DIGEST_* and SMTP_* names are likely typos.
+ENV_KEYS = frozenset(
+    {
+        "DIGEST_CONFIG",
+        "DIGEST_STATE_DIR",
+        "DIGEST_WORKERS",
+        "DIGEST_DASK_SCHEDULER",
+        "DIGEST_FROM",
+        "DIGEST_TO",
+        "DIGEST_RECIPIENTS_FILE",
+        "DIGEST_UNSUBSCRIBE_URL",
+        "DIGEST_UNSUBSCRIBE_MAILTO",
+        "DIGEST_UNSUBSCRIBE_SECRET",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "SMTP_SECURITY",
+        "SMTP_ALLOW_CLEARTEXT_LOGIN",
+    }
+)
+_warned_keys: set[tuple[Path, str]] = set()  # each once a process: .env is read more than once
+
+
+def _check_env_keys(values: Mapping[str, str], path: Path) -> None:
+    """Warn of a DIGEST_* or SMTP_* variable in ``path`` that digest does not read."""
+    for key in sorted(values):
+        if not key.startswith(("DIGEST_", "SMTP_")) or key in ENV_KEYS:
+            continue
+        seen = (path.resolve(), key)
+        if seen not in _warned_keys:
+            _warned_keys.add(seen)
+            log.warning("%s: unknown variable %r (%s)", path, key, _did_you_mean(key, ENV_KEYS))
 
 
 def _config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -406,11 +442,11 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
     """A Config from parsed TOML; paths are resolved against ``base``."""
     where = str(origin or "configuration")
-    _check_keys(data, {"digest", "sources", "send", "stories"}, where)
+    _check_keys(data, {"digest", "sources", "send", "stories", "filters"}, where)
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories"}
+    known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories", "filters"}
     known |= {"dask_scheduler"}
     _check_keys(settings, known, f"{where} [digest]")
 
@@ -468,6 +504,14 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
         )
     if "sources" in data:
         values["sources"] = _parse_sources(data["sources"], base, where)
+    if "filters" in data:
+        if not isinstance(data["filters"], dict):
+            raise ConfigError(f"{where}: [filters] must be a table")
+        _check_keys(data["filters"], {"include", "exclude"}, f"{where} [filters]")
+        shared = _parse_filters(data["filters"], f"{where} [filters]")
+        sources = values.get("sources", Config.sources)
+        values["sources"] = tuple(replace(s, filters=shared.then(s.filters)) for s in sources)
+        values["filters"] = shared
     if "send" in data:
         values["send"] = _parse_send(data["send"], f"{where} [send]")
     if "stories" in data:
@@ -571,14 +615,8 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
         for key in ("name", "section"):
             if key in entry:
                 values[key] = _typed(entry[key], str, f"{label}: {key}")
-        for key in ("include", "exclude"):
-            if key in entry:
-                words = entry[key]
-                if isinstance(words, str):
-                    words = [words]
-                if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-                    raise ConfigError(f"{label}: {key} must be a list of strings")
-                values[key] = tuple(w for w in words if w.strip())
+        named = f"{label} ({values.get('name') or without_userinfo(location)})"
+        values["filters"] = _parse_filters(entry, named)
         if "max_items" in entry:
             number = _typed(entry["max_items"], int, f"{label}: max_items")
             if number < 1:
@@ -588,6 +626,33 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
     return tuple(sources)
 
 
+def _parse_filters(table: Mapping[str, Any], where: str) -> Filters:
+    """The include and exclude rules of [filters] or of one [[sources]] table."""
+    include, exclude = (_parse_rules(table, key, where) for key in ("include", "exclude"))
+    return make_filters(include, exclude)
+
+
+def _parse_rules(table: Mapping[str, Any], key: str, where: str) -> tuple[Rule, ...]:
+    written = table.get(key, [])
+    if isinstance(written, str):
+        written = [written]
+    if not isinstance(written, list) or not all(isinstance(w, str) for w in written):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    rules = []
+    for entry in written:
+        if not entry.strip():
+            continue
+        try:
+            rules.append(parse_rule(entry))
+        except RuleError as exc:
+            raise ConfigError(
+                f"{where}: {key} {entry!r}: {exc}",
+                hint="a word or phrase is written as it is, a regular expression between "
+                'slashes (/pattern/); see README "Filters"',
+            ) from exc
+    return tuple(rules)
+
+
 def _is_web_url(value: str) -> bool:
     return bool(re.match(r"^https?://[^/\s]+", value, re.IGNORECASE))
 
@@ -595,9 +660,16 @@ def _is_web_url(value: str) -> bool:
 def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r} ({hint})")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r} ({_did_you_mean(unknown[0], known)})"
+        )
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """The known name closest to ``name``, as a question, or the list of known names."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
 
 
 _KIND_NAMES = {str: "a string", int: "a whole number"}

@@ -691,7 +691,8 @@ def deliver(
                     stopped.append(outcome.error or "the server cannot be reached")
                     stop.set()
         except SendError as exc:
-            stopped.append(str(exc))
+            own = vars(exc).get("hint")  # its own; the class's is about retrying later
+            stopped.append(f"{exc} ({own})" if own else str(exc))
             stop.set()
         except BaseException as exc:  # a journal that cannot write, say: re-raised below
             errors.append(exc)

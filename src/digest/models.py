@@ -178,6 +178,8 @@ class Problem:
 class IngestResult:
     articles: tuple[Article, ...] = ()
     problems: tuple[Problem, ...] = field(default=())
+    # (source, rule, items it removed) for each filter rule that removed any
+    filtered: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)

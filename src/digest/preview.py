@@ -354,9 +354,10 @@ PAGE = """<!doctype html>
   iframe { display: block; border: 1px solid #ced4da; background: #fff;
            height: calc(100vh - 110px); }
   #mobile, #desktop { width: 100%; }
+  /* The text part as sent: its own line breaks only (a long line scrolls, never re-wraps). */
   #text { width: 100%; height: calc(100vh - 110px); overflow: auto; margin: 0; padding: 16px;
-          background: #fff; border: 1px solid #ced4da; white-space: pre-wrap;
-          font: 13px/1.5 ui-monospace, monospace; }
+          box-sizing: border-box; background: #fff; border: 1px solid #ced4da;
+          white-space: pre; tab-size: 8; font: 13px/1.5 ui-monospace, monospace; }
   body.dark #text { background: #1a1d21; color: #e8eaed; }
   body[data-view="desktop"] .mobile, body[data-view="desktop"] .text,
   body[data-view="mobile"] .desktop, body[data-view="mobile"] .text,

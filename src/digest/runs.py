@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,13 @@ from digest.deliver import (
     read_recipients,
     write_outbox,
 )
-from digest.errors import AllSourcesFailedError, ConfigError, LintError, NoArticlesError
+from digest.errors import (
+    AllSourcesFailedError,
+    ConfigError,
+    LintError,
+    NoArticlesError,
+    UsageError,
+)
 from digest.ingest import collect_articles
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
 from digest.ingest.fresh import Candidate, cap_per_source, select_fresh, window_start
@@ -240,7 +246,7 @@ def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple
 
 def send_test(config: Config, address: str, out_dir: Path | None = None) -> SendResult:
     """One copy of the built issue to ``address``, with a fresh Message-ID; records nothing."""
-    address = check_address(address, "--to")
+    address = given_address(address, "--to")
     issue = _sendable(config, out_dir or config.out_dir)
     composer = Composer(letter(issue, config))
     report = deliver(composer, [(address, fresh_message_id(composer.sender))], config.send)
@@ -257,10 +263,15 @@ def send_test(config: Config, address: str, out_dir: Path | None = None) -> Send
 def dry_run(
     config: Config, out_dir: Path | None = None, outbox: Path | None = None
 ) -> tuple[list[Path], tuple[Problem, ...], tuple[Finding, ...]]:
-    """Write each recipient's message as an .eml file; send and record nothing."""
+    """Write each recipient's message as an .eml file; send and record nothing.
+
+    The recipients are those a send would write to: not the unsubscribed.
+    """
     out_dir = out_dir or config.out_dir
     issue = load_issue(out_dir)
     addresses, problems = recipients(config)
+    with open_store(config.state_dir, preview=True) as store:
+        addresses = tuple(skip_suppressed(store, addresses))
     composer = Composer(letter(issue, config))
     planned = [(a, message_id(issue, a, composer.sender)) for a in addresses]
     files = write_outbox(composer, planned, outbox or out_dir / "outbox")
@@ -285,11 +296,24 @@ def collect(
     articles, problems = _unused(list(ingested.articles), store), list(ingested.problems)
     failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
     seen = tuple(item for article in articles for item in items_of(article))
-    run = RunRecord(started=now, finished=now, status=RunStatus.OK, seen=seen)
+    read = tuple(s.location for s in local_sources if s.location not in failed)
+    run = RunRecord(
+        started=now,
+        finished=now,
+        status=RunStatus.OK,
+        seen=seen,
+        read=read,
+        filtered=ingested.filtered,
+    )
     sources = len(local_sources)
     if web_sources:
         web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
-        run = replace(web_run, seen=seen + web_run.seen)
+        run = replace(
+            web_run,
+            seen=seen + web_run.seen,
+            read=read + web_run.read,
+            filtered=ingested.filtered + web_run.filtered,
+        )
         articles += web.articles
         problems += web.problems
         failed += web.failed
@@ -423,6 +447,8 @@ def _collect_web(
             for r in read.responses
         ),
         forget_before=forget_before(config, now, start),
+        read=read.ok,
+        filtered=read.filtered,
     )
     web = _Web(
         [replace(a, feed=feeds.get(a.ids[0]) if a.ids else None) for a in articles],
@@ -601,10 +627,10 @@ def _sendable(config: Config, out_dir: Path) -> Issue:
 def unsubscribe(config: Config, addresses: Sequence[str], reason: str = "") -> list[str]:
     """Record ``addresses`` as suppressed; returns those that were not already.
 
-    Every address is checked first (ConfigError naming the bad one), so a typo records
+    Every address is checked first (UsageError naming the bad one), so a typo records
     nothing.
     """
-    checked = [check_address(a, "unsubscribe").lower() for a in addresses]
+    checked = [given_address(a, "unsubscribe").lower() for a in addresses]
     with open_for_suppressions(config.state_dir) as store:
         return store.suppress(checked, reason)
 
@@ -619,6 +645,17 @@ def suppressed(config: Config) -> dict[str, tuple[datetime, str]]:
     """Every suppressed address, with when and why it was added."""
     with open_store(config.state_dir, preview=True) as store:
         return store.suppressions()
+
+
+def given_address(value: str, where: str) -> str:
+    """An address typed on the command line: a mistake in it is the command's, not the
+    configuration's (UsageError, exit 2)."""
+    try:
+        return check_address(value, where)
+    except ConfigError as exc:
+        raise UsageError(
+            str(exc), hint="give a reader's email address, such as ann@example.org"
+        ) from exc
 
 
 def skip_suppressed(store: Store, addresses: Sequence[str]) -> list[str]:
@@ -646,6 +683,8 @@ class SourceStatus:
     failures: int = 0  # attempts in a row that failed
     seen: int = 0  # items seen
     used: int = 0  # items that went out in an issue
+    # how many items each filter rule removed when the source was last read
+    filtered: dict[str, int] = field(default_factory=dict)
 
 
 def source_statuses(config: Config) -> list[SourceStatus]:
@@ -653,10 +692,13 @@ def source_statuses(config: Config) -> list[SourceStatus]:
     with open_store(config.state_dir, preview=True) as store:
         records = {record.url: record for record in store.sources()}
         counts = store.item_counts()
+        filtered = store.filtered()
     statuses = []
     for source, location, kind in _expand(config.sources):
         seen, used = counts.get(location, (0, 0))
-        status = SourceStatus(location, kind, source.name, seen=seen, used=used)
+        status = SourceStatus(
+            location, kind, source.name, seen=seen, used=used, filtered=filtered.get(location, {})
+        )
         if (record := records.get(location)) is not None:
             status = replace(
                 status,

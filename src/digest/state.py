@@ -144,6 +144,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE issues ADD COLUMN envelope TEXT;
     """,
+    # 8: how many items each include or exclude rule removed from each source when it was
+    # last read, for `digest sources`.
+    """
+    CREATE TABLE filtered (
+        source TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        PRIMARY KEY (source, rule)
+    );
+    """,
 )
 LEDGER_SYNC = {"normal": "NORMAL", "full": "FULL"}
 RUN_LOCK_NAME = "run.lock"
@@ -180,6 +190,8 @@ class RunRecord:
     issue: Issue | None = None  # the issue built to be sent, kept with what it used
     # Items of ``feeds_ok`` last listed before this are forgotten (see ``record_run``).
     forget_before: datetime | None = None
+    read: tuple[str, ...] = ()  # every source read (directories too): its counts below
+    filtered: tuple[tuple[str, str, int], ...] = ()  # (source, rule, items it removed)
 
 
 @dataclass(frozen=True)
@@ -266,6 +278,15 @@ class Store:
             "SELECT feed, count(*), sum(status = 'used') FROM items GROUP BY feed"
         )
         return {feed: (seen, used or 0) for feed, seen, used in rows}
+
+    def filtered(self) -> dict[str, dict[str, int]]:
+        """Per source, how many items each filter rule removed when it was last read."""
+        counts: dict[str, dict[str, int]] = {}
+        for source, rule, items in self.db.execute(
+            "SELECT source, rule, items FROM filtered ORDER BY source, items DESC, rule"
+        ):
+            counts.setdefault(source, {})[rule] = items
+        return counts
 
     def last_success(self) -> datetime | None:
         """When the last build that produced a digest started."""
@@ -355,6 +376,13 @@ class Store:
                     for r in run.responses
                     if r.etag or r.last_modified  # nothing to validate with: not worth keeping
                 ],
+            )
+            self.db.executemany(
+                "DELETE FROM filtered WHERE source = ?", [(source,) for source in run.read]
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO filtered (source, rule, items) VALUES (?, ?, ?)",
+                run.filtered,
             )
             if run.issue is not None:
                 self._insert_issue(run.issue)

@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from digest.config import Source
+from digest.filters import apply_filters
 from digest.ingest.clean import classify_block, clean_text
 from digest.ingest.local import load_directory, load_file
-from digest.ingest.web import wanted
 from digest.models import Article, IngestResult, Problem
 
 __all__ = [
@@ -30,20 +30,21 @@ def collect_articles(sources: Iterable[Source]) -> IngestResult:
     """
     articles: list[Article] = []
     problems: list[Problem] = []
+    filtered: list[tuple[str, str, int]] = []
     for source in sources:
         if source.path is None:
             continue
         result = load_directory(source.path, source=source.name)
+        found, removed = apply_filters(result.articles, lambda a: a, source.filters)
         found = [
-            replace(a, section=source.section or a.section, feed=source.location)
-            for a in result.articles
-            if wanted(a, source)
+            replace(a, section=source.section or a.section, feed=source.location) for a in found
         ]
         if source.max_items is not None:
             found = newest_first(found)[: source.max_items]
         articles.extend(found)
         problems.extend(result.problems)
-    return IngestResult(tuple(articles), tuple(problems))
+        filtered.extend((source.location, rule, count) for rule, count in removed.items())
+    return IngestResult(tuple(articles), tuple(problems), tuple(filtered))
 
 
 def newest_first(articles: Iterable[Article]) -> list[Article]:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import queue
 import socket
+import ssl
 import threading
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -196,7 +198,12 @@ async def _fetch_each(
     }
     try:
         async with httpx.AsyncClient(
-            timeout=timeout, limits=pool, headers=headers, follow_redirects=False, trust_env=False
+            timeout=timeout,
+            limits=pool,
+            headers=headers,
+            follow_redirects=False,
+            trust_env=False,  # no proxies or .netrc from the environment...
+            verify=_trust(),  # ...but its SSL_CERT_FILE, as SMTP's TLS has it
         ) as client:
 
             async def one(index: int, request: Request) -> None:
@@ -408,9 +415,23 @@ def _inflater(encoding: str):  # -> zlib decompressor or None
     raise _Refused(f"unsupported Content-Encoding {encoding!r}")
 
 
+def _trust() -> ssl.SSLContext | bool:
+    """The CA certificates to trust: SSL_CERT_FILE's or SSL_CERT_DIR's, else certifi's."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    return True
+
+
 def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectError):
         text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            why = text.rpartition("certificate verify failed:")[2].split("(_ssl")[0].strip()
+            return (
+                f"the server's certificate is not trusted ({why or text}); for a private CA, "
+                "point SSL_CERT_FILE at its certificate"
+            )
         if "Name or service not known" in text or "nodename nor servname" in text:
             return "DNS lookup failed (no such host)"
         return f"cannot connect: {text or type(exc).__name__}"

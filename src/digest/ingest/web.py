@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from digest.config import ALL_CORES, Source, Workers
+from digest.filters import apply_filters
 from digest.ingest.clean import clean_blocks, has_article_text, safe_article
 from digest.ingest.extract import extract_html
 from digest.ingest.feed_titles import ItemTitle, clean_feed_titles, feed_sites
@@ -68,6 +69,8 @@ class WebSources:
     responses: tuple[Response, ...]  # new full responses, to remember for conditional GET
     ok: tuple[str, ...]  # feed and page URLs read without error
     failed: tuple[str, ...]  # feed and page URLs (and OPML files) that failed
+    # (feed or page URL, rule, items it removed) for each filter rule that removed any
+    filtered: tuple[tuple[str, str, int], ...] = ()
 
 
 class _SourceError(Exception):
@@ -116,6 +119,7 @@ def read_sources(
     items: list[WebItem] = []
     responses: list[Response] = []
     ok: list[str] = []
+    filtered: list[tuple[str, str, int]] = []
     for (url, target), outcome in zip(targets.items(), outcomes, strict=True):
         source = target.source
         try:
@@ -142,8 +146,12 @@ def read_sources(
             failed.append(url)
             continue
         ok.append(url)
-        items.extend(i for i in found if wanted(i.article, source))
-    return WebSources(tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed))
+        kept, removed = apply_filters(found, lambda item: item.article, source.filters)
+        items.extend(kept)
+        filtered.extend((url, rule, count) for rule, count in removed.items())
+    return WebSources(
+        tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed), tuple(filtered)
+    )
 
 
 @dataclass(frozen=True)
@@ -407,20 +415,6 @@ def _unexpected(exc: Exception, url: str) -> str:
     """One line for an error no check foresaw; the traceback goes to the debug log."""
     log.debug("unexpected error reading %s", url, exc_info=exc)
     return " ".join(f"cannot be read ({type(exc).__name__}: {exc})".split())
-
-
-def wanted(article: Article, source: Source) -> bool:
-    """Whether the item passes the source's include and exclude keywords."""
-    if not (source.include or source.exclude):
-        return True
-    haystack = f"{article.title}\n{article.text}"
-    if source.include and not any(_mentions(haystack, w) for w in source.include):
-        return False
-    return not any(_mentions(haystack, w) for w in source.exclude)
-
-
-def _mentions(text: str, word: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def newest_per_source(items: Sequence[WebItem]) -> list[WebItem]:
