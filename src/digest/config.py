@@ -26,7 +26,7 @@ from dotenv import dotenv_values
 from digest.errors import ConfigError
 from digest.filters import NO_FILTERS, Filters, Rule, RuleError, make_filters, parse_rule
 from digest.private import warn_if_readable
-from digest.text import decoded_header
+from digest.text import HEADER_CONTROL, decoded_header
 from digest.unsubscribe import check_secret, check_template
 from digest.urls import without_userinfo
 
@@ -571,7 +571,7 @@ def _no_control(value: str, where: str) -> None:
             f"{where} {value!r} holds an encoded word that cannot be decoded"
         ) from exc
     for text in (value, shown):
-        if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", text):
+        if HEADER_CONTROL.search(text):
             decoded = f" (decoded: {shown!r})" if text is shown and shown != value else ""
             raise ConfigError(
                 f"{where} {value!r} must not contain a line break or control character{decoded}"

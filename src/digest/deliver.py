@@ -45,7 +45,7 @@ from email_validator import EmailNotValidError, validate_email
 from digest.config import SendConfig
 from digest.errors import ConfigError, InputError, SendError
 from digest.models import Issue, OutcomeStatus, Problem
-from digest.text import decoded_header
+from digest.text import HEADER_CONTROL, decoded_header
 from digest.unsubscribe import check_secret, is_personal, personal_url
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ NEAR_SERVER = 0.010  # seconds: the turn spans the reply of a server this quick 
 SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
 SETTLE_QUANTILE = 0.25  # the wait covers the reading time of this share of recent bodies
 SETTLE_SHADE = 0.9  # wait this share of the estimate; below 1, or the wait feeds on itself
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may fold a header; nothing else
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")  # dot-atoms
 
@@ -298,7 +297,7 @@ def check_headers(issue: Issue) -> None:
             shown = decoded_header(value)  # what a mail program makes of encoded words
         except ValueError:
             shown = "\n"
-        if _CONTROL.search(value) or _CONTROL.search(shown):
+        if HEADER_CONTROL.search(value) or HEADER_CONTROL.search(shown):
             raise ConfigError(f"the {name} {value!r} contains a line break or control character")
 
 

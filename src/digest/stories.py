@@ -182,7 +182,8 @@ def _pool(articles: Sequence[Article], window_hours: float | None) -> _Pool:
     size = len(vocabulary)
     df = np.bincount(terms, minlength=size)
     idf = np.log((n + 1) / (df + 1)) + 1
-    english = _english_idf(vocabulary)
+    frequency = dict(zip(vocabulary, _frequencies(vocabulary), strict=True))
+    english = _document_idf(np.fromiter(frequency.values(), np.float64, size))
     known = np.isfinite(english)
     idf[known] = np.sqrt(idf[known] * english[known])
     weights = (1 + np.log(counts)) * idf[terms]
@@ -197,13 +198,17 @@ def _pool(articles: Sequence[Article], window_hours: float | None) -> _Pool:
     common[rows[entry], (np.cumsum(is_common) - 1)[terms[entry]]] = weights[entry]
     rare = (df[terms] > 1) & ~entry
     words = _Sparse.of(n, rows[rare], terms[rare], weights[rare])
-    rows, names, counts, known = _bags([dict.fromkeys(_names(a), 1) for a in articles])
-    shared = np.bincount(names, minlength=len(known))[names] > 1
+    rows, names, counts, all_names = _bags([dict.fromkeys(_names(a), 1) for a in articles])
+    shared = np.bincount(names, minlength=len(all_names))[names] > 1
     named = _Sparse.of(n, rows[shared], names[shared], counts[shared])
     rows, heads, _, terms_of_heads = _bags([dict.fromkeys(_headline_terms(a), 1) for a in articles])
     # The dot product of two rows is the summed rarity (-log of the share of English
     # documents that hold it) of the terms they share.
-    rarity = _english_idf(terms_of_heads, unknown=RARE_FREQUENCY) - 1
+    # Their terms are mostly the texts' own, whose frequencies are known by now.
+    missing = [term for term in terms_of_heads if term not in frequency]
+    frequency.update(zip(missing, _frequencies(missing), strict=True))
+    head_frequency = np.array([frequency[term] for term in terms_of_heads])
+    rarity = _document_idf(np.maximum(head_frequency, RARE_FREQUENCY)) - 1
     headlines = _Sparse.of(n, rows, heads, np.sqrt(rarity[heads]))
     cased = np.array([any(c.isupper() for c in a.title + a.text) for a in articles], dtype=bool)
     hours = np.array(
@@ -212,22 +217,26 @@ def _pool(articles: Sequence[Article], window_hours: float | None) -> _Pool:
     return _Pool(np.arange(n), words, common, named, headlines, cased, hours, window_hours)
 
 
-def _english_idf(vocabulary: Iterable[str], unknown: float = 0.0) -> np.ndarray:
-    """Each term's inverse document frequency in English at large (wordfreq's word
-    frequencies, for documents of DOCUMENT_WORDS); a term it does not know has the
-    frequency ``unknown`` (infinite IDF by default)."""
+def _frequencies(terms: Iterable[str]) -> np.ndarray:
+    """Each term's frequency as a word in written language at large (wordfreq's); 0 for
+    a word it does not know."""
     tables = _word_frequencies()
 
     def frequency(term: str) -> float:
         # A stem stands for its plural too: "wale" is rare, "wales" is not.
         plural = term + "s"
-        found = unknown
+        found = 0.0
         for table in tables:
             found = max(found, table.get(term, 0.0), table.get(plural, 0.0))
         return found
 
-    per_word = np.fromiter(map(frequency, vocabulary), dtype=np.float64)
-    in_documents = -np.expm1(-DOCUMENT_WORDS * per_word)
+    return np.fromiter(map(frequency, terms), dtype=np.float64)
+
+
+def _document_idf(frequency: np.ndarray) -> np.ndarray:
+    """The inverse document frequency of words of ``frequency``, in documents of
+    DOCUMENT_WORDS words; infinite for a frequency of 0."""
+    in_documents = -np.expm1(-DOCUMENT_WORDS * frequency)
     with np.errstate(divide="ignore"):
         return 1 - np.log(in_documents)
 

@@ -169,6 +169,10 @@ def is_cjk(text: str) -> bool:
     return len(_CJK.findall(text)) * 2 > len(text.replace(" ", ""))
 
 
+# What may not stand in a mail header, before or after decoding: a tab may fold one.
+HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def decoded_header(value: str) -> str:
     """``value`` as a mail program shows it in a header: RFC 2047 encoded words
     (``=?utf-8?b?...?=``) decoded. ValueError when one cannot be decoded."""
