@@ -222,6 +222,7 @@ def _placements(all_sentences, chosen, start=0):
         max_size=60,
     )
 )
+@example(tokens=["council", "council", "council", ",", "said", "the"])  # no speaker named
 def test_every_headline_is_short_whole_words_and_ends_cleanly(tokens):
     source = " ".join(tokens)
     headline = make_headline(source)

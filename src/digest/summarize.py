@@ -892,13 +892,19 @@ def _speaker(subject: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_SAYS = frozenset("says said say claims claimed warns warned".split())
+
+
 def _split_attribution(text: str) -> tuple[str, str, str]:
     """``text`` as (speaker prefix, claim, speaker suffix); the speaker parts may be empty."""
     label = _LABEL_PREFIX.match(text)
     if label and count_words(label.group(1)) <= 4 and count_words(text[label.end() :]) >= 3:
         return label.group(0), text[label.end() :], ""
     after = _SPEAKER_AFTER.search(text)
-    if after and count_words(text[: after.start()]) >= 3:
+    # The speaker is named, before or after the verb: ", said the" is a cut-off title.
+    last = text.split()[-1].lower().strip(".,;:!?\"'") if after else ""
+    named = last not in _DANGLING or last in _SAYS
+    if after and named and count_words(text[: after.start()]) >= 3:
         return "", text[: after.start()], text[after.start() :]
     return "", text, ""
 
