@@ -127,7 +127,7 @@ def test_a_new_feed_does_not_flood_the_digest(web, tmp_path):
     second = run(later, NOW + timedelta(hours=2))
     assert headlines(second) == ["Archive story 0", "Archive story 1", "Archive story 2"]
     # Its back catalogue stays out next time too.
-    assert run(replace(later, window="7d"), NOW + timedelta(hours=3)).nothing_new
+    assert run(replace(later, window=timedelta(days=7)), NOW + timedelta(hours=3)).nothing_new
 
 
 def test_a_feed_added_after_three_runs_starts_with_its_newest_items(web, tmp_path):

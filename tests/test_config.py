@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_feed_page_and_opml_sources_with_their_options(tmp_path):
         '[[sources]]\nopml = "feeds.opml"\n[[sources]]\npage = "http://example.org/p"\n'
     )
     config = load_config(path, env={})
-    assert config.window == "48h" and config.new_feed_items == 2
+    assert config.window == timedelta(hours=48) and config.new_feed_items == 2
     assert config.fetch_private is False
     assert parse_config({"digest": {"fetch_private": True}}, base=tmp_path).fetch_private
     with pytest.raises(ConfigError, match=r"digest\.fetch_private must be true or false"):

@@ -76,10 +76,10 @@ def test_a_store_from_a_newer_digest_is_refused(tmp_path):
 
 
 def test_windows():
-    assert window_start("48h", NOW, None) == NOW - timedelta(hours=48)
-    assert window_start("7d", NOW, None) == NOW - timedelta(days=7)
-    assert window_start("since-last-run", NOW, NOW - timedelta(days=1)) == NOW - timedelta(days=1)
-    assert window_start("since-last-run", NOW, None) is None
+    assert window_start(timedelta(hours=48), NOW, None) == NOW - timedelta(hours=48)
+    assert window_start(timedelta(days=7), NOW, None) == NOW - timedelta(days=7)
+    assert window_start(None, NOW, NOW - timedelta(days=1)) == NOW - timedelta(days=1)
+    assert window_start(None, NOW, None) is None
 
 
 def days_ago(n: float) -> datetime:

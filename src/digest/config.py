@@ -18,6 +18,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,8 @@ class Config:
     filters: Filters = NO_FILTERS  # [filters]: for every source (each source has them too)
     path: Path | None = None  # the file this came from, if any
     state_dir: Path = DEFAULT_STATE_DIR  # the state store: items seen and used, runs
-    window: str = "since-last-run"  # or "48h", "7d": how far back a build looks
+    # How far back a build looks: "48h" or "7d" in the file; None is "since-last-run".
+    window: timedelta | None = None
     new_feed_items: int = 5  # a feed seen for the first time gives at most this many
     max_new_items: int = 100  # any source gives at most this many new items a run
     # Fetch from non-public addresses beyond the configured URLs' own: items' pages, an
@@ -274,6 +276,20 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
     )
     _check_unsubscribe(config)
     return config
+
+
+def _window(text: str, where: str) -> timedelta | None:
+    """``digest.window``: "since-last-run" (None) or a span such as "48h" or "7d"."""
+    if text.strip() == "since-last-run":
+        return None
+    match = WINDOW.match(text)
+    if not match:
+        raise ConfigError(
+            f'{where}: digest.window {text!r} must be "since-last-run" or hours or '
+            'days such as "48h" or "7d"'
+        )
+    amount, unit = int(match[1]), match[2]
+    return timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
 
 
 def _check_unsubscribe(config: Config) -> None:
@@ -481,13 +497,9 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
         values["sections"] = _parse_sections(settings["sections"], f"{where}: digest.sections")
     values.setdefault("state_dir", base / DEFAULT_STATE_DIR)
     if "window" in settings:
-        window = _typed(settings["window"], str, f"{where}: digest.window")
-        if window != "since-last-run" and not WINDOW.match(window):
-            raise ConfigError(
-                f'{where}: digest.window {window!r} must be "since-last-run" or hours or '
-                'days such as "48h" or "7d"'
-            )
-        values["window"] = window.strip()
+        values["window"] = _window(
+            _typed(settings["window"], str, f"{where}: digest.window"), where
+        )
     for name in ("fetch_private", "reading_time"):
         if name in settings:
             if not isinstance(settings[name], bool):

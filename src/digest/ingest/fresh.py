@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from digest.config import WINDOW
 from digest.models import ItemRecord, ItemStatus
 
 
@@ -24,13 +23,12 @@ class Candidate:
     published: datetime | None = None
 
 
-def window_start(window: str, now: datetime, last_success: datetime | None) -> datetime | None:
-    """The earliest time a build looks back to; None means no bound."""
-    match = WINDOW.match(window)
-    if match:
-        amount, unit = int(match[1]), match[2]
-        return now - (timedelta(hours=amount) if unit == "h" else timedelta(days=amount))
-    return last_success  # "since-last-run"
+def window_start(
+    window: timedelta | None, now: datetime, last_success: datetime | None
+) -> datetime | None:
+    """The earliest time a build looks back to (``window`` None: since the last good run);
+    None means no bound."""
+    return now - window if window is not None else last_success
 
 
 def select_fresh(
