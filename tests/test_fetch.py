@@ -10,10 +10,10 @@ from digest.ingest.fetch import (
     Failure,
     FetchOptions,
     Request,
-    Response,
     fetch_all,
     fetch_each,
 )
+from digest.models import Response
 
 FAST = FetchOptions(timeout=1.0, max_bytes=1024 * 1024, max_redirects=3)
 

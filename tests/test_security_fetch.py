@@ -26,13 +26,12 @@ from digest.errors import AllSourcesFailedError
 from digest.ingest.fetch import (
     FetchOptions,
     Request,
-    Response,
     fetch_all,
     is_public,
     resolve_host,
 )
 from digest.ingest.web import read_sources
-from digest.models import Brief, Digest, Issue
+from digest.models import Brief, Digest, Issue, Response
 from digest.runs import build
 from digest.urls import credentials, join_url, web_url, without_userinfo
 from tests.conftest import run_digest

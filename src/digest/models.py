@@ -269,6 +269,46 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class Response:
+    """A successful fetch; ``not_modified`` means a 304 and an empty ``body``."""
+
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    body: bytes = b""
+    content_type: str = ""  # media type, lower case, without parameters
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything one build learned; written in one transaction."""
+
+    started: datetime
+    finished: datetime
+    status: RunStatus
+    seen: tuple[Item, ...] = ()
+    used: tuple[Item, ...] = ()  # the items that went into the issue
+    stories: tuple[SentStory, ...] = ()  # its stories, to know them again
+    skipped: tuple[str, ...] = ()  # item ids never to show (a new feed's back catalogue)
+    feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
+    feeds_failed: tuple[tuple[str, str], ...] = ()  # (source, why) for those that failed
+    responses: tuple[Response, ...] = ()  # feeds' responses, for conditional GETs
+    problems: int = 0
+    issue: Issue | None = None  # the issue built to be sent, kept with what it used
+    # Items of ``feeds_ok`` last listed before this are forgotten (see ``record_run``).
+    forget_before: datetime | None = None
+    read: tuple[str, ...] = ()  # every source read (directories too): its counts below
+    filtered: tuple[tuple[str, str, int], ...] = ()  # (source, rule, items it removed)
+
+
+@dataclass(frozen=True)
 class Story:
     """Articles from one or more outlets about one event; wire copies are already one article.
 
@@ -330,3 +370,11 @@ def parse_datetime(value: Any) -> datetime | None:
         except ValueError:
             return None
     return as_utc(parsed)
+
+
+def items_of(article: Article) -> tuple[Item, ...]:
+    """The store's items an article stands for (several, when merged from several)."""
+    feed = article.feed or article.origin
+    return tuple(
+        Item(key, feed, article.url, article.title, article.published) for key in article.ids
+    )

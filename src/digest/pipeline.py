@@ -24,11 +24,11 @@ from digest.models import (
     Digest,
     Envelope,
     Issue,
-    Item,
     Problem,
     RenderedEmail,
     SentStory,
     Story,
+    items_of,
 )
 from digest.render import long_date, render_email
 from digest.stories import group_stories, rank_stories, story_key
@@ -380,14 +380,6 @@ def _without_sent(article: Article) -> Article:
 def _host(url: str) -> str:
     host = urlsplit(url).hostname or url
     return host.removeprefix("www.")
-
-
-def items_of(article: Article) -> tuple[Item, ...]:
-    """The store's items an article stands for (several, when merged from several)."""
-    feed = article.feed or article.origin
-    return tuple(
-        Item(key, feed, article.url, article.title, article.published) for key in article.ids
-    )
 
 
 def section_order(config: Config) -> tuple[str, ...]:

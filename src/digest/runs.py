@@ -37,27 +37,20 @@ from digest.errors import (
     NoArticlesError,
     UsageError,
 )
-from digest.ingest import collect_articles
-from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
-from digest.ingest.fresh import Candidate, cap_per_source, select_fresh, window_start
-from digest.ingest.web import complete_items, newest_per_source, read_sources
+from digest.ingest.collect import Collected, collect
+from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
 from digest.lint import Finding
 from digest.models import (
-    Article,
     DeliveryStatus,
     Issue,
-    Item,
-    ItemStatus,
     OutcomeStatus,
     Problem,
     RunStatus,
     SentStory,
 )
 from digest.outputs import load_issue, write_issue
-from digest.pipeline import envelope_of, issue_findings, items_of, make_issue
+from digest.pipeline import envelope_of, issue_findings, make_issue
 from digest.state import (
-    CachedResponse,
-    RunRecord,
     Store,
     lock_run,
     open_for_suppressions,
@@ -66,24 +59,6 @@ from digest.state import (
 from digest.urls import without_userinfo
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Collected:
-    """What the sources gave: articles, problems, and what the store should learn."""
-
-    articles: list[Article]
-    problems: list[Problem]
-    failed: list[str]  # the sources that failed
-    sources: int  # feeds, pages and directories read
-    run: RunRecord
-    failing: dict[str, int]  # sources that had failed before this run: attempts in a row
-    sent: list[SentStory]  # stories recent issues carried: new reports make them updates
-
-    @property
-    def still_failing(self) -> tuple[str, ...]:
-        """The sources that failed again: their users were told on the first failure."""
-        return tuple(source for source in self.failed if source in self.failing)
 
 
 @dataclass(frozen=True)
@@ -144,9 +119,9 @@ def build(
     today = today or date.today()
     with open_store(config.state_dir, preview=True) as store:
         found = collect(config, store, now, progress, fetch_options)
-        taken = store.subjects(today)
+        sent, failing, taken = _sent(config, store, now), store.failing(), store.subjects(today)
     _check_found(config, found)
-    issue = make_issue(config, found.articles, today, found.sent, taken)
+    issue = make_issue(config, found.articles, today, sent, taken)
     files = write_issue(issue, out_dir or config.out_dir)
     return BuildResult(
         issue,
@@ -155,7 +130,7 @@ def build(
         found.sources,
         tuple(found.failed),
         tuple(issue_findings(config, issue)),
-        found.still_failing,
+        _still_failing(found, failing),
     )
 
 
@@ -195,6 +170,7 @@ def run(
                 log.info("an earlier issue went out in this run: the next waits for the next run")
                 return RunResult(tuple(sends), problems, finished_earlier=True)
         found = collect(config, store, now, progress, fetch_options)
+        about = _sources(found, store.failing())
         problems += tuple(found.problems)
         try:
             _check_found(config, found)
@@ -203,14 +179,16 @@ def run(
             raise
         except NoArticlesError:
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
-            return RunResult(tuple(sends), problems, nothing_new=True, **_sources(found))
+            return RunResult(tuple(sends), problems, nothing_new=True, **about)
         today = today or date.today()
         try:
-            issue = make_issue(config, found.articles, today, found.sent, store.subjects(today))
+            issue = make_issue(
+                config, found.articles, today, _sent(config, store, now), store.subjects(today)
+            )
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems
-            return RunResult(tuple(sends), problems, nothing_new=True, **_sources(found))
+            return RunResult(tuple(sends), problems, nothing_new=True, **about)
         problems += issue.dropped
         if send:
             if findings := issue_findings(config, issue):
@@ -233,7 +211,7 @@ def run(
         )
         if send:
             sends.append(send_issue(issue, config, store, addresses))
-        return RunResult(tuple(sends), problems, issue=issue, **_sources(found))
+        return RunResult(tuple(sends), problems, issue=issue, **about)
 
 
 def send(config: Config, out_dir: Path | None = None) -> tuple[SendResult, tuple[Problem, ...]]:
@@ -281,54 +259,22 @@ def dry_run(
 # Collecting
 
 
-def collect(
-    config: Config,
-    store: Store,
-    now: datetime,
-    progress: Progress | None = None,
-    fetch_options: FetchOptions = DEFAULT_OPTIONS,
-) -> Collected:
-    """Articles from every source that no sent issue used; feed and page items only when
-    the freshness rule says they are new."""
-    local_sources = [s for s in config.sources if s.path is not None]
-    web_sources = [s for s in config.sources if s.path is None]
-    ingested = collect_articles(local_sources)
-    articles, problems = _unused(list(ingested.articles), store), list(ingested.problems)
-    failed = [str(s.path) for s in local_sources if s.path and not s.path.is_dir()]
-    seen = tuple(item for article in articles for item in items_of(article))
-    read = tuple(s.location for s in local_sources if s.location not in failed)
-    run = RunRecord(
-        started=now,
-        finished=now,
-        status=RunStatus.OK,
-        seen=seen,
-        read=read,
-        filtered=ingested.filtered,
-    )
-    sources = len(local_sources)
-    if web_sources:
-        web, web_run = _collect_web(config, web_sources, store, now, progress, fetch_options)
-        run = replace(
-            web_run,
-            seen=seen + web_run.seen,
-            read=read + web_run.read,
-            filtered=ingested.filtered + web_run.filtered,
-        )
-        articles += web.articles
-        problems += web.problems
-        failed += web.failed
-        sources += web.sources
-    remember = timedelta(days=config.stories.remember_days)
-    sent = store.sent_stories(since=now - remember)
-    return Collected(articles, problems, failed, sources, run, store.failing(), sent)
+def _sent(config: Config, store: Store, now: datetime) -> list[SentStory]:
+    """The stories recent issues carried: new reports of them make updates."""
+    return store.sent_stories(since=now - timedelta(days=config.stories.remember_days))
 
 
-def _sources(found: Collected) -> dict[str, Any]:
+def _still_failing(found: Collected, failing: dict[str, int]) -> tuple[str, ...]:
+    """The sources that failed again: their users were told on the first failure."""
+    return tuple(source for source in found.failed if source in failing)
+
+
+def _sources(found: Collected, failing: dict[str, int]) -> dict[str, Any]:
     """What a result says of the sources: how many were read, which failed."""
     return {
         "sources": found.sources,
         "failed": tuple(found.failed),
-        "still_failing": found.still_failing,
+        "still_failing": _still_failing(found, failing),
     }
 
 
@@ -369,123 +315,6 @@ def _nothing_new_hint(sources: Sequence[Source]) -> str:
     if kinds:
         steps.append(f"wait for the {' and '.join(kinds)} to post something new")
     return f"{' or '.join(steps)}, or check the warnings above"
-
-
-def _unused(articles: list[Article], store: Store) -> list[Article]:
-    """The local articles no sent issue used: a file goes out once."""
-    records = store.items(key for a in articles for key in a.ids)
-    used = {key for key, record in records.items() if record.status == ItemStatus.USED}
-    return [a for a in articles if not used.intersection(a.ids)]
-
-
-@dataclass(frozen=True)
-class _Web:
-    articles: list[Article]
-    problems: list[Problem]
-    failed: tuple[str, ...]
-    sources: int
-
-
-def _collect_web(
-    config: Config,
-    sources: Sequence[Source],
-    store: Store,
-    now: datetime,
-    progress: Progress | None,
-    options: FetchOptions,
-) -> tuple[_Web, RunRecord]:
-    """Fetch the feeds and pages, keep what the store says is new, complete the teasers."""
-    # One policy for every request: the URLs the user configured are fetched wherever they
-    # are; any other host (a redirect's, an OPML list's feeds, the pages items link to) is
-    # chosen by someone else and must be public unless fetch_private says otherwise.
-    options = replace(options, private=options.private and config.fetch_private)
-    read = read_sources(sources, lambda url: _response(store, url), options, progress)
-    by_id = {item.article.ids[0]: item for item in read.items}
-    candidates = [
-        Candidate(i.article.ids[0], i.location, i.article.url, i.article.published)
-        for i in read.items
-    ]
-    start = window_start(config.window, now, store.last_success())
-    fresh, skipped = select_fresh(
-        candidates,
-        store.items(c.id for c in candidates),
-        store.used_urls(c.url for c in candidates if c.url),
-        store.known_feeds(),
-        start,
-        config.new_feed_items,
-        # A source added now has had no last run: its window is a first run's.
-        new_feed_start=window_start(config.window, now, None),
-    )
-    fresh, over, capped = cap_per_source(fresh, config.max_new_items)
-    skipped += over
-    cut = [
-        Problem(
-            feed,
-            f"{count} new items in one run; took the newest {config.max_new_items} and "
-            "skipped the rest for good (max_new_items in digest.toml)",
-        )
-        for feed, count in capped.items()
-    ]
-    chosen = newest_per_source([by_id[c.id] for c in fresh])
-    articles, page_problems = complete_items(chosen, options, progress, config.workers)
-    feeds = {item.article.ids[0]: item.location for item in chosen}
-    failed = set(read.failed)
-    run = RunRecord(
-        started=now,
-        finished=now,
-        status=RunStatus.OK,
-        seen=tuple(
-            Item(c.id, c.feed, c.url, by_id[c.id].article.title, c.published) for c in candidates
-        ),
-        skipped=tuple(skipped),
-        feeds_ok=read.ok,
-        feeds_failed=tuple((p.origin, p.message) for p in read.problems if p.origin in failed),
-        responses=tuple(
-            CachedResponse(
-                r.url, r.final_url, r.body, r.content_type, r.charset, r.etag, r.last_modified
-            )
-            for r in read.responses
-        ),
-        forget_before=forget_before(config, now, start),
-        read=read.ok,
-        filtered=read.filtered,
-    )
-    web = _Web(
-        [replace(a, feed=feeds.get(a.ids[0]) if a.ids else None) for a in articles],
-        [*read.problems, *cut, *page_problems],
-        read.failed,
-        len(read.ok) + len(read.failed),
-    )
-    return web, run
-
-
-# How long the store keeps an item its source no longer lists: long enough that a feed
-# which drops an item and lists it again (a CMS glitch, a feed cut to its newest few)
-# finds it known, so the item is not taken as new a second time.
-KEEP_UNLISTED = timedelta(days=30)
-
-
-def forget_before(config: Config, now: datetime, start: datetime | None) -> datetime:
-    """Items unlisted since this are forgotten: before the window and the stories
-    remembered for updates, and at least ``KEEP_UNLISTED`` ago."""
-    earliest = now - max(KEEP_UNLISTED, timedelta(days=config.stories.remember_days))
-    return min(earliest, start) if start is not None else earliest
-
-
-def _response(store: Store, url: str) -> Response | None:
-    cached = store.cached([url]).get(url)
-    if cached is None:
-        return None
-    return Response(
-        url=cached.url,
-        final_url=cached.final_url,
-        status=200,
-        body=cached.body,
-        content_type=cached.content_type,
-        charset=cached.charset,
-        etag=cached.etag,
-        last_modified=cached.last_modified,
-    )
 
 
 # Sending

@@ -30,7 +30,8 @@ from digest.models import (
     Item,
     ItemRecord,
     ItemStatus,
-    RunStatus,
+    Response,
+    RunRecord,
     SentStory,
 )
 from digest.private import create_private, warn_if_readable
@@ -160,41 +161,6 @@ RUN_LOCK_NAME = "run.lock"
 
 
 @dataclass(frozen=True)
-class CachedResponse:
-    """What a conditional GET needs, and the body to reuse on a 304."""
-
-    url: str
-    final_url: str
-    body: bytes
-    content_type: str = ""
-    charset: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """Everything one build learned; written in one transaction."""
-
-    started: datetime
-    finished: datetime
-    status: RunStatus
-    seen: tuple[Item, ...] = ()
-    used: tuple[Item, ...] = ()  # the items that went into the issue
-    stories: tuple[SentStory, ...] = ()  # its stories, to know them again
-    skipped: tuple[str, ...] = ()  # item ids never to show (a new feed's back catalogue)
-    feeds_ok: tuple[str, ...] = ()  # sources fetched and read without error
-    feeds_failed: tuple[tuple[str, str], ...] = ()  # (source, why) for those that failed
-    responses: tuple[CachedResponse, ...] = ()
-    problems: int = 0
-    issue: Issue | None = None  # the issue built to be sent, kept with what it used
-    # Items of ``feeds_ok`` last listed before this are forgotten (see ``record_run``).
-    forget_before: datetime | None = None
-    read: tuple[str, ...] = ()  # every source read (directories too): its counts below
-    filtered: tuple[tuple[str, str, int], ...] = ()  # (source, rule, items it removed)
-
-
-@dataclass(frozen=True)
 class SourceRecord:
     """What the store knows of one source (a feed, a page, an OPML file's feed)."""
 
@@ -241,7 +207,8 @@ class Store:
 
     # Reading
 
-    def cached(self, urls: Iterable[str]) -> dict[str, CachedResponse]:
+    def cached(self, urls: Iterable[str]) -> dict[str, Response]:
+        """The responses kept for ``urls`` (their validators and body), as fetched with 200."""
         found = {}
         for url in urls:
             row = self.db.execute(
@@ -250,7 +217,8 @@ class Store:
                 (url,),
             ).fetchone()
             if row:
-                found[url] = CachedResponse(*row)
+                url_, final_url, *rest = row
+                found[url] = Response(url_, final_url, 200, *rest)
         return found
 
     def known_feeds(self) -> dict[str, datetime | None]:

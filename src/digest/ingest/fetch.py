@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from digest import __version__
+from digest.models import Response
 from digest.urls import is_web_url, without_userinfo
 
 USER_AGENT = (
@@ -87,24 +88,6 @@ class Request:
     last_modified: str | None = None
     auth: tuple[str, str] | None = field(default=None, repr=False)
     trusted: bool = False
-
-
-@dataclass(frozen=True)
-class Response:
-    """A successful fetch; ``not_modified`` means a 304 and an empty ``body``."""
-
-    url: str  # as requested
-    final_url: str  # after redirects
-    status: int
-    body: bytes = b""
-    content_type: str = ""  # media type, lower case, without parameters
-    charset: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
 
 
 @dataclass(frozen=True)

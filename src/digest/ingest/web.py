@@ -27,7 +27,6 @@ from digest.ingest.fetch import (
     FetchOptions,
     Progress,
     Request,
-    Response,
     fetch_all,
     fetch_each,
 )
@@ -35,7 +34,7 @@ from digest.ingest.identity import canonical_url, item_id, stable_guids
 from digest.ingest.opml import OpmlError, Outline, parse_opml, read_opml
 from digest.ingest.pool import WorkerDied, run_each
 from digest.ingest.titles import lead_title, name_key
-from digest.models import Article, ImageSize, Problem, parse_datetime
+from digest.models import Article, ImageSize, Problem, Response, parse_datetime
 from digest.text import count_words, is_cjk, split_sentences
 from digest.urls import credentials, is_web_url, join_url, without_userinfo
 
