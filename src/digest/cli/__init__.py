@@ -16,9 +16,11 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from digest import __version__
+from digest.cli.args import VERBOSE_HELP, add_command, add_config, positive
+from digest.cli.eval import add_eval_commands
 from digest.config import apply_environment, load_config
 from digest.errors import (
     AllSourcesFailedError,
@@ -172,27 +174,9 @@ def make_parser() -> argparse.ArgumentParser:
     add_config(p)
     p.set_defaults(command=run_sources)
 
-    from digest.evaluate.commands import add_eval_commands  # after this module is loaded
-
     add_eval_commands(commands)
     _add_sending(commands)
     _add_unsubscribe(commands)
-    return parser
-
-
-VERBOSE_HELP = "show details and tracebacks (-vv: the libraries' details too)"
-
-
-def add_command(
-    group: argparse._SubParsersAction, name: str, **kwargs: Any
-) -> argparse.ArgumentParser:
-    """A command's parser; ``-v`` is accepted after the command's name as well as before."""
-    verbose = argparse.ArgumentParser(add_help=False)
-    verbose.add_argument(
-        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help=VERBOSE_HELP
-    )
-    parser: argparse.ArgumentParser = group.add_parser(name, parents=[verbose], **kwargs)
-    parser.set_defaults(parser=parser)
     return parser
 
 
@@ -461,19 +445,6 @@ def _sources_data(
         "failed": list(failed),
         "problems": [_problem(p) for p in problems],
     }
-
-
-def add_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (default: digest.toml)"
-    )
-
-
-def positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.cli import add_command, add_config, positive
+from digest.cli.args import add_command, add_config, positive
 from digest.config import ALGORITHMS, load_config
 from digest.errors import InputError, UsageError
 
