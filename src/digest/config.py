@@ -29,12 +29,11 @@ from digest.filters import NO_FILTERS, Filters, Rule, RuleError, make_filters, p
 from digest.private import warn_if_readable
 from digest.text import HEADER_CONTROL, decoded_header
 from digest.unsubscribe import check_secret, check_template
-from digest.urls import without_userinfo
+from digest.urls import LINK_PREFIXES, without_userinfo
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("digest.toml")
-URL_SCHEMES = ("https://", "http://", "mailto:")
 LANG_CODES = {
     "english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it",
     "portuguese": "pt", "dutch": "nl", "czech": "cs", "slovak": "sk", "greek": "el",
@@ -268,7 +267,7 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
         config = replace(config, state_dir=Path(env["DIGEST_STATE_DIR"]))
     if env.get("DIGEST_UNSUBSCRIBE_URL"):
         url = env["DIGEST_UNSUBSCRIBE_URL"].strip()
-        _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
+        _check_url("DIGEST_UNSUBSCRIBE_URL", url, LINK_PREFIXES)
         check_template(url, "DIGEST_UNSUBSCRIBE_URL")
         config = replace(config, unsubscribe_url=url)
     config = replace(
@@ -484,7 +483,7 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address"):
         if name in settings:
             values[name] = _typed(settings[name], str, f"{where}: digest.{name}").strip() or None
-    for name, schemes in (("web_url", ("https://", "http://")), ("unsubscribe_url", URL_SCHEMES)):
+    for name, schemes in (("web_url", ("https://", "http://")), ("unsubscribe_url", LINK_PREFIXES)):
         if values.get(name) and not values[name].startswith(schemes):
             raise ConfigError(
                 f"{where}: digest.{name} must be an absolute URL starting with "

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import InputError
+from digest.urls import LINK_PREFIXES
 
 # Gmail shows "[Message clipped]" past about 102 KB of HTML as sent, hiding the footer and
 # its unsubscribe link; stay under 102,000 bytes of the quoted-printable part (what
 # sending writes, about 7% over the HTML itself) to keep a margin.
 CLIP_BYTES = 102_000
-LINK_SCHEMES = ("https://", "http://", "mailto:")
 _TEXT_URL = re.compile(r"""(?:https?://|mailto:)[^\s<>"]+""")
 _TRAILING = ".,;:!?'\")]"  # punctuation after a URL in running text
 _UNSUBSCRIBE = re.compile(r"unsubscribe|opt[ -]?out|abmelden|désinscri|darse de baja", re.I)
@@ -246,7 +246,7 @@ def _check_links(page: _Page) -> Iterable[Finding]:
                 message = f"link {href!r} ({label or 'no text'}) has no <a name> target"
                 yield Finding("link", message, href)
             continue
-        if not href.lower().startswith(LINK_SCHEMES):
+        if not href.lower().startswith(LINK_PREFIXES):
             message = f"link {href!r} ({label or 'no text'}) is not an absolute URL"
             yield Finding("link", message, href)
 
@@ -262,7 +262,7 @@ def _check_unsubscribe(page: _Page, required: bool, expected: str | None) -> Ite
 
 
 def _check_parity(page: _Page, text: str, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding]:
-    html_links = {href for href, _ in page.links if href.lower().startswith(LINK_SCHEMES)}
+    html_links = {href for href, _ in page.links if href.lower().startswith(LINK_PREFIXES)}
     text_links = {
         url if url in html_links else url.rstrip(_TRAILING) for url in _TEXT_URL.findall(text)
     }

@@ -40,8 +40,12 @@ _BOUNDARY = re.compile(
     re.UNICODE,
 )
 _LAST_TOKEN = re.compile(r"(\S+)$")
+_HAN_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Chinese and Japanese script (Han, kana), written without spaces between words.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_CJK = re.compile(f"[{_HAN_KANA}\uff66-\uff9f]")
+# Scripts that pack a word into a few characters (Han, kana, Hangul): a line of them is
+# long in meaning though short in characters.
+DENSE_SCRIPT = re.compile(f"[{_HAN_KANA}\uac00-\ud7af]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*", re.UNICODE)
 
 

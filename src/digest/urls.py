@@ -22,6 +22,8 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 WEB = frozenset({"http", "https"})
 IMAGE = frozenset({"https"})  # mail clients block images over http
 MAILTO = frozenset({"http", "https", "mailto"})
+# What a link in the email or an unsubscribe URL may start with.
+LINK_PREFIXES = ("https://", "http://", "mailto:")
 # What a browser drops from a URL before reading it: ASCII whitespace and control
 # characters (it strips them at the ends and removes tabs and newlines anywhere; a
 # URL with any of them inside is a mistake or a trick, so all of them go).

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from digest.models import Article
+from digest.text import DENSE_SCRIPT, safe_text
 from digest.text import count_words as count_spaced_words
-from digest.text import safe_text
 
 _I = re.IGNORECASE
 
 # Chinese and Japanese write no spaces between words: there a sentence is counted in
 # characters, about two to a word.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = DENSE_SCRIPT
 
 
 def count_words(block: str) -> int:

@@ -23,6 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from digest.text import DENSE_SCRIPT
+
 # Between a story's title and the site's name or section: "Title - Site", "Site | Title",
 # "Site :: Section :: Title", "Title_Section_Site", "Home > News > Title".
 _STRONG = re.compile(
@@ -36,7 +38,7 @@ _MARKUP = re.compile(
     r"|\bwindow\.\w+\s*[.(=]|\bdocument\.\w+\s*[.(=]",
     re.IGNORECASE,
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = DENSE_SCRIPT
 _WORD = re.compile(r"\w+")
 # A title longer than this is a page's paragraph or script, not a title.
 MAX_TITLE_CHARS = 250
