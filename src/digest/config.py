@@ -26,6 +26,7 @@ from dotenv import dotenv_values
 
 from digest.errors import ConfigError
 from digest.filters import NO_FILTERS, Filters, Rule, RuleError, make_filters, parse_rule
+from digest.models import LedgerSync
 from digest.private import warn_if_readable
 from digest.text import HEADER_CONTROL, decoded_header
 from digest.unsubscribe import check_secret, check_template
@@ -50,7 +51,6 @@ DEFAULT_STATE_DIR = Path(".digest-state")
 SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 DEFAULT_SUBJECT = "{title} · {date}"
-LEDGER_SYNC = ("normal", "full")  # SQLite's synchronous, for the send ledger's commits
 SUBJECT_FIELDS = {"title": "", "date": "", "iso_date": "", "count": 0}
 
 
@@ -72,7 +72,7 @@ class SendConfig:
     list_id: str | None = None  # the List-Id's dot-atom; default: title slug + sender domain
     rate: float = 10.0  # messages per second at most, all connections together; 0: no limit
     connections: int = 4  # SMTP sessions sending in parallel, each in its own thread
-    ledger_sync: str = "normal"  # normal: a "sent" survives a crash; full: a power cut too
+    ledger_sync: LedgerSync = LedgerSync.NORMAL  # FULL: a "sent" survives a power cut too
     unsubscribe_secret: str | None = field(default=None, repr=False)  # the key of {token}s
     # SMTP_ALLOW_CLEARTEXT_LOGIN: log in over a plain connection (security "none") to a
     # server that is not on this machine; off, such a login is a configuration error.
@@ -446,11 +446,12 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
             values[name] = number
     if "ledger_sync" in raw:
         sync = _typed(raw["ledger_sync"], str, f"{where}: send.ledger_sync").strip().lower()
-        if sync not in LEDGER_SYNC:
+        try:
+            values["ledger_sync"] = LedgerSync(sync)
+        except ValueError:
             raise ConfigError(
                 f'{where}: send.ledger_sync must be "normal" or "full", not {raw["ledger_sync"]!r}'
-            )
-        values["ledger_sync"] = sync
+            ) from None
     return SendConfig(**values)
 
 

@@ -27,6 +27,14 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class LedgerSync(StrEnum):
+    """How hard the send ledger holds each mark (SQLite's ``synchronous``): NORMAL
+    survives the process dying, FULL a power cut too."""
+
+    NORMAL = "normal"
+    FULL = "full"
+
+
 class DeliveryStatus(StrEnum):
     """One recipient's row in the send ledger."""
 

@@ -43,6 +43,7 @@ from digest.lint import Finding
 from digest.models import (
     DeliveryStatus,
     Issue,
+    LedgerSync,
     OutcomeStatus,
     Problem,
     RunStatus,
@@ -369,10 +370,10 @@ def letter(issue: Issue, config: Config) -> Letter:
 class _Ledger:
     """The deliverer's journal, written to the send ledger as each step happens."""
 
-    def __init__(self, store: Store, issue_id: str, sync: str) -> None:
+    def __init__(self, store: Store, issue_id: str, sync: LedgerSync) -> None:
         self.store = store
         self.issue_id = issue_id
-        self.sync = sync  # "normal": survives the process dying; "full": a power cut too
+        self.sync = sync
 
     def sending(self, recipient: str) -> None:
         self.store.mark_sending(self.issue_id, recipient, sync=self.sync)

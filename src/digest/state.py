@@ -30,6 +30,7 @@ from digest.models import (
     Item,
     ItemRecord,
     ItemStatus,
+    LedgerSync,
     Response,
     RunRecord,
     SentStory,
@@ -156,7 +157,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
-LEDGER_SYNC = {"normal": "NORMAL", "full": "FULL"}
 RUN_LOCK_NAME = "run.lock"
 
 
@@ -190,7 +190,7 @@ class Store:
     path: Path
     lock: IO[bytes] | None = field(default=None, repr=False)
     beside_holder: bool = False  # opened while another process holds the lock: see below
-    ledgers: dict[str, sqlite3.Connection] = field(default_factory=dict, repr=False)
+    ledgers: dict[LedgerSync, sqlite3.Connection] = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
         for ledger in self.ledgers.values():
@@ -474,12 +474,19 @@ class Store:
             for recipient, msgid, status, attempts, error in rows
         }
 
-    def mark_sending(self, issue_id: str, recipient: str, *, sync: str = "normal") -> None:
+    def mark_sending(
+        self, issue_id: str, recipient: str, *, sync: LedgerSync = LedgerSync.NORMAL
+    ) -> None:
         """The message is about to go: from its final dot on, the server may accept it."""
         self._set(issue_id, recipient, sync, "status = 'sending'")
 
     def mark_sent(
-        self, issue_id: str, recipient: str, attempts: int = 1, *, sync: str = "normal"
+        self,
+        issue_id: str,
+        recipient: str,
+        attempts: int = 1,
+        *,
+        sync: LedgerSync = LedgerSync.NORMAL,
     ) -> None:
         self._set(
             issue_id,
@@ -491,7 +498,13 @@ class Store:
         )
 
     def mark_failed(
-        self, issue_id: str, recipient: str, error: str, attempts: int = 1, *, sync: str = "normal"
+        self,
+        issue_id: str,
+        recipient: str,
+        error: str,
+        attempts: int = 1,
+        *,
+        sync: LedgerSync = LedgerSync.NORMAL,
     ) -> None:
         """A permanent failure: reported, and not tried again for this issue."""
         self._set(
@@ -504,7 +517,13 @@ class Store:
         )
 
     def mark_deferred(
-        self, issue_id: str, recipient: str, error: str, attempts: int = 1, *, sync: str = "normal"
+        self,
+        issue_id: str,
+        recipient: str,
+        error: str,
+        attempts: int = 1,
+        *,
+        sync: LedgerSync = LedgerSync.NORMAL,
     ) -> None:
         """Temporary failures only: the recipient stays pending for the next run."""
         self._set(
@@ -525,7 +544,7 @@ class Store:
             )
 
     def _set(
-        self, issue_id: str, recipient: str, sync: str, assignments: str, *values: object
+        self, issue_id: str, recipient: str, sync: LedgerSync, assignments: str, *values: object
     ) -> None:
         self._writable()
         self._ledger(sync).execute(
@@ -534,7 +553,7 @@ class Store:
             (*values, _iso(_now()), issue_id, recipient),
         )
 
-    def _ledger(self, sync: str) -> sqlite3.Connection:
+    def _ledger(self, sync: LedgerSync) -> sqlite3.Connection:
         """The ledger's own connection, at ``sync``: each statement is its own transaction.
 
         One statement a mark, without switching ``synchronous`` back and forth around it:
@@ -543,7 +562,7 @@ class Store:
         db = self.ledgers.get(sync)
         if db is None:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            db.execute(f"PRAGMA synchronous = {LEDGER_SYNC[sync]}")
+            db.execute(f"PRAGMA synchronous = {sync.value.upper()}")
             self.ledgers[sync] = db
         return db
 
