@@ -5,6 +5,7 @@ import pytest
 
 from digest.config import Config, Source, load_config, load_environment, parse_config
 from digest.errors import ConfigError
+from digest.models import LedgerSync
 
 
 def test_no_file_gives_the_defaults(tmp_path, monkeypatch):
@@ -132,6 +133,7 @@ def test_sending_settings_come_from_send_table_and_the_environment_wins_over_dot
     (tmp_path / "digest.toml").write_text(
         '[digest]\nunsubscribe_url = "https://a.example.org/u"\n'
         '[send]\nsubject = "{title} ({count}) {iso_date}"\nrate = 2.5\nattempts = 3\n'
+        'ledger_sync = "Full"\n'
     )
     (tmp_path / ".env").write_text(
         "SMTP_HOST=smtp.example.org\nSMTP_PASSWORD=from-dotenv\nSMTP_SECURITY=ssl\n"
@@ -147,6 +149,7 @@ def test_sending_settings_come_from_send_table_and_the_environment_wins_over_dot
     assert send.to == ("a@example.com", "b@example.com")
     assert (send.rate, send.attempts, send.subject) == (2.5, 3, "{title} ({count}) {iso_date}")
     assert config.unsubscribe_url == "https://b.example.org/u"
+    assert send.ledger_sync is LedgerSync.FULL
 
 
 @pytest.mark.parametrize(
@@ -158,6 +161,7 @@ def test_sending_settings_come_from_send_table_and_the_environment_wins_over_dot
         ("[send]\nrate = -1\n", {}, "send.rate"),
         ("[send]\nlist_id = 'no dots'\n", {}, "send.list_id"),
         ("[send]\nspeed = 1\n", {}, "unknown setting 'speed'"),
+        ("[send]\nledger_sync = 'fast'\n", {}, "send.ledger_sync must be"),
         ("", {"DIGEST_UNSUBSCRIBE_URL": "example.org/u"}, "DIGEST_UNSUBSCRIBE_URL"),
     ],
 )
