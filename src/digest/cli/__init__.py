@@ -37,7 +37,8 @@ from digest.errors import (
 if TYPE_CHECKING:
     from digest.lint import Finding
     from digest.models import Issue, Problem
-    from digest.runs import SendResult, SourceStatus
+    from digest.runs import SendResult
+    from digest.sources import SourceStatus
 
 log = logging.getLogger("digest")
 
@@ -483,7 +484,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_sources(args: argparse.Namespace) -> int:
-    from digest.runs import source_statuses
+    from digest.sources import source_statuses
 
     statuses = source_statuses(load_config(args.config))
     if args.json:

@@ -98,9 +98,8 @@ def read_sources(
                 problems.append(Problem(source.location, str(exc)))
                 failed.append(source.location)
                 continue
-            for o in outlines:
-                feed = replace(source, opml=None, feed=o.url, name=source.name or o.title)
-                targets[without_userinfo(o.url)] = _Target(feed, trusted)
+            for feed in listed_feeds(source, outlines):
+                targets[feed.location] = _Target(feed, trusted)
         elif source.feed or source.page:
             targets[source.location] = _Target(source, trusted=True)
     cache = {url: r for url in targets if (r := cached(url)) is not None}
@@ -151,6 +150,11 @@ def read_sources(
     return WebSources(
         tuple(items), tuple(problems), tuple(responses), tuple(ok), tuple(failed), tuple(filtered)
     )
+
+
+def listed_feeds(source: Source, outlines: Iterable[Outline]) -> list[Source]:
+    """The feeds an OPML source lists, each a feed source with the list's settings."""
+    return [replace(source, opml=None, feed=o.url, name=source.name or o.title) for o in outlines]
 
 
 @dataclass(frozen=True)
