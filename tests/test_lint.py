@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.lint import CLIP_BYTES, Finding, lint_directory, lint_email, sent_size
-from digest.models import Brief, Digest, Issue
+from digest.lint import CLIP_BYTES, lint_directory, lint_email, sent_size
+from digest.models import Brief, Digest, Finding, Issue
 from digest.render import render_email
 from tests.conftest import run_digest as run
 

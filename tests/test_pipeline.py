@@ -62,3 +62,19 @@ def test_an_issue_read_back_from_out_remembers_the_same_stories(tmp_path):
     # `digest send` records these, so a later run can tell an update from a new story.
     assert loaded.sent_stories == issue.sent_stories and len(issue.sent_stories) == 4
     assert (loaded.id, loaded.subject, loaded.items) == (issue.id, issue.subject, issue.items)
+
+
+def test_an_issue_carries_its_issue_wide_findings_from_the_build():
+    from dataclasses import replace
+
+    from digest.pipeline import issue_findings
+
+    articles = [invented(n) for n in range(3)]
+    assert make_issue(Config(), articles, TODAY).findings == ()
+    # Sending is set up but the footer has no unsubscribe link: the issue may not go out.
+    config = Config()
+    config = replace(config, send=replace(config.send, sender="News <news@example.org>"))
+    issue = make_issue(config, articles, TODAY)
+    assert [f.check for f in issue.findings] == ["unsubscribe"]
+    # The same as the checks find on the files written for it.
+    assert list(issue.findings) == issue_findings(config, issue)

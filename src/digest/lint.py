@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import InputError
+from digest.models import Finding
 from digest.urls import LINK_PREFIXES
 
 # Gmail shows "[Message clipped]" past about 102 KB of HTML as sent, hiding the footer and
@@ -33,22 +34,6 @@ CHECKS = ("size", "image-alt", "image-url", "link", "unsubscribe", "parity", "la
 # Checks on the issue as a whole: when one fails, the issue cannot go out. The others are
 # about one story's link, image or text, and leaving that story out fixes them.
 ISSUE_WIDE = frozenset({"size", "unsubscribe", "lang", "title"})
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One failed check: which check and what is wrong, in a line.
-
-    ``ref`` is the link, image address or headline the finding is about, when it is
-    about one: what ``blame`` looks for in the stories.
-    """
-
-    check: str
-    message: str
-    ref: str | None = field(default=None, compare=False)
-
-    def __str__(self) -> str:
-        return f"{self.check}: {self.message}"
 
 
 def blame(findings: Iterable[Finding], items: Sequence[Mapping[str, Any]]) -> dict[int, Finding]:

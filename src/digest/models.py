@@ -250,6 +250,22 @@ class Envelope:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One failed check: which check and what is wrong, in a line.
+
+    ``ref`` is the link, image address or headline the finding is about, when it is
+    about one: what ``blame`` looks for in the stories.
+    """
+
+    check: str
+    message: str
+    ref: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Issue:
     """One issue of the newsletter, built and ready to send: the one artifact between
     building and sending. ``out/`` and the store keep it whole, its envelope included;
@@ -274,6 +290,9 @@ class Issue:
     # None only for an issue an older digest wrote: sending takes its envelope from the
     # configuration then, as that digest did.
     envelope: Envelope | None = None
+    # What the checks found when it was built: any finding stops it from going out. (Not
+    # kept in out/ or the store: an issue loaded from files is checked as it is found.)
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError, TemplateError
-from digest.lint import CLIP_BYTES, Finding, blame, lint_email, sent_size
+from digest.lint import CLIP_BYTES, blame, lint_email, sent_size
 from digest.models import (
     Article,
     Brief,
     Digest,
     Envelope,
+    Finding,
     Issue,
     Problem,
     RenderedEmail,
@@ -56,8 +57,8 @@ def make_issue(
     ``today``: a second issue's subject is told apart (see ``distinct_subject``). A story
     that fails a per-story check (a link or image of its own, text that differs between
     the parts) is left out, and ``Issue.dropped`` says why; issue-wide findings (size,
-    unsubscribe link, language, title) are the caller's to act on, through
-    ``issue_findings``. NoArticlesError when no story is left.
+    unsubscribe link, language, title) come with it in ``Issue.findings``, the caller's to
+    act on. NoArticlesError when no story is left.
     """
     found = find_stories(config, articles, today, sent)
     if len(found) > config.max_items:
@@ -80,12 +81,13 @@ def make_issue(
             "no new story: each was told by an earlier issue or has no sentence to brief",
             tuple(dropped),
         )
+    envelope = envelope_of(config)
     while True:
         digest = compose_digest(config, [brief for _, brief in stories], today)
         subject = distinct_subject(
             make_subject(config.send.subject, digest.title, digest.date, len(stories)), taken
         )
-        email, faults = _rendered(config, digest, subject)
+        email, faults, findings = _rendered(config, digest, subject, envelope)
         if email and not faults:
             over = _over_clip(email.html, len(stories))
             if not over:
@@ -99,7 +101,6 @@ def make_issue(
         if not stories:
             raise NoArticlesError("every story failed a check", tuple(dropped))
     assert email is not None  # the loop ends on an email with no fault
-    envelope = envelope_of(config)
     return Issue(
         id=issue_id(digest.title, digest.date, subject, email.html, email.text, envelope),
         title=digest.title,
@@ -114,6 +115,7 @@ def make_issue(
         dropped=tuple(dropped),
         sent_stories=tuple(remembered(brief) for brief in digest.briefs),
         envelope=envelope,
+        findings=tuple(findings),
     )
 
 
@@ -150,9 +152,10 @@ def _left_out(story: Story, brief: Brief, why: object) -> Problem:
 
 
 def _rendered(
-    config: Config, digest: Digest, subject: str
-) -> tuple[RenderedEmail | None, dict[int, object]]:
-    """The email of ``digest`` and the stories at fault in it, by position."""
+    config: Config, digest: Digest, subject: str, envelope: Envelope
+) -> tuple[RenderedEmail | None, dict[int, object], list[Finding]]:
+    """The email of ``digest``, the stories at fault in it (by position), and every
+    finding of the checks."""
     try:
         email = _render(config, digest, subject)
     except TemplateError:
@@ -168,8 +171,9 @@ def _rendered(
         }
         if not faults:
             raise
-        return None, faults
-    return email, dict(blame(lint_issue(config, email.html, email.text, digest), _items(digest)))
+        return None, faults, []
+    findings = lint_issue(config, email.html, email.text, digest, envelope)
+    return email, dict(blame(findings, _items(digest))), findings
 
 
 _STAND_IN = Brief(
@@ -289,9 +293,10 @@ def lint_issue(
 
 
 def issue_findings(config: Config, issue: Issue) -> list[Finding]:
-    """The findings that stop ``issue`` from going out (``make_issue`` left out the stories
-    at fault, so what remains is the issue's own). The unsubscribe link checked for is the
-    one the issue was built with, which is the one it goes out with."""
+    """The findings that stop an issue read back from ``out/`` from going out: its files
+    are checked as they are found (``make_issue`` gives a built issue its own). The
+    unsubscribe link checked for is the one the issue was built with, which is the one it
+    goes out with."""
     return lint_issue(config, issue.html, issue.text, issue.digest, issue.envelope)
 
 

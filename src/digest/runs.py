@@ -39,9 +39,9 @@ from digest.errors import (
 )
 from digest.ingest.collect import Collected, collect
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
-from digest.lint import Finding
 from digest.models import (
     DeliveryStatus,
+    Finding,
     Issue,
     LedgerSync,
     OutcomeStatus,
@@ -129,7 +129,7 @@ def build(
         files,
         found.sources,
         tuple(found.failed),
-        tuple(issue_findings(config, issue)),
+        issue.findings,
         _still_failing(found, failing),
     )
 
@@ -191,9 +191,9 @@ def run(
             return RunResult(tuple(sends), problems, nothing_new=True, **about)
         problems += issue.dropped
         if send:
-            if findings := issue_findings(config, issue):
+            if issue.findings:
                 # Nothing recorded: the stories stay new for the run after the fix.
-                raise LintError("the issue failed lint and was not sent", tuple(findings), problems)
+                raise LintError("the issue failed lint and was not sent", issue.findings, problems)
             # Headers checked before anything is recorded: a bad one must not leave an
             # issue in the store that every later run would fail on.
             Composer(letter(issue, config))

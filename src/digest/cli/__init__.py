@@ -35,8 +35,7 @@ from digest.errors import (
 # Each command imports the stages it needs when it runs: `digest --help` and the
 # commands that do not summarize never pay for sumy, trafilatura or numpy.
 if TYPE_CHECKING:
-    from digest.lint import Finding
-    from digest.models import Issue, Problem
+    from digest.models import Finding, Issue, Problem
     from digest.runs import SendResult
     from digest.sources import SourceStatus
 
