@@ -177,7 +177,30 @@ def make_parser() -> argparse.ArgumentParser:
     add_eval_commands(commands)
     _add_sending(commands)
     _add_unsubscribe(commands)
+    _add_init(commands)
     return parser
+
+
+def _add_init(commands: argparse._SubParsersAction) -> None:
+    p = add_command(
+        commands,
+        "init",
+        help="start a newsletter: digest.toml, a private .env and sample articles",
+        description="Write a commented digest.toml, a .env readable by you alone and content/ "
+        "with sample articles into DIR (default: the current directory), then print the next "
+        "steps. An existing file is never overwritten (exit 4).",
+    )
+    p.add_argument(
+        "directory", type=Path, nargs="?", default=Path("."), metavar="DIR", help="where to write"
+    )
+    p.set_defaults(command=run_init)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from digest.starter import next_steps, start_newsletter
+
+    print(next_steps(start_newsletter(args.directory)), end="")
+    return 0
 
 
 VERBOSE_HELP = "show details and tracebacks (-vv: the libraries' details too)"
