@@ -33,6 +33,7 @@ from digest.errors import (
 # Each command imports the stages it needs when it runs: `digest --help` and the
 # commands that do not summarize never pay for sumy, trafilatura or numpy.
 if TYPE_CHECKING:
+    from digest.config import Config
     from digest.lint import Finding
     from digest.models import Issue, Problem
     from digest.runs import SendResult, SourceStatus
@@ -349,9 +350,27 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from digest import runs
+    from digest.heartbeat import ping
 
     config = load_config(args.config)
+    code = 1  # an unexpected failure (a bug) is exit 1 too
+    try:
+        code = _run_once(args, config)
+    except DigestError as exc:
+        code = exc.exit_code
+        raise
+    except KeyboardInterrupt:
+        code = 130
+        raise
+    finally:  # the one place a run's end is told to the monitor, whatever the end
+        if problem := ping(config.heartbeat_url, code):
+            print(f"digest: warning: {problem}", file=sys.stderr)
+    return code
+
+
+def _run_once(args: argparse.Namespace, config: Config) -> int:
+    from digest import runs
+
     try:
         result = runs.run(config, args.date, send=not args.no_send)
     except LintError as exc:

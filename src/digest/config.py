@@ -25,6 +25,7 @@ from dotenv import dotenv_values
 
 from digest.errors import ConfigError
 from digest.filters import NO_FILTERS, Filters, Rule, RuleError, make_filters, parse_rule
+from digest.headers import NO_HEADERS, Headers, merge_headers, parse_headers
 from digest.private import warn_if_readable
 from digest.text import HEADER_CONTROL, decoded_header
 from digest.unsubscribe import check_secret, check_template
@@ -128,6 +129,7 @@ class Source:
     # include and exclude rules: its own after [filters]' (see digest.filters)
     filters: Filters = NO_FILTERS
     max_items: int | None = None  # at most this many items, newest first
+    headers: Headers = NO_HEADERS  # sent with its requests: [headers]', its own in their place
 
     @property
     def location(self) -> str:
@@ -167,6 +169,10 @@ class Config:
     workers: Workers = field(default_factory=Workers)  # where pages are extracted
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
     stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
+    headers: Headers = NO_HEADERS  # [headers]: sent with every fetch (each source has them too)
+    # Pinged after each `digest run`: URL on success, URL/<exit code> on failure
+    # (healthchecks.io's convention); DIGEST_HEARTBEAT_URL wins.
+    heartbeat_url: str | None = None
 
 
 def load_environment(config: Path | None = None) -> dict[str, str]:
@@ -198,7 +204,7 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-_SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET")
+_SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET", "DIGEST_HEARTBEAT_URL")
 # Every variable digest reads; a .env's other DIGEST_* and SMTP_* names are likely typos.
 ENV_KEYS = frozenset(
     {
@@ -212,6 +218,7 @@ ENV_KEYS = frozenset(
         "DIGEST_UNSUBSCRIBE_URL",
         "DIGEST_UNSUBSCRIBE_MAILTO",
         "DIGEST_UNSUBSCRIBE_SECRET",
+        "DIGEST_HEARTBEAT_URL",
         "SMTP_HOST",
         "SMTP_PORT",
         "SMTP_USERNAME",
@@ -264,6 +271,10 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
     """Per-machine settings from the environment win over the file."""
     if env.get("DIGEST_STATE_DIR"):
         config = replace(config, state_dir=Path(env["DIGEST_STATE_DIR"]))
+    if env.get("DIGEST_HEARTBEAT_URL", "").strip():
+        url = env["DIGEST_HEARTBEAT_URL"].strip()
+        _check_url("DIGEST_HEARTBEAT_URL", url, ("https://", "http://"))
+        config = replace(config, heartbeat_url=url)
     if env.get("DIGEST_UNSUBSCRIBE_URL"):
         url = env["DIGEST_UNSUBSCRIBE_URL"].strip()
         _check_url("DIGEST_UNSUBSCRIBE_URL", url, URL_SCHEMES)
@@ -442,11 +453,12 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
     """A Config from parsed TOML; paths are resolved against ``base``."""
     where = str(origin or "configuration")
-    _check_keys(data, {"digest", "sources", "send", "stories", "filters"}, where)
+    _check_keys(data, {"digest", "sources", "send", "stories", "filters", "headers"}, where)
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
     known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories", "filters"}
+    known -= {"headers"}
     known |= {"dask_scheduler"}
     _check_keys(settings, known, f"{where} [digest]")
 
@@ -465,10 +477,14 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("out_dir", "templates_dir", "state_dir"):
         if name in settings:
             values[name] = base / _typed(settings[name], str, f"{where}: digest.{name}")
-    for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address"):
+    for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address", "heartbeat_url"):
         if name in settings:
             values[name] = _typed(settings[name], str, f"{where}: digest.{name}").strip() or None
-    for name, schemes in (("web_url", ("https://", "http://")), ("unsubscribe_url", URL_SCHEMES)):
+    for name, schemes in (
+        ("web_url", ("https://", "http://")),
+        ("unsubscribe_url", URL_SCHEMES),
+        ("heartbeat_url", ("https://", "http://")),
+    ):
         if values.get(name) and not values[name].startswith(schemes):
             raise ConfigError(
                 f"{where}: digest.{name} must be an absolute URL starting with "
@@ -512,6 +528,13 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
         sources = values.get("sources", Config.sources)
         values["sources"] = tuple(replace(s, filters=shared.then(s.filters)) for s in sources)
         values["filters"] = shared
+    if "headers" in data:
+        shared_headers = parse_headers(data["headers"], f"{where} [headers]")
+        sources = values.get("sources", Config.sources)
+        values["sources"] = tuple(
+            replace(s, headers=merge_headers(shared_headers, s.headers)) for s in sources
+        )
+        values["headers"] = shared_headers
     if "send" in data:
         values["send"] = _parse_send(data["send"], f"{where} [send]")
     if "stories" in data:
@@ -598,7 +621,9 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
         if not isinstance(entry, dict):
             raise ConfigError(f"{label}: must be a table")
         _check_keys(
-            entry, {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items"}, label
+            entry,
+            {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items", "headers"},
+            label,
         )
         kinds = [kind for kind in SOURCE_KINDS if kind in entry]
         if len(kinds) != 1:
@@ -617,6 +642,8 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
                 values[key] = _typed(entry[key], str, f"{label}: {key}")
         named = f"{label} ({values.get('name') or without_userinfo(location)})"
         values["filters"] = _parse_filters(entry, named)
+        if "headers" in entry:
+            values["headers"] = parse_headers(entry["headers"], named)
         if "max_items" in entry:
             number = _typed(entry["max_items"], int, f"{label}: max_items")
             if number < 1:

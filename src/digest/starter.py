@@ -14,6 +14,7 @@ from pathlib import Path
 from digest.errors import InputError
 from digest.shipped import shipped
 
+_NEVER_OVERWRITES = "already exists; digest init never overwrites a file"
 # The shipped files open with "Copy to ...": what `init` did instead.
 _CONFIG_HEAD = "# Copy to digest.toml and edit."
 _ENV_HEAD = (
@@ -42,8 +43,8 @@ def start_newsletter(directory: Path) -> Started:
     config, env, content = directory / "digest.toml", directory / ".env", directory / "content"
     for path in (config, env):
         if path.exists() or path.is_symlink():
-            raise InputError(str(path), "already exists; digest init never overwrites a file")
-    if content.is_symlink() or content.exists() and not content.is_dir():
+            raise InputError(str(path), _NEVER_OVERWRITES)
+    if content.is_symlink() or (content.exists() and not content.is_dir()):
         raise InputError(str(content), "already exists and is not a directory")
     if content.is_dir() and any(content.iterdir()):
         raise InputError(
@@ -55,9 +56,10 @@ def start_newsletter(directory: Path) -> Started:
         _create(env, _environment(), private=True)
         written = [_copy(sample, content / sample.name) for sample in samples]
     except FileExistsError as exc:  # made by someone else since the check above
-        raise InputError(str(exc.filename), "already exists; digest init never overwrites a file")
+        raise InputError(str(exc.filename), _NEVER_OVERWRITES) from exc
     except OSError as exc:
-        raise InputError(str(exc.filename or directory), f"cannot be written: {exc.strerror}")
+        where = str(exc.filename or directory)
+        raise InputError(where, f"cannot be written: {exc.strerror}") from exc
     return Started(directory, config, env, tuple(written))
 
 
@@ -85,7 +87,8 @@ def _settings() -> str:
 
 def _environment() -> str:
     text = shipped("sample/env.example").read_text(encoding="utf-8")
-    return text.replace(_ENV_HEAD, "# Written by `digest init`, readable by you alone (0600): fill it in.\n#", 1)
+    head = "# Written by `digest init`, readable by you alone (0600): fill it in.\n#"
+    return text.replace(_ENV_HEAD, head, 1)
 
 
 def _create(path: Path, text: str, *, private: bool) -> Path:
