@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 configuration error, 4 unusable input
 file, 5 no usable article, 6 every source failed, 7 lint found problems, 8 another run
-holds the lock, 9 some recipients not reached (yet); see README.md.
+holds the lock, 9 some recipients not reached (yet); see docs/commands.md.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,23 @@ class Config:
     # Pinged after each `digest run`: URL on success, URL/<exit code> on failure
     # (healthchecks.io's convention); DIGEST_HEARTBEAT_URL wins.
     heartbeat_url: str | None = None
+
+
+# Every key each table of digest.toml takes (the documentation is tested against these).
+TABLES = frozenset({"digest", "sources", "send", "stories", "filters", "headers"})
+DIGEST_KEYS = frozenset(
+    {f.name for f in fields(Config)} - {"sources", "path", "send", "stories", "filters", "headers"}
+    | {"dask_scheduler"}
+)
+SOURCE_KEYS = frozenset(
+    {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items", "headers"}
+)
+FILTER_KEYS = frozenset({"include", "exclude"})
+SEND_KEYS = frozenset(
+    {"subject", "list_id", "rate", "connections", "attempts", "retry_delay", "timeout"}
+    | {"ledger_sync"}
+)
+STORIES_KEYS = frozenset(f.name for f in fields(StoriesConfig))
 
 
 def load_environment(config: Path | None = None) -> dict[str, str]:
@@ -404,8 +421,7 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
     timeout, ledger_sync."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [send] must be a table")
-    known = {"subject", "list_id", "rate", "connections", "attempts", "retry_delay", "timeout"}
-    _check_keys(raw, known | {"ledger_sync"}, where)
+    _check_keys(raw, SEND_KEYS, where)
     values: dict[str, Any] = {}
     if "subject" in raw:
         subject = _typed(raw["subject"], str, f"{where}: send.subject")
@@ -453,14 +469,11 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
     """A Config from parsed TOML; paths are resolved against ``base``."""
     where = str(origin or "configuration")
-    _check_keys(data, {"digest", "sources", "send", "stories", "filters", "headers"}, where)
+    _check_keys(data, TABLES, where)
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories", "filters"}
-    known -= {"headers"}
-    known |= {"dask_scheduler"}
-    _check_keys(settings, known, f"{where} [digest]")
+    _check_keys(settings, DIGEST_KEYS, f"{where} [digest]")
 
     values: dict[str, Any] = {}
     for name in ("title", "intro", "language", "algorithm"):
@@ -523,7 +536,7 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     if "filters" in data:
         if not isinstance(data["filters"], dict):
             raise ConfigError(f"{where}: [filters] must be a table")
-        _check_keys(data["filters"], {"include", "exclude"}, f"{where} [filters]")
+        _check_keys(data["filters"], FILTER_KEYS, f"{where} [filters]")
         shared = _parse_filters(data["filters"], f"{where} [filters]")
         sources = values.get("sources", Config.sources)
         values["sources"] = tuple(replace(s, filters=shared.then(s.filters)) for s in sources)
@@ -552,7 +565,7 @@ def _parse_stories(raw: Any, where: str) -> StoriesConfig:
     """The [stories] table: threshold, window_hours, rank, half_life_hours, remember_days."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [stories] must be a table")
-    _check_keys(raw, {f.name for f in fields(StoriesConfig)}, where)
+    _check_keys(raw, STORIES_KEYS, where)
     values: dict[str, Any] = {}
     for name in ("threshold", "window_hours", "half_life_hours", "remember_days"):
         if name in raw:
@@ -620,11 +633,7 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
         label = f"{where} source {i}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{label}: must be a table")
-        _check_keys(
-            entry,
-            {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items", "headers"},
-            label,
-        )
+        _check_keys(entry, SOURCE_KEYS, label)
         kinds = [kind for kind in SOURCE_KINDS if kind in entry]
         if len(kinds) != 1:
             raise ConfigError(f"{label}: needs a path, feed, page or opml (exactly one)")
@@ -675,7 +684,7 @@ def _parse_rules(table: Mapping[str, Any], key: str, where: str) -> tuple[Rule, 
             raise ConfigError(
                 f"{where}: {key} {entry!r}: {exc}",
                 hint="a word or phrase is written as it is, a regular expression between "
-                'slashes (/pattern/); see README "Filters"',
+                'slashes (/pattern/); see docs/sources.md, "Filters"',
             ) from exc
     return tuple(rules)
 
@@ -684,7 +693,7 @@ def _is_web_url(value: str) -> bool:
     return bool(re.match(r"^https?://[^/\s]+", value, re.IGNORECASE))
 
 
-def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
+def _check_keys(table: Mapping[str, Any], known: Set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
