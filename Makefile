@@ -1,11 +1,12 @@
-# `make` builds the sample digest into out/; `make test` runs the test suite.
+# `make` builds the sample digest into out/; `make test` runs the test suite;
+# `make docs` builds the documentation site into site/.
 # Both create the virtual environment in .venv on first use.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: digest test golden lint format bench bench-newsroom bench-send bench-run preview clean
+.PHONY: digest test docs golden lint format bench bench-newsroom bench-send bench-run preview clean
 .DEFAULT_GOAL := digest
 
 digest: $(VENV)/.installed
@@ -13,6 +14,14 @@ digest: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# The documentation site (mkdocs.yml, docs/) into site/, strict: a broken link fails.
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+$(VENV)/.docs: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --editable '.[docs]'
+	touch $@
 
 golden: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/test_render.py --update-golden
@@ -52,4 +61,4 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out site .pytest_cache .ruff_cache .hypothesis

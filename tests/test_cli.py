@@ -212,21 +212,3 @@ def test_a_preview_stopped_with_sigterm_removes_its_temporary_build(tmp_path, ar
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert list(scratch.iterdir()) == []
-
-
-def test_every_command_and_exit_code_is_in_the_readme():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-
-    def commands(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
-        found = []
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    nested = commands(sub, f"{prefix} {name}")
-                    found += nested or [f"{prefix} {name}"]
-        return found
-
-    for command in commands(make_parser(), "digest"):
-        assert f"### `{command}" in readme, command
-    for code in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130, 141):
-        assert f"\n| {code} |" in readme, code

@@ -12,6 +12,7 @@ and a Last-Modified header (a matching conditional request gets a 304). Special 
     /gzip/PATH           PATH gzip-compressed; /gzip-cut/PATH without its last bytes
     /empty               200 text/html with an empty body
     /as/TYPE/PATH        PATH served with the Content-Type TYPE (``~`` for ``/``)
+    /hc/ANYTHING         200 "OK", as a heartbeat monitor (healthchecks.io) answers a ping
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def start(root: Path, tls: ssl.SSLContext | None = None) -> tuple[WebServer, Thr
                 body = gzip.compress((state.root / rest).read_bytes())
                 body = body[:-8] if kind == "gzip-cut" else body
                 return self._send(200, body, "application/xml", {"Content-Encoding": "gzip"})
+            if path.startswith("/hc/"):
+                return self._send(200, b"OK", "text/plain")
             if path == "/empty":
                 return self._send(200, b"", "text/html")
             content_type = None

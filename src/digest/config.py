@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from dotenv import dotenv_values
 
 from digest.errors import ConfigError
 from digest.filters import NO_FILTERS, Filters, Rule, RuleError, make_filters, parse_rule
+from digest.headers import NO_HEADERS, Headers, merge_headers, parse_headers
 from digest.models import LedgerSync
 from digest.private import warn_if_readable
 from digest.text import HEADER_CONTROL, decoded_header
@@ -128,6 +129,7 @@ class Source:
     # include and exclude rules: its own after [filters]' (see digest.filters)
     filters: Filters = NO_FILTERS
     max_items: int | None = None  # at most this many items, newest first
+    headers: Headers = NO_HEADERS  # sent with its requests: [headers]', its own in their place
 
     @property
     def location(self) -> str:
@@ -168,6 +170,27 @@ class Config:
     workers: Workers = field(default_factory=Workers)  # where pages are extracted
     send: SendConfig = field(default_factory=SendConfig)  # delivery: [send] and SMTP_* env
     stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
+    headers: Headers = NO_HEADERS  # [headers]: sent with every fetch (each source has them too)
+    # Pinged after each `digest run`: URL on success, URL/<exit code> on failure
+    # (healthchecks.io's convention); DIGEST_HEARTBEAT_URL wins.
+    heartbeat_url: str | None = None
+
+
+# Every key each table of digest.toml takes (the documentation is tested against these).
+TABLES = frozenset({"digest", "sources", "send", "stories", "filters", "headers"})
+DIGEST_KEYS = frozenset(
+    {f.name for f in fields(Config)} - {"sources", "path", "send", "stories", "filters", "headers"}
+    | {"dask_scheduler"}
+)
+SOURCE_KEYS = frozenset(
+    {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items", "headers"}
+)
+FILTER_KEYS = frozenset({"include", "exclude"})
+SEND_KEYS = frozenset(
+    {"subject", "list_id", "rate", "connections", "attempts", "retry_delay", "timeout"}
+    | {"ledger_sync"}
+)
+STORIES_KEYS = frozenset(f.name for f in fields(StoriesConfig))
 
 
 def load_environment(config: Path | None = None) -> dict[str, str]:
@@ -199,7 +222,7 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-_SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET")
+_SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET", "DIGEST_HEARTBEAT_URL")
 # Every variable digest reads; a .env's other DIGEST_* and SMTP_* names are likely typos.
 ENV_KEYS = frozenset(
     {
@@ -213,6 +236,7 @@ ENV_KEYS = frozenset(
         "DIGEST_UNSUBSCRIBE_URL",
         "DIGEST_UNSUBSCRIBE_MAILTO",
         "DIGEST_UNSUBSCRIBE_SECRET",
+        "DIGEST_HEARTBEAT_URL",
         "SMTP_HOST",
         "SMTP_PORT",
         "SMTP_USERNAME",
@@ -265,6 +289,10 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
     """Per-machine settings from the environment win over the file."""
     if env.get("DIGEST_STATE_DIR"):
         config = replace(config, state_dir=Path(env["DIGEST_STATE_DIR"]))
+    if env.get("DIGEST_HEARTBEAT_URL", "").strip():
+        url = env["DIGEST_HEARTBEAT_URL"].strip()
+        _check_url("DIGEST_HEARTBEAT_URL", url, ("https://", "http://"))
+        config = replace(config, heartbeat_url=url)
     if env.get("DIGEST_UNSUBSCRIBE_URL"):
         url = env["DIGEST_UNSUBSCRIBE_URL"].strip()
         _check_url("DIGEST_UNSUBSCRIBE_URL", url, LINK_PREFIXES)
@@ -408,8 +436,7 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
     timeout, ledger_sync."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [send] must be a table")
-    known = {"subject", "list_id", "rate", "connections", "attempts", "retry_delay", "timeout"}
-    _check_keys(raw, known | {"ledger_sync"}, where)
+    _check_keys(raw, SEND_KEYS, where)
     values: dict[str, Any] = {}
     if "subject" in raw:
         subject = _typed(raw["subject"], str, f"{where}: send.subject")
@@ -458,13 +485,11 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
 def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None) -> Config:
     """A Config from parsed TOML; paths are resolved against ``base``."""
     where = str(origin or "configuration")
-    _check_keys(data, {"digest", "sources", "send", "stories", "filters"}, where)
+    _check_keys(data, TABLES, where)
     settings = data.get("digest", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(Config)} - {"sources", "path", "send", "stories", "filters"}
-    known |= {"dask_scheduler"}
-    _check_keys(settings, known, f"{where} [digest]")
+    _check_keys(settings, DIGEST_KEYS, f"{where} [digest]")
 
     values: dict[str, Any] = {}
     for name in ("title", "intro", "language", "algorithm"):
@@ -481,10 +506,14 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     for name in ("out_dir", "templates_dir", "state_dir"):
         if name in settings:
             values[name] = base / _typed(settings[name], str, f"{where}: digest.{name}")
-    for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address"):
+    for name in ("web_url", "unsubscribe_url", "sender_name", "postal_address", "heartbeat_url"):
         if name in settings:
             values[name] = _typed(settings[name], str, f"{where}: digest.{name}").strip() or None
-    for name, schemes in (("web_url", ("https://", "http://")), ("unsubscribe_url", LINK_PREFIXES)):
+    for name, schemes in (
+        ("web_url", ("https://", "http://")),
+        ("unsubscribe_url", LINK_PREFIXES),
+        ("heartbeat_url", ("https://", "http://")),
+    ):
         if values.get(name) and not values[name].startswith(schemes):
             raise ConfigError(
                 f"{where}: digest.{name} must be an absolute URL starting with "
@@ -519,11 +548,18 @@ def parse_config(data: Mapping[str, Any], base: Path, origin: Path | None = None
     if "filters" in data:
         if not isinstance(data["filters"], dict):
             raise ConfigError(f"{where}: [filters] must be a table")
-        _check_keys(data["filters"], {"include", "exclude"}, f"{where} [filters]")
+        _check_keys(data["filters"], FILTER_KEYS, f"{where} [filters]")
         shared = _parse_filters(data["filters"], f"{where} [filters]")
         sources = values.get("sources", Config.sources)
         values["sources"] = tuple(replace(s, filters=shared.then(s.filters)) for s in sources)
         values["filters"] = shared
+    if "headers" in data:
+        shared_headers = parse_headers(data["headers"], f"{where} [headers]")
+        sources = values.get("sources", Config.sources)
+        values["sources"] = tuple(
+            replace(s, headers=merge_headers(shared_headers, s.headers)) for s in sources
+        )
+        values["headers"] = shared_headers
     if "send" in data:
         values["send"] = _parse_send(data["send"], f"{where} [send]")
     if "stories" in data:
@@ -541,7 +577,7 @@ def _parse_stories(raw: Any, where: str) -> StoriesConfig:
     """The [stories] table: threshold, window_hours, rank, half_life_hours, remember_days."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [stories] must be a table")
-    _check_keys(raw, {f.name for f in fields(StoriesConfig)}, where)
+    _check_keys(raw, STORIES_KEYS, where)
     values: dict[str, Any] = {}
     for name in ("threshold", "window_hours", "half_life_hours", "remember_days"):
         if name in raw:
@@ -609,9 +645,7 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
         label = f"{where} source {i}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{label}: must be a table")
-        _check_keys(
-            entry, {*SOURCE_KINDS, "name", "section", "include", "exclude", "max_items"}, label
-        )
+        _check_keys(entry, SOURCE_KEYS, label)
         kinds = [kind for kind in SOURCE_KINDS if kind in entry]
         if len(kinds) != 1:
             raise ConfigError(f"{label}: needs a path, feed, page or opml (exactly one)")
@@ -629,6 +663,8 @@ def _parse_sources(raw: Any, base: Path, where: str) -> tuple[Source, ...]:
                 values[key] = _typed(entry[key], str, f"{label}: {key}")
         named = f"{label} ({values.get('name') or without_userinfo(location)})"
         values["filters"] = _parse_filters(entry, named)
+        if "headers" in entry:
+            values["headers"] = parse_headers(entry["headers"], named)
         if "max_items" in entry:
             number = _typed(entry["max_items"], int, f"{label}: max_items")
             if number < 1:
@@ -660,7 +696,7 @@ def _parse_rules(table: Mapping[str, Any], key: str, where: str) -> tuple[Rule, 
             raise ConfigError(
                 f"{where}: {key} {entry!r}: {exc}",
                 hint="a word or phrase is written as it is, a regular expression between "
-                'slashes (/pattern/); see README "Filters"',
+                'slashes (/pattern/); see docs/sources.md, "Filters"',
             ) from exc
     return tuple(rules)
 
@@ -669,7 +705,7 @@ def _is_web_url(value: str) -> bool:
     return bool(re.match(r"^https?://[^/\s]+", value, re.IGNORECASE))
 
 
-def _check_keys(table: Mapping[str, Any], known: set[str], where: str) -> None:
+def _check_keys(table: Mapping[str, Any], known: Set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(

@@ -42,7 +42,7 @@ class UsageError(DigestError):
 
 class ConfigError(DigestError):
     exit_code = 3
-    hint = "check the configuration file (digest.toml) and .env; see README.md"
+    hint = "check the configuration file (digest.toml) and .env; see docs/configuration.md"
 
 
 class InputError(DigestError):

@@ -22,6 +22,7 @@ import mjml
 
 from digest.errors import TemplateError
 from digest.models import Brief, Digest, ImageSize, RenderedEmail
+from digest.shipped import shipped
 from digest.urls import IMAGE, MAILTO, web_url
 
 if TYPE_CHECKING:
@@ -39,10 +40,7 @@ PREHEADER_SPAN = 200
 
 def builtin_templates() -> Path:
     """The built-in templates: inside the installed package, or in a source checkout."""
-    packaged = Path(__file__).parent / "templates" / "email"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates" / "email"
+    return shipped("templates/email")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 configuration error, 4 unusable input
 file, 5 no usable article, 6 every source failed, 7 lint found problems, 8 another run
-holds the lock, 9 some recipients not reached (yet); see README.md.
+holds the lock, 9 some recipients not reached (yet); see docs/commands.md.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from digest.errors import (
 # Each command imports the stages it needs when it runs: `digest --help` and the
 # commands that do not summarize never pay for sumy, trafilatura or numpy.
 if TYPE_CHECKING:
+    from digest.config import Config
     from digest.models import Finding, Issue, Problem
     from digest.runs import SendResult
     from digest.sources import SourceStatus
@@ -177,7 +178,30 @@ def make_parser() -> argparse.ArgumentParser:
     add_eval_commands(commands)
     _add_sending(commands)
     _add_unsubscribe(commands)
+    _add_init(commands)
     return parser
+
+
+def _add_init(commands: argparse._SubParsersAction) -> None:
+    p = add_command(
+        commands,
+        "init",
+        help="start a newsletter: digest.toml, a private .env and sample articles",
+        description="Write a commented digest.toml, a .env readable by you alone and content/ "
+        "with sample articles into DIR (default: the current directory), then print the next "
+        "steps. An existing file is never overwritten (exit 4).",
+    )
+    p.add_argument(
+        "directory", type=Path, nargs="?", default=Path("."), metavar="DIR", help="where to write"
+    )
+    p.set_defaults(command=run_init)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from digest.starter import next_steps, start_newsletter
+
+    print(next_steps(start_newsletter(args.directory)), end="")
+    return 0
 
 
 def _add_unsubscribe(commands: argparse._SubParsersAction) -> None:
@@ -310,9 +334,27 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from digest import runs
+    from digest.heartbeat import ping
 
     config = load_config(args.config)
+    code = 1  # an unexpected failure (a bug) is exit 1 too
+    try:
+        code = _run_once(args, config)
+    except DigestError as exc:
+        code = exc.exit_code
+        raise
+    except KeyboardInterrupt:
+        code = 130
+        raise
+    finally:  # the one place a run's end is told to the monitor, whatever the end
+        if problem := ping(config.heartbeat_url, code):
+            print(f"digest: warning: {problem}", file=sys.stderr)
+    return code
+
+
+def _run_once(args: argparse.Namespace, config: Config) -> int:
+    from digest import runs
+
     try:
         result = runs.run(config, args.date, send=not args.no_send)
     except LintError as exc:

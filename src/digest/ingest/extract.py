@@ -50,7 +50,7 @@ MAX_PAGE_BYTES = 2_000_000
 
 # Readability's text replaces trafilatura's when it holds this many times the words.
 # Measured on the eval sets: 1.2 lets readability's extra boilerplate in (fundus), 1.5 and
-# more miss stories trafilatura cut short (README, "digest eval extraction").
+# more miss stories trafilatura cut short (docs/evaluation.md, "digest eval extraction").
 FALLBACK_RATIO = 1.4
 # Readability reads the page only when trafilatura's text is shorter than this, or when
 # the page's <p> elements hold SECOND_OPINION_RATIO times its words: on the eval sets this

@@ -88,6 +88,9 @@ class Request:
     last_modified: str | None = None
     auth: tuple[str, str] | None = field(default=None, repr=False)
     trusted: bool = False
+    # The configuration's headers for this source (checked there: one line each, none
+    # that this module sets itself); a User-Agent here wins over ``options.user_agent``.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ async def _follow(
     client: httpx.AsyncClient, request: Request, options: FetchOptions, limits: _Limits
 ) -> Response:
     url = request.url
-    conditional = {}
+    conditional = dict(request.headers)
     if request.etag:
         conditional["If-None-Match"] = request.etag
     if request.last_modified:

@@ -93,7 +93,7 @@ def read_sources(
     for source in sources:
         if source.opml:
             try:
-                outlines, trusted = _opml_outlines(source.opml, options)
+                outlines, trusted = _opml_outlines(source.opml, options, source.headers)
             except OpmlError as exc:
                 problems.append(Problem(source.location, str(exc)))
                 failed.append(source.location)
@@ -110,6 +110,7 @@ def read_sources(
             cache[url].last_modified if url in cache else None,
             auth=credentials(target.source.feed or target.source.page or ""),
             trusted=target.trusted,
+            headers=target.source.headers,
         )
         for url, target in targets.items()
     ]
@@ -163,7 +164,9 @@ class _Target:
     trusted: bool  # named by the user (see Request.trusted)
 
 
-def _opml_outlines(location: Path | str, options: FetchOptions) -> tuple[list[Outline], bool]:
+def _opml_outlines(
+    location: Path | str, options: FetchOptions, headers: tuple[tuple[str, str], ...] = ()
+) -> tuple[list[Outline], bool]:
     """The feeds an OPML file or URL lists, and whether they are the user's own choice.
 
     A local file is the user's (an export of their reader); a list fetched from a URL is
@@ -171,7 +174,9 @@ def _opml_outlines(location: Path | str, options: FetchOptions) -> tuple[list[Ou
     """
     if isinstance(location, Path):
         return read_opml(location), True
-    request = Request(without_userinfo(location), auth=credentials(location), trusted=True)
+    request = Request(
+        without_userinfo(location), auth=credentials(location), trusted=True, headers=headers
+    )
     (outcome,) = fetch_all([request], options)
     if isinstance(outcome, Failure):
         raise OpmlError(outcome.reason)
@@ -323,7 +328,8 @@ def complete_items(
     Pages are extracted as they arrive, by ``workers``, while the next ones are fetched.
     """
     teasers = [i for i, item in enumerate(items) if item.teaser and item.article.url]
-    requests = [Request(items[i].article.origin) for i in teasers]
+    # A site that wants a User-Agent for its feed wants it for its pages too.
+    requests = [Request(items[i].article.origin, headers=items[i].source.headers) for i in teasers]
     pages: dict[int, Article | str] = {}  # item index -> its page's article, or why none
     # One copy of each text: a syndicated page, linked from several feeds, arrives once
     # per link, and every article is held until the issue is made.
