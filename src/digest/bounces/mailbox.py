@@ -155,7 +155,10 @@ class Mailbox:
         if not any(isinstance(x, bytes) and x for x in listed):
             self._ok(self.imap.create(target), f"cannot create {self.settings.done_folder!r}")
             self.imap.subscribe(target)
-        capabilities = {str(c).upper() for c in self.imap.capabilities}
+        # The capabilities after login, which servers extend (imaplib keeps the first ones).
+        answer = self._ok(self.imap.capability(), "cannot list the server's capabilities")
+        words = b" ".join(x for x in answer if isinstance(x, bytes)).decode(errors="replace")
+        capabilities = set(words.upper().split())
         numbers = ",".join(uids)
         if "MOVE" in capabilities:
             self._ok(self.imap.uid("MOVE", numbers, target), "cannot move messages")
