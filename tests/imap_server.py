@@ -191,13 +191,19 @@ def start_imap(directory: Path) -> Imap:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            log = (directory / "dovecot.log").read_text() if (directory / "dovecot.log").exists() else ""
+            log = (
+                (directory / "dovecot.log").read_text()
+                if (directory / "dovecot.log").exists()
+                else ""
+            )
             out = process.stdout.read().decode() if process.stdout else ""
             raise RuntimeError(f"dovecot exited: {out}{log}")
         try:
-            with socket.create_connection(("127.0.0.1", tls_port), timeout=1):
-                with socket.create_connection(("127.0.0.1", starttls_port), timeout=1):
-                    return server
+            with (
+                socket.create_connection(("127.0.0.1", tls_port), timeout=1),
+                socket.create_connection(("127.0.0.1", starttls_port), timeout=1),
+            ):
+                return server
         except OSError:
             time.sleep(0.05)
     server.stop()

@@ -160,7 +160,9 @@ def test_provider_events_suppress_hard_bounces_and_complaints_once(site, capsys)
 def test_events_for_addresses_that_are_not_readers_change_nothing(site, capsys, tmp_path):
     stranger = tmp_path / "stranger.json"
     stranger.write_text(
-        json.dumps({"RecordType": "Bounce", "Type": "HardBounce", "ID": 1, "Email": "zed@example.com"})
+        json.dumps(
+            {"RecordType": "Bounce", "Type": "HardBounce", "ID": 1, "Email": "zed@example.com"}
+        )
     )
     events(site, stranger, capsys)
     assert suppressed(site) == {}

@@ -276,9 +276,7 @@ def run_bounces(args: argparse.Namespace) -> int:
         print(f"blocked (fix the sending)\t{address}\t{reason}")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
     where = "" if args.events else f"; moved {report.moved}, left {report.untouched} untouched"
-    print(
-        f"Read {report.read} ({kinds}); suppressed {len(report.suppressed)} new reader(s){where}"
-    )
+    print(f"Read {report.read} ({kinds}); suppressed {len(report.suppressed)} new reader(s){where}")
     return 0
 
 

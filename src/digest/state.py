@@ -649,7 +649,9 @@ class Store:
 
     def ledger_recipients(self) -> set[str]:
         """Every address the send ledger holds (lower-cased)."""
-        return {row[0].lower() for row in self.db.execute("SELECT DISTINCT recipient FROM deliveries")}
+        return {
+            row[0].lower() for row in self.db.execute("SELECT DISTINCT recipient FROM deliveries")
+        }
 
     def _writable(self) -> None:
         if self.lock is None and not self.beside_holder:

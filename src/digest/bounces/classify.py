@@ -95,7 +95,8 @@ _CUT = re.compile(
     r"^[ \t]*-+[ \t]*(original message|returned message|undelivered message|unsent message"
     r"|message headers? follows?|original headers)"
     r"|^[ \t]*-*[ \t]*(below this line is a copy|this is a copy of|headers? of the original"
-    r"|message headers follow|included is a copy|a copy of the original|your message (reads|follows)"
+    r"|message headers follow|included is a copy|a copy of the original|your message (reads"
+    r"|follows)"
     r"|content-type: message/rfc822)"
     r"|^(return-path|received|message-id|dkim-signature|x-mailer|mime-version):",
     re.I | re.M,
@@ -155,13 +156,19 @@ def _complaint(
 ) -> Verdict:
     fields = _fields(_text_of(report))
     kind = (fields.get("feedback-type", [""])[0] or "abuse").lower()
-    found = [a for key in ("original-rcpt-to", "removal-recipient") for a in _addresses_in(fields.get(key, []))]
+    found = [
+        a
+        for key in ("original-rcpt-to", "removal-recipient")
+        for a in _addresses_in(fields.get(key, []))
+    ]
     if not found:
         returned = _returned_headers(parts)
         if returned is not None:
             found = [a for _, a in getaddresses(returned.get_all("to", []))]
     found = [a for a in found if "@" in a]
-    failures = tuple(Failure(a.lower(), Kind.COMPLAINT, f"complaint ({kind})") for a in dict.fromkeys(found))
+    failures = tuple(
+        Failure(a.lower(), Kind.COMPLAINT, f"complaint ({kind})") for a in dict.fromkeys(found)
+    )
     return Verdict(Kind.COMPLAINT, failures, f"complaint ({kind})", addressed)
 
 
@@ -240,7 +247,9 @@ def _ses_mail(body: str, addressed: tuple[str, ...]) -> Verdict | None:
         events = parse_events(text, "message")
     except InputError:
         return None
-    failures = [Failure(e.address, e.kind, e.reason) for e in events if e.kind is not Kind.NOT_BOUNCE]
+    failures = [
+        Failure(e.address, e.kind, e.reason) for e in events if e.kind is not Kind.NOT_BOUNCE
+    ]
     return _verdict(failures, addressed) if failures else None
 
 
@@ -257,7 +266,10 @@ def _pasted_headers(text: str) -> email.message.Message | None:
     start = next((i for i, line in enumerate(lines) if re.match(r"\s*[\w-]+:", line)), None)
     if start is None:
         return None
-    body = [line[len(line) - len(line.lstrip(" ")) :] if line.startswith("   ") else line for line in lines[start:]]
+    body = [
+        line[len(line) - len(line.lstrip(" ")) :] if line.startswith("   ") else line
+        for line in lines[start:]
+    ]
     body = [line.strip(" ") if not line.startswith("\t") else line for line in body]
     return email.message_from_string("\n".join(body), policy=policy.compat32)
 
@@ -280,7 +292,11 @@ def _around(text: str, address: str) -> str:
         if low in line.lower():
             chunk = [line]
             for nxt in lines[i + 1 : i + 8]:
-                if _ADDRESS.search(nxt) and low not in nxt.lower() and not nxt.startswith((" ", "\t")):
+                if (
+                    _ADDRESS.search(nxt)
+                    and low not in nxt.lower()
+                    and not nxt.startswith((" ", "\t"))
+                ):
                     break
                 chunk.append(nxt)
             joined = "\n".join(chunk)
@@ -311,7 +327,7 @@ def part_is_html(parts: list[email.message.Message]) -> bool:
 
 def _text_of(part: email.message.Message) -> str:
     """A part's decoded text; a message/* part's payload as text."""
-    payload = part.get_payload(decode=not part.is_multipart())
+    payload = part.get_payload() if part.is_multipart() else part.get_payload(decode=True)
     if isinstance(payload, list):  # compat32 parses message/* parts into sub-messages
         return "\n\n".join(p.as_string() if hasattr(p, "as_string") else str(p) for p in payload)
     if isinstance(payload, bytes):
@@ -328,7 +344,11 @@ def _text_of(part: email.message.Message) -> str:
 
 def _blocks(text: str) -> list[dict[str, list[str]]]:
     """A delivery-status body as blocks of fields (per-message first, then per-recipient)."""
-    return [b for b in (_fields(chunk) for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))) if b]
+    return [
+        b
+        for b in (_fields(chunk) for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")))
+        if b
+    ]
 
 
 def _fields(text: str) -> dict[str, list[str]]:
@@ -413,4 +433,3 @@ def _subject(message: email.message.Message) -> str:
         return str(email.header.make_header(email.header.decode_header(str(raw))))
     except (LookupError, ValueError, UnicodeError):
         return str(raw)
-

@@ -55,7 +55,9 @@ def parse_events(text: str, where: str) -> list[Event]:
         try:
             events += _event(item)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(where, f"event {number}: not a known provider's shape ({exc})") from exc
+            raise InputError(
+                where, f"event {number}: not a known provider's shape ({exc})"
+            ) from exc
     return events
 
 
@@ -144,7 +146,14 @@ def _ses(note: dict[str, Any]) -> list[Event]:
         ref = str(complaint.get("feedbackId") or ref)
         feedback = complaint.get("complaintFeedbackType", "abuse")
         return [
-            Event(r["emailAddress"].lower(), Kind.COMPLAINT, f"complaint ({feedback})", when, ref, "ses")
+            Event(
+                r["emailAddress"].lower(),
+                Kind.COMPLAINT,
+                f"complaint ({feedback})",
+                when,
+                ref,
+                "ses",
+            )
             for r in complaint["complainedRecipients"]
         ]
     if kind_name == "Delivery":
@@ -173,10 +182,16 @@ def _sendgrid(item: dict[str, Any]) -> list[Event]:
     event = item["event"]
     address = str(item["email"]).lower()
     when = _time(item.get("timestamp"))
-    ref = str(item.get("sg_event_id") or item.get("sg_message_id") or f"{address}@{item.get('timestamp')}")
+    ref = str(
+        item.get("sg_event_id") or item.get("sg_message_id") or f"{address}@{item.get('timestamp')}"
+    )
     reason = str(item.get("reason", ""))
     if event == "spamreport":
-        return [Event(address, Kind.COMPLAINT, "complaint (SendGrid spam report)", when, ref, "sendgrid")]
+        return [
+            Event(
+                address, Kind.COMPLAINT, "complaint (SendGrid spam report)", when, ref, "sendgrid"
+            )
+        ]
     if event == "bounce":
         classified = _SENDGRID_CLASSES.get(str(item.get("bounce_classification", "")).lower())
         if item.get("type") == "blocked":
@@ -186,12 +201,23 @@ def _sendgrid(item: dict[str, Any]) -> list[Event]:
         else:
             judged, _ = judge(reason, str(item.get("status", "")))
             kind = judged if judged in (Kind.BLOCK, Kind.SOFT) else Kind.HARD
-        return [Event(address, kind, f"SendGrid {item.get('type', 'bounce')}: {reason}"[:200], when, ref, "sendgrid")]
+        return [
+            Event(
+                address,
+                kind,
+                f"SendGrid {item.get('type', 'bounce')}: {reason}"[:200],
+                when,
+                ref,
+                "sendgrid",
+            )
+        ]
     if event == "dropped":
         if "bounce" in reason.lower():
             return [Event(address, Kind.HARD, f"SendGrid dropped: {reason}", when, ref, "sendgrid")]
         if "spam" in reason.lower():
-            return [Event(address, Kind.COMPLAINT, f"SendGrid dropped: {reason}", when, ref, "sendgrid")]
+            return [
+                Event(address, Kind.COMPLAINT, f"SendGrid dropped: {reason}", when, ref, "sendgrid")
+            ]
         return []
     if event == "delivered":
         return [Event(address, Kind.NOT_BOUNCE, "delivered", when, ref, "sendgrid")]

@@ -19,9 +19,9 @@ never a plain EXPUNGE, which would also remove other messages marked deleted.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import re
-import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +115,7 @@ class Mailbox:
                 self.imap = imaplib.IMAP4(settings.host, settings.imap_port, timeout=timeout)
                 self.imap.starttls(ssl_context=context)
             self.imap.login(settings.username, settings.password)
-        except (OSError, imaplib.IMAP4.error, socket.timeout) as exc:
+        except (TimeoutError, OSError, imaplib.IMAP4.error) as exc:
             raise MailboxError(
                 f"bounce mailbox {self.where}: cannot log in ({_short(exc)})",
                 hint="check BOUNCE_IMAP_HOST, _PORT, _SECURITY and the login in .env",
@@ -127,10 +127,8 @@ class Mailbox:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             self.imap.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
 
     def messages(self) -> list[Stored]:
         """Every message of the bounce folder, unread flags untouched."""
@@ -140,10 +138,13 @@ class Mailbox:
         uids = b" ".join(x for x in found if isinstance(x, bytes)).split()
         out = []
         for uid in uids:
-            data = self._ok(self.imap.uid("FETCH", uid, "(BODY.PEEK[])"), f"cannot read {uid!r}")
+            number = uid.decode()
+            data = self._ok(
+                self.imap.uid("FETCH", number, "(BODY.PEEK[])"), f"cannot read {number}"
+            )
             raw = next((part[1] for part in data if isinstance(part, tuple)), None)
-            if raw is not None:
-                out.append(Stored(uid.decode(), bytes(raw)))
+            if isinstance(raw, bytes):
+                out.append(Stored(number, raw))
         return out
 
     def move(self, uids: Sequence[str]) -> None:
@@ -172,7 +173,7 @@ class Mailbox:
                 hint="digest never expunges a whole folder; nothing was moved",
             )
 
-    def _ok(self, answer: tuple[str, list[object]], what: str) -> list[object]:
+    def _ok(self, answer: tuple[str, Sequence[object]], what: str) -> Sequence[object]:
         status, data = answer
         if status != "OK":
             detail = b" ".join(x for x in data if isinstance(x, bytes)).decode(errors="replace")

@@ -95,7 +95,9 @@ def events_of(verdict: Verdict, readers: Readers, ref: str, when: datetime) -> l
     reader = readers.by_verp(verdict.addressed_to)
     if reader is not None:  # the envelope names the reader, whatever the DSN lists
         named = [f for f in verdict.failures if f.address == reader]
-        reason = (named[0] if named else None) or (verdict.failures[0] if verdict.failures else None)
+        reason = (named[0] if named else None) or (
+            verdict.failures[0] if verdict.failures else None
+        )
         kind = named[0].kind if named else verdict.kind
         text = reason.reason if reason else verdict.reason
         return [Event(reader, kind, text, when, ref, "verp")]
@@ -117,7 +119,9 @@ def apply_events(
         used.add(event.ref)
         if event.kind in (Kind.HARD, Kind.COMPLAINT):
             label = "hard bounce" if event.kind is Kind.HARD else "complaint"
-            reason = f"{label}: {event.reason}" if not event.reason.startswith(label) else event.reason
+            reason = (
+                f"{label}: {event.reason}" if not event.reason.startswith(label) else event.reason
+            )
             if store.suppress([event.address], reason):
                 report.suppressed.append((event.address, reason))
         elif event.kind is Kind.SOFT and new:
@@ -157,7 +161,9 @@ def read_mailbox(config: Config, settings: BounceSettings, readers_from: Sequenc
         report.read = len(stored)
         moving: list[str] = []
         with open_for_suppressions(config.state_dir) as store:
-            readers = Readers([*readers_from, *store.ledger_recipients()], config.send.unsubscribe_secret)
+            readers = Readers(
+                [*readers_from, *store.ledger_recipients()], config.send.unsubscribe_secret
+            )
             for item in stored:
                 verdict = classify(item.raw)
                 report.kinds[str(verdict.kind)] = report.kinds.get(str(verdict.kind), 0) + 1
@@ -180,7 +186,9 @@ def read_events(
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read ({getattr(exc, 'strerror', None) or exc})") from exc
+        raise InputError(
+            str(path), f"cannot read ({getattr(exc, 'strerror', None) or exc})"
+        ) from exc
     events = parse_events(text, str(path))
     report = Report(read=len(events))
     now = datetime.now(UTC)
@@ -190,7 +198,13 @@ def read_events(
             report.kinds[str(event.kind)] = report.kinds.get(str(event.kind), 0) + 1
         known = [e for e in events if e.address in readers.addresses]
         report.untouched = len(events) - len(known)
-        apply_events(store, [e for e in known if e.kind in ACTED_ON or e.kind is Kind.NOT_BOUNCE], settings, now, report)
+        apply_events(
+            store,
+            [e for e in known if e.kind in ACTED_ON or e.kind is Kind.NOT_BOUNCE],
+            settings,
+            now,
+            report,
+        )
     return report
 
 

@@ -74,16 +74,20 @@ _SENDER = _rules(
         r"|message size exceeds|too large for|mail size|5\.3\.4\b",
         "virus": r"\bvirus|malware|infected|trojan|worm found",
         "content": r"(media|content|mime) (type )?error",
-        "tls": r"starttls|tls (is )?required|must (use|issue) (a )?(starttls|tls)|encryption required",
+        "tls": r"starttls|tls (is )?required|must (use|issue) (a )?(starttls|tls)"
+        r"|encryption required",
         "spam or reputation": r"spam|junk|bulk mail|black.?list|block.?list|\brbl\b|dnsbl"
         r"|spamhaus|spamcop|sorbs|barracuda|reputation|(?<!not )listed (at|on|in|by)"
         r"|\b(ip|client|host|server|connection|network)\b[^\n]{0,30}(is |has been |was )?"
-        r"(blocked|banned|blacklisted|listed)|\bbanned\b|(blocked|rejected|refused) (because|due to)"
-        r"|\b(ip|connection) (address )?(block|ban)\b|dnsbl|\bcontent\b[^\n]{0,30}(reject|refus|filter)"
+        r"(blocked|banned|blacklisted|listed)|\bbanned\b|(blocked|rejected|refused) (because"
+        r"|due to)"
+        r"|\b(ip|connection) (address )?(block|ban)\b|dnsbl|\bcontent\b[^\n]{0,30}(reject|refus"
+        r"|filter)"
         r"|message (content )?(rejected|refused)|rejected[^\n]{0,30}(content|looks like)"
         r"|bad (content|reputation)|suspicious|phish|unsolicited|abuse|mail policy",
         "not compliant": r"rfc ?(2?822|5322|5321|2821)|bare (lf|cr)|not (rfc.)?compliant"
-        r"|syntax error|command unrecognized|malformed (header|message|address)|improper (header|command)"
+        r"|syntax error|command unrecognized|malformed (header|message|address)"
+        r"|improper (header|command)"
         r"|protocol violation|not implemented|(improper|bad) sequence"
         r"|(missing|invalid|duplicate) [^\n]{0,20}header|header[^\n]{0,20}(missing|invalid)",
     },
@@ -109,14 +113,16 @@ _TEMPORARY = _rules(
         r"|can(no|')t connect|temporary (dns|lookup|resolver|name)|dns (lookup|error|failure)"
         r"|servfail|i/o error|broken pipe|name server reply|host not reachable|socket error"
         r"|(did not|didn't|does not) accept (our )?(requests? to )?connect",
-        "rate limit": r"too many (connections|messages|sessions|concurrent|mails|recipients)|rate.?limit"
+        "rate limit": r"too many (connections|messages|sessions|concurrent|mails|recipients)"
+        r"|rate.?limit"
         r"|too many [^\n]{0,20}(this|per|an?) (hour|minute|day)"
         r"|throttl|sending too (fast|quickly)|too fast|slow down|exceeded[^\n]{0,30}rate"
         r"|try (again )?later|please retry|temporarily (deferred|rejected)|greylist|graylist",
         "system error": r"system (error|failure|not available|full)|internal (server )?error"
         r"|local (configuration )?error|configuration error|mail loop|too many hops|routing loop"
         r"|loops? back|hop count|temporary (failure|error|problem)|server (error|busy|unavailable)"
-        r"|service (is )?(currently )?(not available|unavailable)|resources? (temporarily )?unavailable"
+        r"|service (is )?(currently )?(not available|unavailable)"
+        r"|resources? (temporarily )?unavailable"
         r"|out of memory|no space left|mailer.?error|command (died|failed)|procmail"
         r"|exited with|pipe to|program[^\n]{0,20}(failed|error)|unknown mailer",
     },
@@ -125,19 +131,23 @@ _TEMPORARY = _rules(
 _PERMANENT = _rules(
     Kind.HARD,
     {
-        "unknown user": r"(user|userid|recipient|mailbox|account|addressee|address|alias|local.?part|"
-        r"destination|e-?mail)[^\n]{0,24}(unknown|not (found|known|exist|valid|listed|recogni[sz]ed)"
+        "unknown user": r"(user|userid|recipient|mailbox|account|addressee|address|alias"
+        r"|local.?part|"
+        r"destination|e-?mail)[^\n]{0,24}(unknown|not (found|known|exist|valid|listed"
+        r"|recogni[sz]ed)"
         r"|does ?n[o']t exist|doesn't exist|non.?existent|invalid|unavailable"
         r"|no longer (exists|valid|available|active))"
         r"|unknown (user|recipient|mailbox|local.?part|address|alias|account|e-?mail)"
-        r"|not listed in [^\n]{0,30}(directory|address book)|(address|recipient)[^\n]{0,30}incorrect"
+        r"|not listed in [^\n]{0,30}(directory|address book)|(address"
+        r"|recipient)[^\n]{0,30}incorrect"
         r"|no such (user|mailbox|recipient|address|account|person|local|e-?mail|alias)"
         r"|invalid (recipient|mailbox|address|user)|unrouteable address|no mailbox"
         r"|does not exist|doesn't exist|not our customer|no valid recipients?"
         r"|not a valid (mailbox|user|recipient|address)|undeliverable address"
         r"|bad (recipient|destination mailbox|address)|unknown or illegal alias"
         r"|user (is )?not (here|local|found)|no such person"
-        r"|(doesn't|does not) have an? [^\n]{0,40}account|invalid[^\n]{0,24}(userid|user|recipient|mailbox)",
+        r"|(doesn't|does not) have an? [^\n]{0,40}account|invalid[^\n]{0,24}(userid|user"
+        r"|recipient|mailbox)",
         "unknown domain": r"host (or domain name )?(not found|unknown)|(domain|host)[^\n]{0,20}"
         r"(not found|unknown|does not exist|doesn't exist|not exist)|unrouteable (mail )?domain"
         r"|name or service not known|no (mx|mail exchanger|dns|a) (record|host)|nxdomain"
@@ -182,10 +192,15 @@ def judge(text: str, status: str = "", action: str = "") -> tuple[Kind, str]:
         return Kind.NOT_BOUNCE, action
     status = status_in(status) or status_in(text)
     if status.endswith(".0.0"):  # a generic DSN status; the server's own code says more
-        status = status_in(_STATUS.sub(lambda m: "" if m.group(0) == status else m.group(0), text)) or status
+        status = (
+            status_in(_STATUS.sub(lambda m: "" if m.group(0) == status else m.group(0), text))
+            or status
+        )
     reply = _REPLY.search(text)
-    temporary = status.startswith("4") or action == "delayed" or (
-        not status and reply is not None and reply.group(1).startswith("4")
+    temporary = (
+        status.startswith("4")
+        or action == "delayed"
+        or (not status and reply is not None and reply.group(1).startswith("4"))
     )
     for kind, name, pattern in RULES:
         if pattern.search(text):

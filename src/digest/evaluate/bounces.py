@@ -42,7 +42,9 @@ class Prediction:
 def load_expected(directory: Path) -> list[dict[str, Any]]:
     path = directory / "expected.jsonl"
     if not path.is_file():
-        raise InputError(str(path), "no such file (a bounce set holds expected.jsonl and messages/)")
+        raise InputError(
+            str(path), "no such file (a bounce set holds expected.jsonl and messages/)"
+        )
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -51,7 +53,9 @@ def load_expected(directory: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
             str(row["file"]), str(row["kind"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{number}", f"not a row with 'file' and 'kind' ({exc})") from exc
+            raise InputError(
+                f"{path}:{number}", f"not a row with 'file' and 'kind' ({exc})"
+            ) from exc
         rows.append(row)
     return rows
 
@@ -114,7 +118,9 @@ def score(rows: list[dict[str, Any]], predictions: list[Prediction]) -> dict[str
         "recipient_exact_match": round(rcpt_ok / rcpt_rows, 4) if rcpt_rows else None,
         "recipient_rows": rcpt_rows,
         "false_suppressions": len(false_suppressions),
-        "false_suppression_rate": round(len(false_suppressions) / not_supp, 4) if not_supp else None,
+        "false_suppression_rate": round(len(false_suppressions) / not_supp, 4)
+        if not_supp
+        else None,
         "not_suppressible": not_supp,
         "missed_hard": len(missed_hard),
         "missed_hard_rate": round(len(missed_hard) / hard, 4) if hard else None,
