@@ -177,7 +177,9 @@ def make_parser() -> argparse.ArgumentParser:
     add_eval_commands(commands)
     _add_sending(commands)
     _add_unsubscribe(commands)
-    _add_bounces(commands)
+    from digest.bounces.command import add_bounces_command  # after this module is loaded
+
+    add_bounces_command(commands)
     return parser
 
 
@@ -230,53 +232,6 @@ def run_unsubscribe(args: argparse.Namespace) -> int:
         print(
             f"Unsubscribed {len(done)} new address(es) ({len(args.addresses) - len(done)} already)"
         )
-    return 0
-
-
-def _add_bounces(commands: argparse._SubParsersAction) -> None:
-    p = add_command(
-        commands,
-        "bounces",
-        help="read the bounce mailbox (or a provider's events): suppress dead addresses",
-        description="Read the bounce mailbox over IMAP (BOUNCE_IMAP_* in .env) and classify "
-        "each message: hard bounces and complaints suppress their reader at once, soft "
-        "bounces after BOUNCE_SOFT_LIMIT in a row over BOUNCE_SOFT_DAYS days; sender-side "
-        "blocks are reported, never counted. The messages used move to "
-        "BOUNCE_IMAP_DONE_FOLDER; anything else stays where it is. --events reads a "
-        "provider's event file instead (Amazon SES, SendGrid, Postmark, Mailgun JSON).",
-    )
-    p.add_argument(
-        "--events", type=Path, metavar="FILE", help="a provider's JSON event file, not IMAP"
-    )
-    p.add_argument("--json", action="store_true", help="print what happened as JSON")
-    add_config(p)
-    p.set_defaults(command=run_bounces)
-
-
-def run_bounces(args: argparse.Namespace) -> int:
-    from digest import runs
-    from digest.bounces.mailbox import load_settings
-    from digest.bounces.process import read_events, read_mailbox
-
-    config = load_config(args.config)
-    settings = load_settings(os.environ)
-    readers, _ = runs.read_recipients(config.send)
-    if args.events:
-        report = read_events(config, settings, args.events, readers)
-    else:
-        report = read_mailbox(config, settings, readers)
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-        return 0
-    for address, reason in report.suppressed:
-        print(f"suppressed\t{address}\t{reason}")
-    for address, reason in report.soft:
-        print(f"soft bounce\t{address}\t{reason}")
-    for address, reason in report.blocked:
-        print(f"blocked (fix the sending)\t{address}\t{reason}")
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
-    where = "" if args.events else f"; moved {report.moved}, left {report.untouched} untouched"
-    print(f"Read {report.read} ({kinds}); suppressed {len(report.suppressed)} new reader(s){where}")
     return 0
 
 
