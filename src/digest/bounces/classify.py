@@ -108,6 +108,7 @@ _NOT_FAILED = re.compile(
     r"([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)",
     re.I | re.A,
 )
+_GROUPS = re.compile(r"groups\.google\.com|^\s*google groups\s*$", re.I | re.M)
 _EMBEDDED_DSN = re.compile(r"^[ \t]*(final|original)-recipient[ \t]*:", re.I | re.M)
 _RETURNED = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "message/global")
 _DELIVERY_STATUS = (
@@ -232,6 +233,10 @@ def _prose(
         kind, reason = judge(words)
         if kind is Kind.UNKNOWN or kind is Kind.NOT_BOUNCE:
             kind, reason = judge(text)
+        if kind is Kind.UNKNOWN and _GROUPS.search(text):
+            # Google Groups refuses posts from non-members in many languages, always
+            # signed with its name: the list refused us, the address is alive.
+            kind, reason = Kind.BLOCK, "the group refused the post"
         failures.append(Failure(address, kind, reason, status_in(words), words.strip()[:500]))
     if not failures:
         kind, reason = judge(text)
@@ -254,7 +259,11 @@ def _ses_mail(body: str, addressed: tuple[str, ...]) -> Verdict | None:
 
 
 def _whole_text(parts: list[email.message.Message]) -> str:
-    return "\n".join(_text_of(p) for p in parts if p.get_content_maintype() == "text")
+    return "\n".join(
+        _text_of(p)
+        for p in parts
+        if p.get_content_maintype() in ("text", "multipart") and not p.is_multipart()
+    )
 
 
 def _pasted_headers(text: str) -> email.message.Message | None:
@@ -312,7 +321,8 @@ def _prose_text(message: email.message.Message, parts: list[email.message.Messag
         ctype = part.get_content_type()
         if ctype in _RETURNED or ctype in _DELIVERY_STATUS:
             break
-        if part.get_content_maintype() == "text" and not part.is_multipart():
+        # A multipart whose boundary never comes is one text (a defect some bouncers make).
+        if part.get_content_maintype() in ("text", "multipart") and not part.is_multipart():
             texts.append(_text_of(part))
     text = "\n".join(texts)
     if part_is_html(parts) and not texts:

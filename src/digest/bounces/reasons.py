@@ -57,7 +57,7 @@ _SENDER = _rules(
         r"|(error|rejected)[^\n]{0,40}after mail from"
         r"|mail from[^\n]{0,60}(rejected|refused|denied)"
         r"|(from|envelope|return.?path) address[^\n]{0,30}(rejected|refused|invalid|blocked)"
-        r"|please use the smtp server of your isp|provide a valid from\b"
+        r"|send mail as|please use the smtp server of your isp|provide a valid from\b"
         r"|your (domain|address|email) [^\n]{0,30}(has been |is )(blocked|blacklisted|banned)",
         "authentication": r"\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b"
         r"|(not|un)authenticated|authentication (failed|required|results?)"
