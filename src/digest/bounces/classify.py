@@ -230,7 +230,12 @@ def _prose(
     failures = []
     for address in found:
         words = _around(text, address) or text
-        kind, reason = judge(words)
+        # The lines that name the address say most (a transcript may go on about
+        # another host's deferral); then the lines around it; then the whole text.
+        own = "\n".join(line for line in words.splitlines() if address in line.lower())
+        kind, reason = judge(own)
+        if kind is Kind.UNKNOWN or kind is Kind.NOT_BOUNCE:
+            kind, reason = judge(words)
         if kind is Kind.UNKNOWN or kind is Kind.NOT_BOUNCE:
             kind, reason = judge(text)
         if kind is Kind.UNKNOWN and _GROUPS.search(text):

@@ -169,6 +169,7 @@ _POLICY = _rules(
 
 RULES = _SENDER + _TEMPORARY + _PERMANENT + _POLICY
 
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(https?://|www\.)\S+", re.I)
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _REPLY = re.compile(r"(?<![\d.])([245]\d\d)(?=[ -]|$)", re.M)
@@ -186,7 +187,9 @@ def judge(text: str, status: str = "", action: str = "") -> tuple[Kind, str]:
     ``text`` is the diagnostic (the remote server's words, or the bouncer's prose about
     this recipient); ``status`` the DSN Status field; ``action`` the DSN Action field.
     """
-    text = _URL.sub(" ", text)  # a help page's address is not the server's words
+    # A help page's address or a mailbox's name is not the server's words
+    # ("userunknown@example.org" says nothing about why it failed).
+    text = _EMAIL.sub(" ", _URL.sub(" ", text))
     action = action.lower().strip()
     if action in ("delivered", "relayed", "expanded"):
         return Kind.NOT_BOUNCE, action
