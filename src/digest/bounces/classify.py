@@ -358,12 +358,22 @@ def _text_of(part: email.message.Message) -> str:
 
 
 def _blocks(text: str) -> list[dict[str, list[str]]]:
-    """A delivery-status body as blocks of fields (per-message first, then per-recipient)."""
-    return [
-        b
-        for b in (_fields(chunk) for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")))
-        if b
-    ]
+    """A delivery-status body as blocks of fields (per-message first, then per-recipient).
+
+    Blocks are separated by blank lines; some MTAs leave them out, so a block also ends
+    where a second recipient begins.
+    """
+    chunks: list[list[str]] = [[]]
+    seen: set[str] = set()
+    for line in text.replace("\r\n", "\n").split("\n"):
+        name = line.partition(":")[0].strip().lower()
+        if not line.strip() or (name in ("final-recipient", "original-recipient") and name in seen):
+            chunks.append([])
+            seen = set()
+        if line.strip():
+            seen.add(name)
+            chunks[-1].append(line)
+    return [b for b in (_fields("\n".join(chunk)) for chunk in chunks) if b]
 
 
 def _fields(text: str) -> dict[str, list[str]]:
