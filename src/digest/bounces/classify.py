@@ -232,8 +232,8 @@ def _prose(
         words = _around(text, address) or text
         # The lines that name the address say most (a transcript may go on about
         # another host's deferral); then the lines around it; then the whole text.
-        own = "\n".join(line for line in words.splitlines() if address in line.lower())
-        kind, reason = judge(own)
+        naming = "\n".join(line for line in words.splitlines() if address in line.lower())
+        kind, reason = judge(naming)
         if kind is Kind.UNKNOWN or kind is Kind.NOT_BOUNCE:
             kind, reason = judge(words)
         if kind is Kind.UNKNOWN or kind is Kind.NOT_BOUNCE:
