@@ -222,8 +222,14 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-_SECRETS = ("SMTP_PASSWORD", "DIGEST_UNSUBSCRIBE_SECRET", "DIGEST_HEARTBEAT_URL")
-# Every variable digest reads; a .env's other DIGEST_* and SMTP_* names are likely typos.
+_SECRETS = (
+    "SMTP_PASSWORD",
+    "DIGEST_UNSUBSCRIBE_SECRET",
+    "DIGEST_HEARTBEAT_URL",
+    "BOUNCE_IMAP_PASSWORD",
+)
+# Every variable digest reads; a .env's other DIGEST_*, SMTP_* and BOUNCE_* names are likely
+# typos.
 ENV_KEYS = frozenset(
     {
         "DIGEST_CONFIG",
@@ -243,15 +249,24 @@ ENV_KEYS = frozenset(
         "SMTP_PASSWORD",
         "SMTP_SECURITY",
         "SMTP_ALLOW_CLEARTEXT_LOGIN",
+        "BOUNCE_IMAP_HOST",
+        "BOUNCE_IMAP_PORT",
+        "BOUNCE_IMAP_USERNAME",
+        "BOUNCE_IMAP_PASSWORD",
+        "BOUNCE_IMAP_SECURITY",
+        "BOUNCE_IMAP_FOLDER",
+        "BOUNCE_IMAP_DONE_FOLDER",
+        "BOUNCE_SOFT_LIMIT",
+        "BOUNCE_SOFT_DAYS",
     }
 )
 _warned_keys: set[tuple[Path, str]] = set()  # each once a process: .env is read more than once
 
 
 def _check_env_keys(values: Mapping[str, str], path: Path) -> None:
-    """Warn of a DIGEST_* or SMTP_* variable in ``path`` that digest does not read."""
+    """Warn of a DIGEST_*, SMTP_* or BOUNCE_* variable in ``path`` that digest does not read."""
     for key in sorted(values):
-        if not key.startswith(("DIGEST_", "SMTP_")) or key in ENV_KEYS:
+        if not key.startswith(("DIGEST_", "SMTP_", "BOUNCE_")) or key in ENV_KEYS:
             continue
         seen = (path.resolve(), key)
         if seen not in _warned_keys:

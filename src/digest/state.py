@@ -156,6 +156,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, rule)
     );
     """,
+    # 9: what `digest bounces` read: each recipient's bounces, complaints and deliveries,
+    # for the soft-bounce streaks; (ref, address) makes reading the same report twice a
+    # no-op (ref: the report's Message-ID or the provider's event id).
+    """
+    CREATE TABLE bounces (
+        ref TEXT NOT NULL,
+        address TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        PRIMARY KEY (ref, address)
+    );
+    CREATE INDEX bounces_address ON bounces (address, at);
+    """,
 )
 RUN_LOCK_NAME = "run.lock"
 
@@ -566,7 +580,7 @@ class Store:
             self.ledgers[sync] = db
         return db
 
-    # Suppressions: readers who unsubscribed
+    # Suppressions: readers who unsubscribed, bounced hard or complained
 
     def suppress(self, addresses: Iterable[str], reason: str = "") -> list[str]:
         """Add ``addresses`` (lower-cased) to the suppressions; returns those that were new."""
@@ -598,6 +612,33 @@ class Store:
         """Every suppressed address: when it was added, and why."""
         rows = self.db.execute("SELECT address, added, reason FROM suppressions ORDER BY address")
         return {a: (_time(added) or _now(), reason) for a, added, reason in rows}
+
+    # Bounces: what `digest bounces` read (see digest.bounces.process)
+
+    def record_bounce(self, ref: str, address: str, kind: str, reason: str, at: datetime) -> bool:
+        """Record one recipient's bounce, complaint or delivery; False when already known."""
+        self._writable()
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO bounces (ref, address, kind, reason, at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (ref, address) DO NOTHING",
+                (ref, address.lower(), kind, reason, _iso(at)),
+            )
+        return cursor.rowcount == 1
+
+    def bounce_history(self, address: str) -> list[tuple[datetime, str, str]]:
+        """Every recorded (time, kind, reason) of ``address``, oldest first."""
+        rows = self.db.execute(
+            "SELECT at, kind, reason FROM bounces WHERE address = ? ORDER BY at, ref",
+            (address.lower(),),
+        )
+        return [(_time(at) or _now(), kind, reason) for at, kind, reason in rows]
+
+    def ledger_recipients(self) -> set[str]:
+        """Every address the send ledger holds (lower-cased)."""
+        return {
+            row[0].lower() for row in self.db.execute("SELECT DISTINCT recipient FROM deliveries")
+        }
 
     def _writable(self) -> None:
         if self.lock is None and not self.beside_holder:
@@ -681,7 +722,7 @@ def open_for_suppressions(state_dir: Path) -> Store:
     Unsubscribes often come from a web hook, which must not fail because cron is sending.
     Suppressions are rows a run only reads, so this writes them beside the lock holder;
     SQLite serialises the two writers (each waits up to 30 s for the other's commit).
-    Use it for ``suppress`` and ``unsuppress`` only.
+    Use it for ``suppress``, ``unsuppress`` and ``record_bounce`` only.
     """
     try:
         return open_store(state_dir)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from digest import __version__
 from digest.cli.args import VERBOSE_HELP, add_command, add_config, positive
+from digest.cli.bounces import add_bounces_command
 from digest.cli.eval import add_eval_commands
 from digest.config import apply_environment, load_config
 from digest.errors import (
@@ -179,6 +180,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_sending(commands)
     _add_unsubscribe(commands)
     _add_init(commands)
+    add_bounces_command(commands)
     return parser
 
 

@@ -63,7 +63,46 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> argparse._SubPars
     p.set_defaults(command=run_eval_extraction)
     _add_summary_evals(stages)
     _add_story_evals(stages)
+    _add_bounce_eval(stages)
     return stages
+
+
+def _add_bounce_eval(evaluations: argparse._SubParsersAction) -> None:
+    p = add_command(
+        evaluations,
+        "bounces",
+        help="classify a labelled set of bounce messages and score it",
+        description="Classify every message of DIR (expected.jsonl plus messages/) as a hard "
+        "or soft bounce, complaint, auto-reply, sender-side block or not a bounce, with its "
+        "failed recipients; print kind accuracy, recipients exactly right, false "
+        "suppressions and missed hard bounces.",
+    )
+    p.add_argument("directory", type=Path, metavar="DIR", help="the set's directory")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="OUT",
+        help="write one JSON line per message: file, kind, recipients, per_recipient",
+    )
+    p.set_defaults(command=run_eval_bounces)
+
+
+def run_eval_bounces(args: argparse.Namespace) -> int:
+    from digest.evaluate.bounces import load_expected, predict, report, score
+    from digest.outputs import write_atomic
+
+    rows = load_expected(args.directory)
+    predictions = predict(args.directory, rows)
+    if args.predictions:
+        lines = [json.dumps(p.row(), ensure_ascii=False) + "\n" for p in predictions]
+        try:
+            write_atomic(args.predictions, "".join(lines))
+        except OSError as exc:
+            raise InputError(str(args.predictions), f"cannot be written: {exc}") from exc
+    scores = score(rows, predictions)
+    print(json.dumps(scores, indent=2) if args.json else report(scores))
+    return 0
 
 
 def _add_summary_evals(evaluations: argparse._SubParsersAction) -> None:
