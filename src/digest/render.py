@@ -97,7 +97,7 @@ def render_email(
     }
     html_env, text_env = _environments(templates_dir, _template_names(templates_dir))
     html = _compile(_render(html_env, HTML_TEMPLATE, context))
-    web_html = _compile(_render(html_env, HTML_TEMPLATE, {**context, "web": True}))
+    web_html = with_main(_compile(_render(html_env, HTML_TEMPLATE, {**context, "web": True})))
     text = _render(text_env, TEXT_TEMPLATE, context).strip() + "\n"
     return RenderedEmail(subject=subject, html=html, text=text, web_html=web_html)
 
@@ -132,6 +132,16 @@ def _compile(source: str) -> str:
         raise TemplateError(f"{HTML_TEMPLATE}: not valid MJML: {message}") from exc
     # MJML has no id for <body>; Gmail's data-detector reset ("u + #body a") needs one.
     return html.replace("<body ", '<body id="body" ', 1)
+
+
+def with_main(html: str) -> str:
+    """The web page with its content in a ``<main>`` landmark: a page in a browser needs
+    one (an email body does not: the mail client's own page is around it)."""
+    start = html.find(">", html.find("<body")) + 1
+    end = html.rfind("</body>")
+    if not start or end < start:
+        return html
+    return f"{html[:start]}<main>{html[start:end]}</main>{html[end:]}"
 
 
 def make_preheader(digest: Digest) -> str:
