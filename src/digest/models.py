@@ -85,6 +85,7 @@ class Brief:
     links: tuple[tuple[str, str], ...] = ()  # (outlet, its article's URL), several outlets
     key: str | None = None  # the story's key, when it was made from a story
     update: bool = False  # a story sent in an earlier issue, back with new reports
+    lang: str | None = None  # the HTML lang code of the language it is written in
 
     @property
     def reading_minutes(self) -> int | None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError, TemplateError
+from digest.langs import is_cyrillic, main_language, script_language
 from digest.lint import CLIP_BYTES, Finding, blame, lint_email, sent_size
 from digest.models import (
     Article,
@@ -32,7 +33,7 @@ from digest.models import (
 )
 from digest.render import long_date, render_email
 from digest.stories import group_stories, rank_stories, story_key
-from digest.summarize import summarize, summarize_story
+from digest.summarize import detect_language, summarize, summarize_story
 from digest.text import count_words
 from digest.urls import IMAGE, web_url
 
@@ -181,7 +182,7 @@ def _render(config: Config, digest: Digest, subject: str) -> RenderedEmail:
     return render_email(
         digest,
         config.templates_dir,
-        lang=html_lang(config.language),
+        lang=issue_language(config, digest.briefs),
         subject=subject,
         reading_time=config.reading_time,
     )
@@ -262,7 +263,29 @@ def brief_of_story(config: Config, story: Story, update: bool = False) -> Brief:
         key=story.key,
         update=update,
         links=links if len(links) > 1 else (),
+        lang=story_language(config, brief),
     )
+
+
+def story_language(config: Config, brief: Brief) -> str:
+    """The HTML lang code of the language ``brief`` is written in: its script's, or else
+    the one whose stop words it uses most (the configured language when unsure)."""
+    text = " ".join([brief.headline, *brief.sentences])
+    if lang := script_language(text):
+        return lang
+    configured = "english" if config.language == "auto" else config.language
+    found = detect_language(text, default=configured)
+    if found == configured and is_cyrillic(text) and html_lang(configured) not in ("ru", "uk"):
+        return "ru"  # Cyrillic, and not Ukrainian by its stop words: Russian is likeliest
+    return html_lang(found)
+
+
+def issue_language(config: Config, briefs: Sequence[Brief]) -> str:
+    """The issue's HTML lang: the configured language's, or with ``language = "auto"``
+    the one most of its stories are in."""
+    if config.language != "auto":
+        return html_lang(config.language)
+    return main_language([brief.lang for brief in briefs], "en")
 
 
 def remembered(brief: Brief) -> SentStory:

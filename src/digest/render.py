@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 import mjml
+from markupsafe import Markup, escape
 
 from digest.errors import TemplateError
+from digest.langs import text_direction
 from digest.models import Brief, Digest, ImageSize, RenderedEmail
 from digest.urls import IMAGE, MAILTO, web_url
 
@@ -204,6 +206,8 @@ def _environments(
             image_url=image_url,
             image_box=image_box,
             lines=lines,
+            text_direction=text_direction,
+            lang_attributes=lang_attributes,
         )
     return html_env, text_env
 
@@ -246,6 +250,17 @@ def image_box(size: ImageSize | None, column: int) -> ImageSize | None:
     width, height = size
     shown = min(width, column)
     return shown, max(1, round(shown * height / width))
+
+
+def lang_attributes(brief: Brief, lang: str) -> Markup:
+    """`` lang="…"`` (and `` dir="…"``) for a story in another language than the issue's
+    ``lang``, so that it is read in its own voice and runs its own way; else nothing."""
+    if not brief.lang or brief.lang == lang:
+        return Markup("")
+    attributes = f' lang="{escape(brief.lang)}"'
+    if (direction := text_direction(brief.lang)) != text_direction(lang):
+        attributes += f' dir="{direction}"'
+    return Markup(attributes)
 
 
 def lines(value: str | None) -> list[str]:
