@@ -78,7 +78,7 @@ class Brief:
     source: str | None = None
     published: datetime | None = None
     image: str | None = None
-    image_size: ImageSize | None = None  # the size of ``image``, when it was declared
+    image_size: ImageSize | None = None  # the size of ``image``: declared, or read from it
     section: str | None = None
     words: int | None = None  # the article's length, for the reading time
     sources: tuple[str, ...] = ()  # every outlet that carried the story, when more than one

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from digest.models import (
     Brief,
     Digest,
     Envelope,
+    ImageSize,
     Issue,
     Item,
     Problem,
@@ -38,6 +39,8 @@ from digest.text import count_words
 from digest.urls import IMAGE, web_url
 
 log = logging.getLogger(__name__)
+# Image URLs -> the (width, height) of those whose size could be found.
+Measure = Callable[[Sequence[str]], Mapping[str, ImageSize]]
 
 SENT = "sent:"  # the ids of the stand-ins for stories earlier issues carried
 
@@ -48,6 +51,7 @@ def make_issue(
     today: date,
     sent: Sequence[SentStory] = (),
     taken: Collection[str] = (),
+    measure: Measure | None = None,
 ) -> Issue:
     """The issue made of ``articles``: grouped into stories, ranked, summarized, rendered
     and checked, with the envelope it is to be sent in.
@@ -58,7 +62,10 @@ def make_issue(
     that fails a per-story check (a link or image of its own, text that differs between
     the parts) is left out, and ``Issue.dropped`` says why; issue-wide findings (size,
     unsubscribe link, language, title) are the caller's to act on, through
-    ``issue_findings``. NoArticlesError when no story is left.
+    ``issue_findings``. NoArticlesError when no story is left. ``measure`` gives the
+    sizes of images the stories to be shown have and their pages did not declare (the
+    runs pass one that reads the images' headers); without it, the issue is made of
+    ``articles`` alone.
     """
     found = find_stories(config, articles, today, sent)
     if len(found) > config.max_items:
@@ -76,6 +83,8 @@ def make_issue(
         if not brief.sentences
     ]
     stories = [(story, brief) for story, brief in stories if brief.sentences]
+    if measure:
+        stories = _measured(stories, measure)
     if not stories:
         raise NoArticlesError(
             "no new story: each was told by an earlier issue or has no sentence to brief",
@@ -116,6 +125,25 @@ def make_issue(
         sent_stories=tuple(remembered(brief) for brief in digest.briefs),
         envelope=envelope,
     )
+
+
+def _measured(stories: list[tuple[Story, Brief]], measure: Measure) -> list[tuple[Story, Brief]]:
+    """The stories with the sizes ``measure`` finds for their images of unknown size.
+
+    Only images that came from the web are measured: an article from a local file has
+    its image's size written beside it, or none, and a run that fetched nothing does not
+    start fetching for its images.
+    """
+    unknown = [
+        brief.image
+        for story, brief in stories
+        if brief.image and not brief.image_size and any(web_url(a.feed) for a in story.articles)
+    ]
+    sizes = measure(unknown) if unknown else {}
+    return [
+        (story, replace(brief, image_size=brief.image_size or sizes.get(brief.image or "")))
+        for story, brief in stories
+    ]
 
 
 def envelope_of(config: Config) -> Envelope:

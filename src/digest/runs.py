@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from contextlib import closing
@@ -40,6 +41,7 @@ from digest.errors import (
 from digest.ingest import collect_articles
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress, Response
 from digest.ingest.fresh import Candidate, cap_per_source, select_fresh, window_start
+from digest.ingest.image_size import measure_images
 from digest.ingest.web import complete_items, newest_per_source, read_sources
 from digest.lint import Finding
 from digest.models import (
@@ -146,7 +148,8 @@ def build(
         found = collect(config, store, now, progress, fetch_options)
         taken = store.subjects(today)
     _check_found(config, found)
-    issue = make_issue(config, found.articles, today, found.sent, taken)
+    measure = functools.partial(measure_images, options=fetch_options)
+    issue = make_issue(config, found.articles, today, found.sent, taken, measure)
     files = write_issue(issue, out_dir or config.out_dir)
     return BuildResult(
         issue,
@@ -206,7 +209,9 @@ def run(
             return RunResult(tuple(sends), problems, nothing_new=True, **_sources(found))
         today = today or date.today()
         try:
-            issue = make_issue(config, found.articles, today, found.sent, store.subjects(today))
+            measure = functools.partial(measure_images, options=fetch_options)
+            taken = store.subjects(today)
+            issue = make_issue(config, found.articles, today, found.sent, taken, measure)
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems
