@@ -141,14 +141,14 @@ def _link(href: str, rel: str, label: str, entry: Entry | None = None) -> str:
     )
 
 
-def redirect_page(target: str, title: str) -> str:
+def redirect_page(target: str, title: str, lang: str = "en") -> str:
     """A page that sends the browser on to ``target`` (the day's address, for ``{date}``)."""
     href, text = html.escape(target), html.escape(title)
     return (
-        '<!doctype html>\n<html><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="0; url={href}">'
         f'<link rel="canonical" href="{href}"><title>{text}</title></head>\n'
-        f'<body><p><a href="{href}">{text}</a></p></body></html>\n'
+        f'<body><main><h1><a href="{href}">{text}</a></h1></main></body></html>\n'
     )
 
 

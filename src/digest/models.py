@@ -86,13 +86,14 @@ class Brief:
     source: str | None = None
     published: datetime | None = None
     image: str | None = None
-    image_size: ImageSize | None = None  # the size of ``image``, when it was declared
+    image_size: ImageSize | None = None  # the size of ``image``: declared, or read from it
     section: str | None = None
     words: int | None = None  # the article's length, for the reading time
     sources: tuple[str, ...] = ()  # every outlet that carried the story, when more than one
     links: tuple[tuple[str, str], ...] = ()  # (outlet, its article's URL), several outlets
     key: str | None = None  # the story's key, when it was made from a story
     update: bool = False  # a story sent in an earlier issue, back with new reports
+    lang: str | None = None  # the HTML lang code of the language it is written in
 
     @property
     def reading_minutes(self) -> int | None:

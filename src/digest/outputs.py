@@ -85,11 +85,12 @@ def archive_files(issue: Issue, web_dir: Path, now: datetime) -> dict[str, str]:
         linked = archive.set_navigation(page, *archive.neighbours(entries, neighbour.slug))
         if linked != page:
             files[neighbour.page] = linked
+    found = re.search(r'<html lang="([\w-]+)"', issue.web_html)
+    lang = found.group(1) if found else "en"
     files[f"{issue.date.isoformat()}.html"] = archive.redirect_page(
-        archive.page_name(slug), issue.subject
+        archive.page_name(slug), issue.subject, lang
     )
-    lang = re.search(r'<html lang="([\w-]+)"', issue.web_html)
-    files[archive.INDEX] = render_archive(entries, lang.group(1) if lang else "en")
+    files[archive.INDEX] = render_archive(entries, lang)
     files[archive.FEED] = archive.atom_feed(entries)
     files[archive.MANIFEST] = archive.dump_manifest(entries)
     return files

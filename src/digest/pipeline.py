@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from digest.archive import issue_url
 from digest.config import Config, html_lang
 from digest.errors import NoArticlesError, TemplateError
+from digest.langs import is_cyrillic, main_language, script_language
 from digest.lint import CLIP_BYTES, blame, lint_email, sent_size
 from digest.models import (
     Article,
@@ -24,6 +25,7 @@ from digest.models import (
     Digest,
     Envelope,
     Finding,
+    ImageSize,
     Issue,
     Problem,
     RenderedEmail,
@@ -33,11 +35,13 @@ from digest.models import (
 )
 from digest.render import long_date, render_email
 from digest.stories import group_stories, rank_stories, story_key
-from digest.summarize import summarize, summarize_story
+from digest.summarize import detect_language, summarize, summarize_story
 from digest.text import count_words
 from digest.urls import IMAGE, web_url
 
 log = logging.getLogger(__name__)
+# Image URLs -> the (width, height) of those whose size could be found.
+Measure = Callable[[Sequence[str]], Mapping[str, ImageSize]]
 
 SENT = "sent:"  # the ids of the stand-ins for stories earlier issues carried
 
@@ -48,6 +52,7 @@ def make_issue(
     today: date,
     sent: Sequence[SentStory] = (),
     taken: Collection[str] = (),
+    measure: Measure | None = None,
 ) -> Issue:
     """The issue made of ``articles``: grouped into stories, ranked, summarized, rendered
     and checked, with the envelope it is to be sent in.
@@ -58,7 +63,9 @@ def make_issue(
     that fails a per-story check (a link or image of its own, text that differs between
     the parts) is left out, and ``Issue.dropped`` says why; issue-wide findings (size,
     unsubscribe link, language, title) come with it in ``Issue.findings``, the caller's to
-    act on. NoArticlesError when no story is left.
+    act on. NoArticlesError when no story is left. ``measure`` gives the sizes of images
+    the stories to be shown have and their pages did not declare (the runs pass one that
+    reads the images' headers); without it, the issue is made of ``articles`` alone.
     """
     found = find_stories(config, articles, today, sent)
     if len(found) > config.max_items:
@@ -76,6 +83,8 @@ def make_issue(
         if not brief.sentences
     ]
     stories = [(story, brief) for story, brief in stories if brief.sentences]
+    if measure:
+        stories = _measured(stories, measure)
     if not stories:
         raise NoArticlesError(
             "no new story: each was told by an earlier issue or has no sentence to brief",
@@ -117,6 +126,25 @@ def make_issue(
         envelope=envelope,
         findings=tuple(findings),
     )
+
+
+def _measured(stories: list[tuple[Story, Brief]], measure: Measure) -> list[tuple[Story, Brief]]:
+    """The stories with the sizes ``measure`` finds for their images of unknown size.
+
+    Only images that came from the web are measured: an article from a local file has
+    its image's size written beside it, or none, and a run that fetched nothing does not
+    start fetching for its images.
+    """
+    unknown = [
+        brief.image
+        for story, brief in stories
+        if brief.image and not brief.image_size and any(web_url(a.feed) for a in story.articles)
+    ]
+    sizes = measure(unknown) if unknown else {}
+    return [
+        (story, replace(brief, image_size=brief.image_size or sizes.get(brief.image or "")))
+        for story, brief in stories
+    ]
 
 
 def envelope_of(config: Config) -> Envelope:
@@ -185,7 +213,7 @@ def _render(config: Config, digest: Digest, subject: str) -> RenderedEmail:
     return render_email(
         digest,
         config.templates_dir,
-        lang=html_lang(config.language),
+        lang=issue_language(config, digest.briefs),
         subject=subject,
         reading_time=config.reading_time,
     )
@@ -266,7 +294,29 @@ def brief_of_story(config: Config, story: Story, update: bool = False) -> Brief:
         key=story.key,
         update=update,
         links=links if len(links) > 1 else (),
+        lang=story_language(config, brief),
     )
+
+
+def story_language(config: Config, brief: Brief) -> str:
+    """The HTML lang code of the language ``brief`` is written in: its script's, or else
+    the one whose stop words it uses most (the configured language when unsure)."""
+    text = " ".join([brief.headline, *brief.sentences])
+    if lang := script_language(text):
+        return lang
+    configured = "english" if config.language == "auto" else config.language
+    found = detect_language(text, default=configured)
+    if found == configured and is_cyrillic(text) and html_lang(configured) not in ("ru", "uk"):
+        return "ru"  # Cyrillic, and not Ukrainian by its stop words: Russian is likeliest
+    return html_lang(found)
+
+
+def issue_language(config: Config, briefs: Sequence[Brief]) -> str:
+    """The issue's HTML lang: the configured language's, or with ``language = "auto"``
+    the one most of its stories are in."""
+    if config.language != "auto":
+        return html_lang(config.language)
+    return main_language([brief.lang for brief in briefs], "en")
 
 
 def remembered(brief: Brief) -> SentStory:

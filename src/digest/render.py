@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 import mjml
+from markupsafe import Markup, escape
 
 from digest.errors import TemplateError
+from digest.langs import text_direction
 from digest.models import Brief, Digest, ImageSize, RenderedEmail
 from digest.shipped import shipped
 from digest.urls import IMAGE, MAILTO, web_url
@@ -95,7 +97,7 @@ def render_email(
     }
     html_env, text_env = _environments(templates_dir, _template_names(templates_dir))
     html = _compile(_render(html_env, HTML_TEMPLATE, context))
-    web_html = _compile(_render(html_env, HTML_TEMPLATE, {**context, "web": True}))
+    web_html = with_main(_compile(_render(html_env, HTML_TEMPLATE, {**context, "web": True})))
     text = _render(text_env, TEXT_TEMPLATE, context).strip() + "\n"
     return RenderedEmail(subject=subject, html=html, text=text, web_html=web_html)
 
@@ -130,6 +132,16 @@ def _compile(source: str) -> str:
         raise TemplateError(f"{HTML_TEMPLATE}: not valid MJML: {message}") from exc
     # MJML has no id for <body>; Gmail's data-detector reset ("u + #body a") needs one.
     return html.replace("<body ", '<body id="body" ', 1)
+
+
+def with_main(html: str) -> str:
+    """The web page with its content in a ``<main>`` landmark: a page in a browser needs
+    one (an email body does not: the mail client's own page is around it)."""
+    start = html.find(">", html.find("<body")) + 1
+    end = html.rfind("</body>")
+    if not start or end < start:
+        return html
+    return f"{html[:start]}<main>{html[start:end]}</main>{html[end:]}"
 
 
 def make_preheader(digest: Digest) -> str:
@@ -192,6 +204,8 @@ def _environments(
             image_url=image_url,
             image_box=image_box,
             lines=lines,
+            text_direction=text_direction,
+            lang_attributes=lang_attributes,
         )
     return html_env, text_env
 
@@ -234,6 +248,17 @@ def image_box(size: ImageSize | None, column: int) -> ImageSize | None:
     width, height = size
     shown = min(width, column)
     return shown, max(1, round(shown * height / width))
+
+
+def lang_attributes(brief: Brief, lang: str) -> Markup:
+    """`` lang="…"`` (and `` dir="…"``) for a story in another language than the issue's
+    ``lang``, so that it is read in its own voice and runs its own way; else nothing."""
+    if not brief.lang or brief.lang == lang:
+        return Markup("")
+    attributes = f' lang="{escape(brief.lang)}"'
+    if (direction := text_direction(brief.lang)) != text_direction(lang):
+        attributes += f' dir="{direction}"'
+    return Markup(attributes)
 
 
 def lines(value: str | None) -> list[str]:

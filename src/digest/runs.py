@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from contextlib import closing
@@ -39,6 +40,7 @@ from digest.errors import (
 )
 from digest.ingest.collect import Collected, collect
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
+from digest.ingest.image_size import measure_images
 from digest.models import (
     DeliveryStatus,
     Finding,
@@ -121,7 +123,8 @@ def build(
         found = collect(config, store, now, progress, fetch_options)
         sent, failing, taken = _sent(config, store, now), store.failing(), store.subjects(today)
     _check_found(config, found)
-    issue = make_issue(config, found.articles, today, sent, taken)
+    measure = functools.partial(measure_images, options=fetch_options)
+    issue = make_issue(config, found.articles, today, sent, taken, measure)
     files = write_issue(issue, out_dir or config.out_dir)
     return BuildResult(
         issue,
@@ -182,9 +185,9 @@ def run(
             return RunResult(tuple(sends), problems, nothing_new=True, **about)
         today = today or date.today()
         try:
-            issue = make_issue(
-                config, found.articles, today, _sent(config, store, now), store.subjects(today)
-            )
+            measure = functools.partial(measure_images, options=fetch_options)
+            sent, taken = _sent(config, store, now), store.subjects(today)
+            issue = make_issue(config, found.articles, today, sent, taken, measure)
         except NoArticlesError as exc:  # every story failed a check
             store.record_run(replace(found.run, status=RunStatus.EMPTY, problems=len(problems)))
             problems += exc.problems

@@ -66,6 +66,9 @@ class FetchOptions:
     # before httpx connects, which resolves it again: a DNS server that changes its
     # answer in between is not stopped.
     private: bool = True
+    # True: only the first max_bytes are wanted (asked for with a Range header); a longer
+    # body is cut there, not refused. For reading a file's header, such as an image's.
+    partial: bool = False
     # host -> its addresses; the seam where a test stands a public address in for one.
     resolve: Resolver = field(default=resolve_host, compare=False)
 
@@ -270,7 +273,10 @@ async def _follow(
         async with per_host, limits.overall, budget.running():
             if not options.private and not (request.trusted and at_home):
                 await _refuse_private(host, options.resolve)
-            req = client.build_request("GET", url, headers=conditional)
+            headers = dict(conditional)
+            if options.partial:
+                headers["Range"] = f"bytes=0-{options.max_bytes - 1}"
+            req = client.build_request("GET", url, headers=headers)
             # Credentials go to the origin they were given for, never on to a redirect's.
             response = await client.send(req, stream=True, auth=auth if at_home else None)
             try:
@@ -284,7 +290,7 @@ async def _follow(
                     return _response(request.url, url, response, b"")
                 if response.status_code >= 400:
                     raise _Refused(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-                body = await _read_body(response, options.max_bytes)
+                body = await _read_body(response, options.max_bytes, options.partial)
                 return _response(request.url, url, response, body)
             finally:
                 await response.aclose()
@@ -364,11 +370,12 @@ def _response(requested: str, final: str, response: httpx.Response, body: bytes)
     )
 
 
-async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
-    """The body, inflated here chunk by chunk so that no step grows past ``max_bytes``."""
+async def _read_body(response: httpx.Response, max_bytes: int, partial: bool = False) -> bytes:
+    """The body, inflated here chunk by chunk so that no step grows past ``max_bytes``;
+    with ``partial``, its first ``max_bytes`` (the rest is never read)."""
     declared = response.headers.get("Content-Length", "")
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    if declared.isdigit() and not encoding and int(declared) > max_bytes:
+    if declared.isdigit() and not encoding and int(declared) > max_bytes and not partial:
         raise _Refused(f"response larger than {_size(max_bytes)}")
     inflate = _inflater(encoding)
     parts: list[bytes] = []
@@ -383,10 +390,13 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
                 piece = inflate.decompress(data, max_bytes - size + 1)
                 data = inflate.unconsumed_tail
             size += len(piece)
+            if size > max_bytes and partial:
+                parts.append(piece[: len(piece) - (size - max_bytes)])
+                return b"".join(parts)
             if size > max_bytes:
                 raise _Refused(f"response larger than {_size(max_bytes)} (after decompression)")
             parts.append(piece)
-    if inflate is not None and not inflate.eof:
+    if inflate is not None and not inflate.eof and not partial:
         raise _Refused("truncated compressed body")  # the end of the stream never came
     return b"".join(parts)
 
