@@ -18,6 +18,7 @@ from digest.deliver.message import (
     message_id,
     write_outbox,
 )
+from digest.deliver.signing import DkimKey, configured_key
 from digest.deliver.transport import (
     FIRST_SETTLE,
     Journal,
@@ -34,6 +35,7 @@ from digest.deliver.transport import (
 __all__ = [
     "FIRST_SETTLE",
     "Composer",
+    "DkimKey",
     "Journal",
     "Letter",
     "Outcome",
@@ -45,6 +47,7 @@ __all__ = [
     "_Gate",
     "check_address",
     "check_headers",
+    "configured_key",
     "deliver",
     "domain_of",
     "fresh_message_id",

@@ -14,10 +14,11 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from digest.deliver.addresses import check_address, domain_of
+from digest.deliver.signing import DkimKey
 from digest.errors import ConfigError, InputError
 from digest.models import Issue
 from digest.text import HEADER_CONTROL, decoded_header
-from digest.unsubscribe import check_secret, is_personal, personal_url
+from digest.unsubscribe import check_secret, is_personal, personal_url, unsubscribe_token
 
 _URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")  # dot-atoms
@@ -39,6 +40,9 @@ class Letter:
     unsubscribe_url: str | None = None  # https, http or mailto; may hold {email}, {token}
     unsubscribe_mailto: str | None = None  # an address or a mailto: URL
     unsubscribe_secret: str | None = None  # the key of {token}s (DIGEST_UNSUBSCRIBE_SECRET)
+    dkim: DkimKey | None = None  # each copy is signed with it, when there is one
+    bounce_address: str | None = None  # the envelope sender; default: the From address
+    verp: bool = False  # each reader's envelope sender: local+TOKEN@domain of bounce_address
 
 
 # The per-reader unsubscribe URL's place in the encoded body: letters and digits only,
@@ -61,6 +65,14 @@ class Composer:
         check_address(letter.sender, "DIGEST_FROM")
         self.letter = letter
         self.sender = parseaddr(letter.sender)[1]
+        self.bounce = self.sender
+        if letter.bounce_address:
+            self.bounce = check_address(letter.bounce_address, "[send] bounce_address")
+            if letter.verp and not letter.unsubscribe_secret:
+                raise ConfigError(
+                    "[send] verp = true needs DIGEST_UNSUBSCRIBE_SECRET, the key of each "
+                    "reader's envelope sender token"
+                )
         message = EmailMessage(policy=SMTP)
         message["From"] = letter.sender
         message["Subject"] = issue.subject
@@ -92,15 +104,31 @@ class Composer:
             list(_list_headers(letter, example))
 
     def envelope_sender(self, recipient: str) -> str:
-        """The envelope sender (MAIL FROM) of ``recipient``'s copy: the From address."""
-        return self.sender
+        """The envelope sender (MAIL FROM, then the Return-Path) of ``recipient``'s copy:
+        the bounce address or the From address; with VERP, ``local+TOKEN@domain``.
+
+        A contract with whatever reads the bounces: TOKEN is
+        ``unsubscribe_token(DIGEST_UNSUBSCRIBE_SECRET, recipient)``.
+        """
+        if not self.letter.verp or not self.letter.bounce_address:
+            return self.bounce
+        local, _, domain = self.bounce.rpartition("@")
+        token = unsubscribe_token(self.letter.unsubscribe_secret or "", recipient)
+        return f"{local}+{token}@{domain}"
 
     def compose(self, recipient: str, msgid: str) -> bytes:
-        """The message for ``recipient``, as an .eml file holds it (CRLF line ends)."""
-        return b"".join(self._parts(recipient, msgid, self.body, _as_is))
+        """The message for ``recipient``, as an .eml file holds it (CRLF line ends), signed
+        when the letter has a DKIM key."""
+        message = b"".join(self._parts(recipient, msgid, self.body, _as_is))
+        # After the reader's own parts are in: the signature covers To, Message-ID, the
+        # List-Unsubscribe URLs and the body with this reader's links.
+        return self.letter.dkim.sign(message) + message if self.letter.dkim else message
 
     def wire(self, recipient: str, msgid: str) -> bytes:
         """The message as DATA carries it: dot-stuffed, ending in CRLF (the final dot apart)."""
+        if self.letter.dkim:  # signed as a whole, so stuffed as a whole
+            data = _stuff(self.compose(recipient, msgid))
+            return data if data.endswith(b"\r\n") else data + b"\r\n"
         # The shared body was stuffed once: stuffing a whole copy takes most of a
         # millisecond, holding the GIL while another connection's 250 may wait for it.
         return b"".join(self._parts(recipient, msgid, self.stuffed, _stuff))
