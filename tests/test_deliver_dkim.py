@@ -217,7 +217,7 @@ def test_a_bad_key_stops_the_send_before_anything_goes(smtp, configure, tmp_path
     path = tmp_path / "dkim.pem"
     path.write_text("garbage\n")
     config = configure(smtp, env=signing_env(path))
-    with pytest.raises(ConfigError, match="dkim.pem"):
+    with pytest.raises(ConfigError, match=r"dkim\.pem"):
         send(config)
     assert smtp.mailbox.received == []
 

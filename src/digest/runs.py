@@ -518,8 +518,9 @@ def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
 def letter(issue: Issue, config: Config) -> Letter:
     """What every copy of ``issue`` shares: the envelope it was built with, whatever the
     configuration says now, and the current secret of its ``{token}``s (a credential, so
-    never kept in the issue), DKIM key and bounce address (how it is sent, not what). An issue an older digest kept has no envelope: it goes out
-    with the configuration's, as it would have then."""
+    never kept in the issue), DKIM key and bounce address (how it goes, not what goes).
+    An issue an older digest kept has no envelope: it goes out with the configuration's,
+    as it would have then."""
     envelope = issue.envelope or envelope_of(config)
     if not envelope.sender:
         if issue.envelope is None:
