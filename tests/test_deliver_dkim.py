@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from collections.abc import Callable
 from email import message_from_bytes
@@ -12,11 +13,14 @@ from pathlib import Path
 import dkim
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from dkim.canonicalization import Relaxed
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.config import load_config, load_environment
 from digest.deliver import configured_key, domain_of
-from digest.deliver.signing import SIGNED, load_key
+from digest.deliver.signing import SIGNED, BodyHash, canonical_body, load_key
 from digest.errors import ConfigError
 from digest.runs import build, dry_run, send, send_test
 from digest.unsubscribe import unsubscribe_token
@@ -196,12 +200,32 @@ def test_dkim_domain_defaults_to_the_from_domain_and_can_be_another(configure, t
     [
         (None, "cannot read the DKIM key"),
         (b"not a key at all\n", "not a PEM private key"),
-        (b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n", "PUBLIC KEY"),
+        (
+            b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+            "holds no private key",
+        ),
         (
             b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n",
-            "not a usable DKIM private key",
+            "not a usable private key",
+        ),
+        (
+            ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+            "cannot sign DKIM: use an RSA or Ed25519 key",
+        ),
+        (
+            ed25519.Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(b"passphrase"),
+            ),
+            "the private key is encrypted",
         ),
     ],
+    ids=["missing", "not-pem", "public", "garbage", "ec", "encrypted"],
 )
 def test_a_missing_or_unusable_key_is_a_config_error_naming_the_file(tmp_path, content, expected):
     path = tmp_path / "dkim.pem"
@@ -309,3 +333,29 @@ def test_verp_without_a_secret_or_a_bounce_address_is_a_config_error(tmp_path):
     toml.write_text('[send]\nbounce_address = "Bounces <b@example.org>"\n')
     with pytest.raises(ConfigError, match="bounce_address must be a bare address"):
         load_config(toml, {})
+
+
+# The body hash, piece by piece
+
+
+_LINE = st.text(alphabet=" \tab=.", max_size=12).map(str.encode)
+_BODY = st.lists(_LINE, max_size=8).map(lambda lines: b"\r\n".join(lines))
+
+
+@given(
+    before=_BODY,
+    between=_BODY,
+    after=_BODY,
+    fills=st.lists(st.text(alphabet="ab =\t", max_size=8).map(str.encode), min_size=2, max_size=2),
+    end=st.sampled_from([b"", b"\r\n", b"end\r\n\r\n", b" \r\n\r\n"]),
+)
+def test_a_body_hashed_piece_by_piece_is_hashed_as_dkimpy_canonicalises_it(
+    before, between, after, fills, end
+):
+    # A fill as the Composer makes one: it starts a soft break and ends a line.
+    fills = [b"=\r\n" + f + b"=\r\n" for f in fills]
+    pieces: list[bytes | int] = [before, 0, between + b"\r\n", 1, after + end]
+    whole = b"".join(p if isinstance(p, bytes) else fills[p] for p in pieces)
+    expected = hashlib.sha256(Relaxed.canonicalize_body(whole)).digest()
+    assert BodyHash(pieces).digest(fills) == expected
+    assert hashlib.sha256(canonical_body(whole)).digest() == expected

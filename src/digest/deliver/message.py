@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email import quoprimime
 from email.message import EmailMessage
@@ -14,7 +14,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from digest.deliver.addresses import check_address, domain_of
-from digest.deliver.signing import DkimKey
+from digest.deliver.signing import BodyHash, DkimKey
 from digest.errors import ConfigError, InputError
 from digest.models import Issue
 from digest.text import HEADER_CONTROL, decoded_header
@@ -99,6 +99,8 @@ class Composer:
         self.stuffed = [_stuff(p) if isinstance(p, bytes) else p for p in self.body]
         if not body.endswith(b"\r\n"):
             self.stuffed.append(b"\r\n")
+        # Canonicalised once, for every copy's signature.
+        self.body_hash = BodyHash(self.body) if letter.dkim else None
         if self.template:  # a bad template fails now, not at the first recipient
             example = personal_url(self.template, "a@example.org", letter.unsubscribe_secret)
             list(_list_headers(letter, example))
@@ -119,44 +121,37 @@ class Composer:
     def compose(self, recipient: str, msgid: str) -> bytes:
         """The message for ``recipient``, as an .eml file holds it (CRLF line ends), signed
         when the letter has a DKIM key."""
-        message = b"".join(self._parts(recipient, msgid, self.body, _as_is))
-        # After the reader's own parts are in: the signature covers To, Message-ID, the
-        # List-Unsubscribe URLs and the body with this reader's links.
-        return self.letter.dkim.sign(message) + message if self.letter.dkim else message
+        head, fills = self._own(recipient, msgid)
+        body = (part if isinstance(part, bytes) else fills[part] for part in self.body)
+        return self._signature(head, fills) + head + b"\r\n" + b"".join(body)
 
     def wire(self, recipient: str, msgid: str) -> bytes:
         """The message as DATA carries it: dot-stuffed, ending in CRLF (the final dot apart)."""
-        if self.letter.dkim:  # signed as a whole, so stuffed as a whole
-            data = _stuff(self.compose(recipient, msgid))
-            return data if data.endswith(b"\r\n") else data + b"\r\n"
         # The shared body was stuffed once: stuffing a whole copy takes most of a
         # millisecond, holding the GIL while another connection's 250 may wait for it.
-        return b"".join(self._parts(recipient, msgid, self.stuffed, _stuff))
+        # Each piece begins a line (a fill ends one), so each can be stuffed on its own.
+        head, fills = self._own(recipient, msgid)
+        stuffed = [_stuff(fill) for fill in fills]
+        parts = [_stuff(self._signature(head, fills) + head + b"\r\n")]
+        parts += (part if isinstance(part, bytes) else stuffed[part] for part in self.stuffed)
+        return b"".join(parts)
 
-    def _parts(
-        self,
-        recipient: str,
-        msgid: str,
-        body: list[bytes | int],
-        stuff: Callable[[bytes], bytes],
-    ) -> Iterator[bytes]:
-        """The copy's pieces; each begins a line, so each can be dot-stuffed on its own."""
-        yield stuff(_own_head(recipient, msgid) + self.head + b"\r\n")
-        encoded: list[bytes] = []
+    def _own(self, recipient: str, msgid: str) -> tuple[bytes, list[bytes]]:
+        """The copy's headers (each line ending in CRLF, no blank line after them) and
+        what goes in the body's slots: this reader's unsubscribe URL, as text and HTML."""
+        head = _own_head(recipient, msgid) + self.head + b"\r\n"
         if not self.template:
-            yield stuff(self.list_headers + b"\r\n")
-        else:
-            url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
-            yield stuff(b"".join(_list_headers(self.letter, url)) + b"\r\n")
-            # Each URL on lines of its own between soft line breaks, which decoders drop.
-            forms = (url, _html_form(url))
-            encoded = [stuff(b"=\r\n" + _quoted(form) + b"=\r\n") for form in forms]
-        for part in body:
-            yield part if isinstance(part, bytes) else encoded[part]
+            return head + self.list_headers, []
+        url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
+        # Each URL on lines of its own between soft line breaks, which decoders drop.
+        fills = [b"=\r\n" + _quoted(form) + b"=\r\n" for form in (url, _html_form(url))]
+        return head + b"".join(_list_headers(self.letter, url)), fills
 
-
-def _as_is(part: bytes) -> bytes:
-    return part
+    def _signature(self, head: bytes, fills: list[bytes]) -> bytes:
+        """The DKIM-Signature of the copy, once its own parts are in; none without a key."""
+        if self.letter.dkim is None or self.body_hash is None:
+            return b""
+        return self.letter.dkim.signature(head, self.body_hash.digest(fills))
 
 
 def _stuff(part: bytes) -> bytes:
