@@ -1,7 +1,8 @@
 """Exactly once under SIGKILL, and messages/s with the send ledger, to a local TLS server.
 
 Run with `make bench-send` (or `python benchmarks/send_kill.py [--recipients 10000]
-[--kills 100] [--rate 100] [--connections 4]`). The server is
+[--kills 100] [--rate 100] [--connections 4] [--dkim]`; `--dkim` signs each copy with a
+new RSA 2048 key). The server is
 /work/shared/bench/smtp_sink.py (aiosmtpd, STARTTLS and AUTH required, a separate
 process, counting messages per recipient); the
 message is the 20-story digest of `render_20.py` (about 66 KB of HTML) with a per-reader
@@ -70,7 +71,9 @@ def config_for(state: Path, port: int, connections: int, rate: float = 0.0):
         "DIGEST_FROM": "The Example Weekly <news@example.org>",
         "DIGEST_STATE_DIR": str(state),
         "DIGEST_UNSUBSCRIBE_URL": UNSUBSCRIBE,
-        "DIGEST_UNSUBSCRIBE_SECRET": "bench-secret",
+        "DIGEST_UNSUBSCRIBE_SECRET": "bench-secret-0123456789-abcdefghijklmnop",
+        # --dkim: the key main() made, handed to the children through the environment.
+        **{k: v for k, v in os.environ.items() if k.startswith("DIGEST_DKIM_")},
     }
     config = load_config(None, env)
     return replace(config, send=replace(config.send, rate=rate, connections=connections))
@@ -219,6 +222,20 @@ def kills(directory: Path, port: int, count: int, times: int, connections: int, 
         made += 1
 
 
+def make_dkim_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(pem)
+    os.environ.update(DIGEST_DKIM_SELECTOR="bench", DIGEST_DKIM_KEY_FILE=str(path))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -226,6 +243,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rate", type=float, default=100.0, help="for the kills (0: no limit)")
+    parser.add_argument("--dkim", action="store_true", help="sign each copy (RSA 2048)")
     parser.add_argument("--child", nargs=5, metavar=("STATE", "PORT", "COUNT", "CONN", "RATE"))
     args = parser.parse_args()
     if args.child:
@@ -236,6 +254,8 @@ def main() -> None:
         directory = Path(tmp)
         sink, port = start_sink(directory)
         os.environ["SSL_CERT_FILE"] = str(directory / "cert.pem")
+        if args.dkim:
+            make_dkim_key(directory / "dkim.pem")
         try:
             stamps = Stamps()
             wall, cpu = throughput(directory, port, args.recipients, args.connections, stamps)
@@ -252,6 +272,7 @@ def main() -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"message size:          about {summary['bytes'] // summary['messages']:,} bytes")
     print(f"connections:           {args.connections} (STARTTLS + AUTH)")
+    print(f"DKIM:                  {'RSA 2048, each copy' if args.dkim else 'off'}")
     rate = args.recipients / wall
     print(
         f"with the send ledger:  {rate:.0f} messages/s "

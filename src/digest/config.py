@@ -81,6 +81,16 @@ class SendConfig:
     attempts: int = 4  # tries per recipient and run for temporary failures
     retry_delay: float = 2.0  # seconds before the first retry; doubles each time
     timeout: float = 60.0  # seconds to wait for the server on each step
+    # DKIM (DIGEST_DKIM_SELECTOR, DIGEST_DKIM_DOMAIN, DIGEST_DKIM_KEY_FILE): each copy is
+    # signed when a key file is set; the domain defaults to DIGEST_FROM's.
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_key_file: Path | None = None
+    # [send] bounce_address: the envelope sender (MAIL FROM, the Return-Path that bounces
+    # go to); default: DIGEST_FROM's address. [send] verp: each reader's own, made of it:
+    # local+TOKEN@domain, TOKEN = unsubscribe_token(DIGEST_UNSUBSCRIBE_SECRET, reader).
+    bounce_address: str | None = None
+    verp: bool = False
 
     @property
     def smtp_port(self) -> int:
@@ -188,7 +198,7 @@ SOURCE_KEYS = frozenset(
 FILTER_KEYS = frozenset({"include", "exclude"})
 SEND_KEYS = frozenset(
     {"subject", "list_id", "rate", "connections", "attempts", "retry_delay", "timeout"}
-    | {"ledger_sync"}
+    | {"ledger_sync", "bounce_address", "verp"}
 )
 STORIES_KEYS = frozenset(f.name for f in fields(StoriesConfig))
 
@@ -258,6 +268,9 @@ ENV_KEYS = frozenset(
         "BOUNCE_IMAP_DONE_FOLDER",
         "BOUNCE_SOFT_LIMIT",
         "BOUNCE_SOFT_DAYS",
+        "DIGEST_DKIM_SELECTOR",
+        "DIGEST_DKIM_DOMAIN",
+        "DIGEST_DKIM_KEY_FILE",
     }
 )
 _warned_keys: set[tuple[Path, str]] = set()  # each once a process: .env is read more than once
@@ -382,6 +395,8 @@ def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
         ("sender", "DIGEST_FROM"),
         ("unsubscribe_mailto", "DIGEST_UNSUBSCRIBE_MAILTO"),
         ("unsubscribe_secret", "DIGEST_UNSUBSCRIBE_SECRET"),
+        ("dkim_selector", "DIGEST_DKIM_SELECTOR"),
+        ("dkim_domain", "DIGEST_DKIM_DOMAIN"),
     ):
         if env.get(key, "").strip():
             secret = name in ("password", "unsubscribe_secret")
@@ -402,6 +417,8 @@ def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
         values["to"] = tuple(a.strip() for a in env["DIGEST_TO"].split(",") if a.strip())
     if env.get("DIGEST_RECIPIENTS_FILE", "").strip():
         values["recipients_file"] = Path(env["DIGEST_RECIPIENTS_FILE"].strip())
+    if env.get("DIGEST_DKIM_KEY_FILE", "").strip():
+        values["dkim_key_file"] = Path(env["DIGEST_DKIM_KEY_FILE"].strip())
     if env.get("SMTP_ALLOW_CLEARTEXT_LOGIN", "").strip():
         allow = env["SMTP_ALLOW_CLEARTEXT_LOGIN"].strip().lower()
         if allow not in ("1", "true", "yes", "0", "false", "no"):
@@ -409,7 +426,54 @@ def _send_environment(send: SendConfig, env: Mapping[str, str]) -> SendConfig:
         values["allow_cleartext_login"] = allow in ("1", "true", "yes")
     send = replace(send, **values)
     _check_cleartext_login(send)
+    _check_dkim(send)
+    _check_verp(send)
     return send
+
+
+_DNS_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
+def _check_dkim(send: SendConfig) -> None:
+    """A selector and a key file go together; each name must be a DNS name."""
+    if bool(send.dkim_selector) != bool(send.dkim_key_file) or (
+        send.dkim_domain and not send.dkim_key_file
+    ):
+        given = "DIGEST_DKIM_SELECTOR" if send.dkim_selector else "DIGEST_DKIM_DOMAIN"
+        missing = "DIGEST_DKIM_KEY_FILE"
+        if send.dkim_key_file:
+            given, missing = "DIGEST_DKIM_KEY_FILE", "DIGEST_DKIM_SELECTOR"
+        raise ConfigError(
+            f"{given} is set but {missing} is not: DKIM signing needs a selector and a key file",
+            hint="set both (see docs/deliverability.md), or neither to send unsigned",
+        )
+    for name, value in (
+        ("DIGEST_DKIM_SELECTOR", send.dkim_selector),
+        ("DIGEST_DKIM_DOMAIN", send.dkim_domain),
+    ):
+        if value and not _DNS_NAME.fullmatch(value):
+            raise ConfigError(f"{name} must be a DNS name such as news2026, not {value!r}")
+
+
+def _check_verp(send: SendConfig) -> None:
+    """VERP makes each reader's envelope sender from the bounce address and the secret."""
+    if not send.verp:
+        return
+    if not send.bounce_address:
+        raise ConfigError(
+            "[send] verp = true needs [send] bounce_address: the address bounces come back to",
+            hint='add bounce_address = "bounces@example.org" to [send]',
+        )
+    if not send.unsubscribe_secret:
+        raise ConfigError(
+            "[send] verp = true needs DIGEST_UNSUBSCRIBE_SECRET: each reader's envelope "
+            "sender carries a token made with it",
+            hint="set DIGEST_UNSUBSCRIBE_SECRET in .env to the output of: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    check_secret("{token}", send.unsubscribe_secret)
 
 
 def _check_cleartext_login(send: SendConfig) -> None:
@@ -494,6 +558,25 @@ def _parse_send(raw: Any, where: str) -> SendConfig:
             raise ConfigError(
                 f'{where}: send.ledger_sync must be "normal" or "full", not {raw["ledger_sync"]!r}'
             ) from None
+    if "bounce_address" in raw:
+        bounce = _typed(raw["bounce_address"], str, f"{where}: send.bounce_address").strip()
+        if not re.fullmatch(
+            r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", bounce
+        ):
+            raise ConfigError(
+                f"{where}: send.bounce_address must be a bare address such as "
+                f"bounces@example.org, not {bounce!r}"
+            )
+        values["bounce_address"] = bounce
+    if "verp" in raw:
+        if not isinstance(raw["verp"], bool):
+            raise ConfigError(f"{where}: send.verp must be true or false, not {raw['verp']!r}")
+        values["verp"] = raw["verp"]
+    if values.get("verp") and "+" in values.get("bounce_address", "").partition("@")[0]:
+        raise ConfigError(
+            f"{where}: send.bounce_address must not hold a + when verp is on: "
+            "local+TOKEN@domain would be ambiguous"
+        )
     return SendConfig(**values)
 
 

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from digest.config import SendConfig
 from digest.errors import InputError
 from digest.models import Finding
 from digest.urls import LINK_PREFIXES
@@ -269,3 +270,16 @@ def _check_parity(page: _Page, text: str, items: Sequence[Mapping[str, Any]]) ->
             where = "linked headline" if item.get("url") else "headline"
             message = f"item {n} ({headline!r}) has no {where} in the HTML part"
             yield Finding("parity", message, headline)
+
+
+def lint_sending(send: SendConfig, *, dns: bool = False) -> list[Finding]:
+    """Warnings about the sending setup: a missing DKIM key, From misaligned with DKIM's
+    ``d=`` or the Return-Path's domain, and with ``dns`` the published SPF, DKIM and
+    DMARC records (see digest.deliver.authentication)."""
+    from digest.deliver.authentication import check_dns, check_setup, identities
+
+    if not send.sender:
+        return [Finding("alignment", "DIGEST_FROM is not set: no From domain to check")]
+    found = identities(send)
+    advice = check_setup(found) + (check_dns(found) if dns else [])
+    return [Finding(a.what, a.message) for a in advice]

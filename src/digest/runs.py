@@ -25,6 +25,7 @@ from digest.deliver import (
     Outcome,
     check_address,
     check_headers,
+    configured_key,
     deliver,
     fresh_message_id,
     message_id,
@@ -349,8 +350,9 @@ def recipients(config: Config) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
 def letter(issue: Issue, config: Config) -> Letter:
     """What every copy of ``issue`` shares: the envelope it was built with, whatever the
     configuration says now, and the current secret of its ``{token}``s (a credential, so
-    never kept in the issue). An issue an older digest kept has no envelope: it goes out
-    with the configuration's, as it would have then."""
+    never kept in the issue), DKIM key and bounce address (how it goes, not what goes).
+    An issue an older digest kept has no envelope: it goes out with the configuration's,
+    as it would have then."""
     envelope = issue.envelope or envelope_of(config)
     if not envelope.sender:
         if issue.envelope is None:
@@ -366,6 +368,9 @@ def letter(issue: Issue, config: Config) -> Letter:
         unsubscribe_url=envelope.unsubscribe_url,
         unsubscribe_mailto=envelope.unsubscribe_mailto,
         unsubscribe_secret=config.send.unsubscribe_secret,
+        dkim=configured_key(config.send, envelope.sender),
+        bounce_address=config.send.bounce_address,
+        verp=config.send.verp,
     )
 
 

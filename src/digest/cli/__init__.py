@@ -140,7 +140,15 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
-        "--sending", action="store_true", help="require an unsubscribe link, as for sending"
+        "--sending",
+        action="store_true",
+        help="require an unsubscribe link, as for sending, and warn of a sending setup that "
+        "fails DMARC (no DKIM key; From misaligned with DKIM d= or the Return-Path)",
+    )
+    p.add_argument(
+        "--dns",
+        action="store_true",
+        help="with --sending: also look up the SPF, DKIM and DMARC records (needs a resolver)",
     )
     add_config(p)
     p.set_defaults(command=run_lint)
@@ -623,20 +631,24 @@ def run_brief(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from digest.lint import CLIP_BYTES, lint_directory, sent_size
+    from digest.lint import CLIP_BYTES, lint_directory, lint_sending, sent_size
 
     config = load_config(args.config)
     path = args.path or config.out_dir
+    sending = args.sending or args.dns
     findings = lint_directory(
-        path, require_unsubscribe=args.sending, unsubscribe_url=config.unsubscribe_url
+        path, require_unsubscribe=sending, unsubscribe_url=config.unsubscribe_url
     )
     size = sent_size((path / "digest.html").read_text(encoding="utf-8"))
+    # Warnings, not failures: the setup is the provider's and DNS's, not this issue's.
+    warnings = lint_sending(config.send, dns=args.dns) if sending else []
     if args.json:
         report = {
             "path": str(path),
             "ok": not findings,
             "size": size,
             "findings": [{"check": f.check, "message": f.message} for f in findings],
+            "warnings": [{"check": w.check, "message": w.message} for w in warnings],
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -644,6 +656,8 @@ def run_lint(args: argparse.Namespace) -> int:
         print(f"{path}: HTML part {size:,} bytes as sent (quoted-printable), {share}")
         for finding in findings:
             print(f"{path}: {finding}")
+        for warning in warnings:
+            print(f"{path}: warning: {warning}")
         print(f"{path}: {len(findings)} problem(s)" if findings else f"{path}: ok")
     return LintError.exit_code if findings else 0
 

@@ -1,5 +1,4 @@
-"""Deliver: an issue goes to each recipient over SMTP (the only module that imports
-smtplib and email_validator).
+"""Transport: messages to the SMTP server (the only module that imports smtplib).
 
 ``[send] connections`` SMTP sessions (default 4) send in parallel, each in its own
 thread, all within the one ``[send] rate``; a connection is reused for every message
@@ -16,13 +15,15 @@ and a crash after it, before ``Journal.done`` has recorded the 250, leaves the r
 marked "sending", to be sent again with the same Message-ID (mailbox providers drop a
 second message whose Message-ID they already hold). ``_Gate`` keeps that gap short and
 lets at most one message of all the connections be in it.
+
+``deliver`` works through a ``Transport``, one per connection: ``SmtpTransport`` for the
+real thing; a test of the threads, retries and journal can hand it anything with the
+same one-message ``send``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import smtplib
 import socket
 import ssl
@@ -30,23 +31,14 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email import quoprimime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate, make_msgid, parseaddr
 from functools import partial
-from pathlib import Path
 from typing import Protocol
 
-from email_validator import EmailNotValidError, validate_email
-
 from digest.config import SendConfig
-from digest.errors import ConfigError, InputError, SendError
-from digest.models import Issue, OutcomeStatus, Problem
-from digest.text import HEADER_CONTROL, decoded_header
-from digest.unsubscribe import check_secret, is_personal, personal_url
+from digest.errors import ConfigError, SendError
+from digest.models import OutcomeStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +49,6 @@ NEAR_SERVER = 0.010  # seconds: the turn spans the reply of a server this quick 
 SETTLE_SAMPLES = 20  # messages over which the server's reading time is estimated
 SETTLE_QUANTILE = 0.25  # the wait covers the reading time of this share of recent bodies
 SETTLE_SHADE = 0.9  # wait this share of the estimate; below 1, or the wait feeds on itself
-_URL_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no space: safe inside <...>
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")  # dot-atoms
 
 
 class Journal(Protocol):
@@ -90,274 +80,64 @@ class Report:
         return tuple(o for o in self.outcomes if o.status == status)
 
 
-# Addresses
-
-
-def check_address(value: str, where: str) -> str:
-    """The address in ``value`` (a bare address, or "Name <address>"), normalised, ASCII.
-
-    Raises ConfigError naming ``where`` when it is not a usable address; a line break
-    anywhere is refused, since it could smuggle a second SMTP command or header.
-    """
-    if "\r" in value or "\n" in value:
-        raise ConfigError(f"{where}: an address must not contain a line break")
-    _, address = parseaddr(value)
-    try:
-        checked = validate_email(address or value, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        raise ConfigError(f"{where}: {value!r} is not a valid email address: {exc}") from exc
-    # An internationalised domain in its ASCII (punycode) form: SMTP without SMTPUTF8
-    # cannot carry anything else, and the local part is ASCII already (no SMTPUTF8).
-    return checked.ascii_email or checked.normalized
-
-
-def read_recipients(config: SendConfig) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
-    """The valid recipients of DIGEST_TO and DIGEST_RECIPIENTS_FILE, each once, in order.
-
-    A bad address is a problem (say which and where) and is skipped; the rest go on.
-    Addresses are lower-cased, local part too: the ledger knows a reader by the address,
-    and a change of case in the list must not send the issue twice.
-    """
-    lines: list[tuple[str, str]] = [(a, "DIGEST_TO") for a in config.to]
-    if config.recipients_file is not None:
-        path = config.recipients_file
-        try:
-            content = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise ConfigError(f"{path}: cannot read the recipients file: {reason}") from exc
-        for n, line in enumerate(content.splitlines(), 1):
-            line = line.strip()
-            if line and not line.startswith("#"):
-                lines.append((line, f"{path}:{n}"))
-    recipients: dict[str, str] = {}
-    problems = []
-    for value, where in lines:
-        try:
-            address = check_address(value, where)
-        except ConfigError as exc:
-            problems.append(Problem(where, f"skipped: {str(exc).removeprefix(where + ': ')}"))
-            continue
-        recipients.setdefault(address.lower(), address.lower())
-    return tuple(recipients.values()), tuple(problems)
-
-
-def message_id(issue: Issue, recipient: str, sender: str) -> str:
-    """The same Message-ID for the same issue and recipient, every time it is made."""
-    person = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
-    return f"<{issue.id[:16]}.{person}@{_domain(sender)}>"
-
-
-def _domain(address: str) -> str:
-    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
-
-
-# Messages
-
-
-@dataclass(frozen=True)
-class Letter:
-    """Everything every copy of an issue shares."""
-
-    issue: Issue
-    sender: str  # "Name <address>" or an address; checked
-    list_id: str | None = None  # the dot-atom; default: title slug + sender's domain
-    unsubscribe_url: str | None = None  # https, http or mailto; may hold {email}, {token}
-    unsubscribe_mailto: str | None = None  # an address or a mailto: URL
-    unsubscribe_secret: str | None = None  # the key of {token}s (DIGEST_UNSUBSCRIBE_SECRET)
-
-
-# The per-reader unsubscribe URL's place in the encoded body: letters and digits only,
-# which quoted-printable leaves as they are, so only its soft line breaks need finding.
-_SLOT = "Xdigest7unsubscribe7slot{}X"
-_SLOTS = re.compile(
-    b"|".join(
-        b"(?:=\r\n)?".join(re.escape(bytes([c])) for c in _SLOT.format(n).encode()) for n in (0, 1)
-    )
-)
-
-
-class Composer:
-    """Makes each recipient's copy: the shared part is encoded once; To, Message-ID and
-    a per-reader unsubscribe URL are all that differ between copies."""
-
-    def __init__(self, letter: Letter, date: str | None = None) -> None:
-        issue = letter.issue
-        check_headers(issue)
-        check_address(letter.sender, "DIGEST_FROM")
-        self.letter = letter
-        self.sender = parseaddr(letter.sender)[1]
-        message = EmailMessage(policy=SMTP)
-        message["From"] = letter.sender
-        message["Subject"] = issue.subject
-        message["Date"] = date or formatdate(localtime=True)
-        list_id = letter.list_id or f"{_slug(issue.title)}.{_domain(letter.sender)}"
-        message["List-Id"] = f"{issue.title} <{list_id}>"
-        html, text = issue.html, issue.text
-        self.template = letter.unsubscribe_url if is_personal(letter.unsubscribe_url) else None
-        if self.template:
-            check_secret(self.template, letter.unsubscribe_secret)
-            # Slot 1: the URL as the HTML writes it (&amp;), slot 0: as it is.
-            html = html.replace(_html_form(self.template), _SLOT.format(1))
-            html = html.replace(self.template, _SLOT.format(0))
-            text = text.replace(self.template, _SLOT.format(0))
-        # Plain text that quoted-printable keeps readable; the HTML is one line of tens of
-        # kilobytes, which quoted-printable breaks into lines under SMTP's 998 limit.
-        message.set_content(text, cte="quoted-printable")
-        message.add_alternative(html, subtype="html", cte="quoted-printable")
-        self.head, _, body = message.as_bytes().partition(b"\r\n\r\n")
-        self.body: list[bytes | int] = _split_slots(body) if self.template else [body]
-        # The List-Unsubscribe URLs are written as they are: the email package would
-        # encode a long URL as an encoded word, which no mail client can follow.
-        self.list_headers = b"" if self.template else b"".join(_list_headers(letter))
-        self.stuffed = [_stuff(p) if isinstance(p, bytes) else p for p in self.body]
-        if not body.endswith(b"\r\n"):
-            self.stuffed.append(b"\r\n")
-        if self.template:  # a bad template fails now, not at the first recipient
-            example = personal_url(self.template, "a@example.org", letter.unsubscribe_secret)
-            list(_list_headers(letter, example))
-
-    def compose(self, recipient: str, msgid: str) -> bytes:
-        """The message for ``recipient``, as an .eml file holds it (CRLF line ends)."""
-        return b"".join(self._parts(recipient, msgid, self.body, _as_is))
-
-    def wire(self, recipient: str, msgid: str) -> bytes:
-        """The message as DATA carries it: dot-stuffed, ending in CRLF (the final dot apart)."""
-        # The shared body was stuffed once: stuffing a whole copy takes most of a
-        # millisecond, holding the GIL while another connection's 250 may wait for it.
-        return b"".join(self._parts(recipient, msgid, self.stuffed, _stuff))
-
-    def _parts(
-        self,
-        recipient: str,
-        msgid: str,
-        body: list[bytes | int],
-        stuff: Callable[[bytes], bytes],
-    ) -> Iterator[bytes]:
-        """The copy's pieces; each begins a line, so each can be dot-stuffed on its own."""
-        yield stuff(_own_head(recipient, msgid) + self.head + b"\r\n")
-        encoded: list[bytes] = []
-        if not self.template:
-            yield stuff(self.list_headers + b"\r\n")
-        else:
-            url = personal_url(self.template, recipient, self.letter.unsubscribe_secret)
-            yield stuff(b"".join(_list_headers(self.letter, url)) + b"\r\n")
-            # Each URL on lines of its own between soft line breaks, which decoders drop.
-            forms = (url, _html_form(url))
-            encoded = [stuff(b"=\r\n" + _quoted(form) + b"=\r\n") for form in forms]
-        for part in body:
-            yield part if isinstance(part, bytes) else encoded[part]
-
-
-def _as_is(part: bytes) -> bytes:
-    return part
-
-
-def _stuff(part: bytes) -> bytes:
-    """``part``, which begins a line, with a dot doubled at the start of each line."""
-    return (b"." + part if part.startswith(b".") else part).replace(b"\n.", b"\n..")
-
-
-def _own_head(recipient: str, msgid: str) -> bytes:
-    """The To and Message-ID headers of one copy."""
-    bracketed = msgid[:1] == "<" and msgid[-1:] == ">"
-    if bracketed and _PLAIN_ADDRESS.fullmatch(recipient) and _PLAIN_ADDRESS.fullmatch(msgid[1:-1]):
-        # What the email package writes for these, without its parser (0.3 ms a copy).
-        return f"To: {recipient}\r\nMessage-ID: {msgid}\r\n".encode()
-    own = EmailMessage(policy=SMTP)
-    own["To"] = recipient
-    own["Message-ID"] = msgid
-    return own.as_bytes()[:-2]
-
-
-def _quoted(url: str) -> bytes:
-    return quoprimime.body_encode(url, 76, "\r\n").encode()
-
-
-def _html_form(url: str) -> str:
-    return url.replace("&", "&amp;")
-
-
-def _split_slots(body: bytes) -> list[bytes | int]:
-    """The encoded body cut at each slot: bytes, then the slot's number, and so on."""
-    parts: list[bytes | int] = []
-    at = 0
-    for match in _SLOTS.finditer(body):
-        slot = int(match[0].replace(b"=\r\n", b"")[-2:-1])
-        parts += [body[at : match.start()], slot]
-        at = match.end()
-    parts.append(body[at:])
-    return parts
-
-
-def check_headers(issue: Issue) -> None:
-    """Raise ConfigError when the issue's own subject or title cannot go in a header."""
-    for name, value in (("subject", issue.subject), ("title", issue.title)):
-        try:
-            shown = decoded_header(value)  # what a mail program makes of encoded words
-        except ValueError:
-            shown = "\n"
-        if HEADER_CONTROL.search(value) or HEADER_CONTROL.search(shown):
-            raise ConfigError(f"the {name} {value!r} contains a line break or control character")
-
-
-def _list_headers(letter: Letter, url: str | None = None) -> Iterable[bytes]:
-    """List-Unsubscribe (and -Post) with ``url``, this reader's, or the letter's own."""
-    urls = []
-    if url or letter.unsubscribe_url:
-        urls.append(url or letter.unsubscribe_url or "")
-    if letter.unsubscribe_mailto:
-        mailto = letter.unsubscribe_mailto
-        if not mailto.startswith("mailto:"):
-            mailto = f"mailto:{check_address(mailto, 'DIGEST_UNSUBSCRIBE_MAILTO')}"
-            mailto += "?subject=unsubscribe"
-        if mailto not in urls:
-            urls.append(mailto)
-    for each in urls:
-        if not _URL_CHARS.fullmatch(each):
-            raise ConfigError(
-                f"unsubscribe address {each!r} must be printable ASCII without spaces "
-                "(percent-encode anything else)"
-            )
-    if urls:
-        yield b"List-Unsubscribe: " + ",\r\n ".join(f"<{u}>" for u in urls).encode() + b"\r\n"
-    if any(u.startswith("https://") for u in urls):
-        # RFC 8058: a POST to the https URL unsubscribes, with no page to click through.
-        yield b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-
-
-def _slug(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "digest"
-
-
-def fresh_message_id(sender: str) -> str:
-    """A new Message-ID, for a test copy that must not shadow the real one."""
-    return make_msgid("test", domain=_domain(sender))
-
-
 # Sending
 
 
-class _Temporary(Exception):
-    """Worth another try; ``reconnect`` when the connection is gone or in doubt."""
+class TemporaryFailure(Exception):
+    """Worth another try; ``reconnect`` when the connection is gone or in doubt.
+
+    What a ``Transport`` raises for a 4xx reply, a dropped connection or a timeout."""
 
     def __init__(self, message: str, *, reconnect: bool = False) -> None:
         super().__init__(message)
         self.reconnect = reconnect
 
 
-class _Permanent(Exception):
-    """This recipient cannot be reached with this message."""
+class PermanentFailure(Exception):
+    """This recipient cannot be reached with this message (a 5xx reply); the others go on."""
 
 
-class Connection:
+class Transport(Protocol):
+    """One channel to the mail server, as httpx's ``BaseTransport`` is to a web server.
+
+    ``deliver`` opens one for each connection it runs and sends every message through
+    ``send``; a ``SendError`` stops the whole delivery (the server refuses the login or
+    the sender), a ``TemporaryFailure`` is tried again, a ``PermanentFailure`` is the
+    recipient's outcome."""
+
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        sending: Callable[[], None],
+        accepted: Callable[[], None],
+    ) -> None:
+        """Send ``data`` (dot-stuffed, as DATA carries it) from ``sender`` (the envelope's,
+        MAIL FROM) to ``recipient``; call ``sending`` just before the message can be
+        accepted and ``accepted`` the moment it is, nothing in between."""
+
+    def close(self) -> None:
+        """Let the connection go, if one is open."""
+
+
+class Copies(Protocol):
+    """Each reader's copy of the message, and who it comes from (see message.Composer)."""
+
+    def wire(self, recipient: str, msgid: str) -> bytes:
+        """The copy as DATA carries it."""
+
+    def envelope_sender(self, recipient: str) -> str:
+        """The envelope sender (MAIL FROM, later the Return-Path) of ``recipient``'s copy."""
+
+
+class SmtpTransport:
     """One SMTP connection, opened on first use and again after it drops."""
 
-    def __init__(self, config: SendConfig, sender: str, gate: _Gate | None = None) -> None:
+    def __init__(self, config: SendConfig, gate: _Gate | None = None) -> None:
         if not config.host:
             raise ConfigError("SMTP_HOST is not set: no server to send through")
         self.config = config
-        self.sender = sender  # the envelope sender: a bare address
         self.smtp: smtplib.SMTP | None = None
         self.opened = 0  # connections made, for the report
         self.gate = gate or _Gate()
@@ -407,10 +187,10 @@ class Connection:
             ) from None
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
-                raise _Temporary(f"{self.where}: {_reply(exc)}", reconnect=True) from None
+                raise TemporaryFailure(f"{self.where}: {_reply(exc)}", reconnect=True) from None
             raise SendError(self._scrub(f"{self.where}: {_reply(exc)}")) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise _Temporary(
+            raise TemporaryFailure(
                 f"{self.where}: cannot connect: {_describe(exc)}", reconnect=True
             ) from None
         _linger(smtp, on=True)
@@ -430,8 +210,9 @@ class Connection:
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
-    def transmit(
+    def send(
         self,
+        sender: str,
         recipient: str,
         data: bytes,
         sending: Callable[[], None],
@@ -441,13 +222,13 @@ class Connection:
         before its final dot, ``accepted`` the moment its 250 arrives, nothing in between."""
         smtp = self.open()
         try:
-            self._expect(smtp.mail(self.sender), (250,), "MAIL FROM", fatal=True)
+            self._expect(smtp.mail(sender), (250,), "MAIL FROM", fatal=True)
             self._expect(smtp.rcpt(recipient), (250, 251), "RCPT TO")
             self._expect(smtp.docmd("DATA"), (354,), "DATA")
         except UnicodeEncodeError:
             # smtplib sends commands as ASCII: this address can never go, the next may.
             self._forget(smtp)
-            raise _Permanent(f"RCPT TO: {recipient!r} is not an ASCII address") from None
+            raise PermanentFailure(f"RCPT TO: {recipient!r} is not an ASCII address") from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise self._lost(smtp, exc) from None
         # smtplib's data() in steps, so the ledger hears of the message before its dot
@@ -480,10 +261,10 @@ class Connection:
             accepted()
         return reply
 
-    def _lost(self, smtp: smtplib.SMTP, exc: BaseException) -> _Temporary:
+    def _lost(self, smtp: smtplib.SMTP, exc: BaseException) -> TemporaryFailure:
         self.smtp = None  # the server may have seen any part of it: start afresh
         smtp.close()
-        return _Temporary(f"{self.where}: {_describe(exc)}", reconnect=True)
+        return TemporaryFailure(f"{self.where}: {_describe(exc)}", reconnect=True)
 
     def _expect(
         self, reply: tuple[int, bytes], codes: tuple[int, ...], step: str, *, fatal: bool = False
@@ -496,16 +277,16 @@ class Connection:
         if code == 421 or code == -1:  # the server is closing the connection
             self.smtp.close()
             self.smtp = None
-            raise _Temporary(message, reconnect=True)
+            raise TemporaryFailure(message, reconnect=True)
         self._forget(self.smtp)
         if 400 <= code < 500:
-            raise _Temporary(message)
+            raise TemporaryFailure(message)
         if fatal:
             raise SendError(
                 f"{self.where}: the server refuses the sender: {message}",
-                hint="check DIGEST_FROM and what the provider allows",
+                hint="check DIGEST_FROM, [send] bounce_address and what the provider allows",
             )
-        raise _Permanent(message)
+        raise PermanentFailure(message)
 
     def _forget(self, smtp: smtplib.SMTP) -> None:
         """Forget the transaction in progress, keeping the connection if it still answers."""
@@ -649,19 +430,21 @@ class _Serial:
 
 
 def deliver(
-    composer: Composer,
+    composer: Copies,
     recipients: Sequence[tuple[str, str]],
     config: SendConfig,
     journal: Journal | None = None,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    transport: Callable[[], Transport] | None = None,
 ) -> Report:
     """Send each (recipient, Message-ID) its copy; the journal hears every outcome.
 
-    ``config.connections`` threads each hold a connection and take the next recipient
-    in turn. Stops early, saying why in ``Report.stopped``, when the server cannot be
-    reached after every attempt or refuses the login or the sender; those not reached
-    are left for the next run. The outcomes come in the order of ``recipients``.
+    ``config.connections`` threads each hold a connection (``transport()``, by default
+    an ``SmtpTransport`` to ``config.host``) and take the next recipient in turn. Stops
+    early, saying why in ``Report.stopped``, when the server cannot be reached after
+    every attempt or refuses the login or the sender; those not reached are left for
+    the next run. The outcomes come in the order of ``recipients``.
     """
     serial = _Serial(journal or _Silent())
     pace = _Pace(config.rate, sleep)
@@ -673,9 +456,10 @@ def deliver(
     opened: list[int] = []
 
     gate = _Gate()
+    connect = transport or partial(SmtpTransport, config, gate)
 
     def work() -> None:
-        connection = Connection(config, composer.sender, gate)
+        connection = connect()
         try:
             while not stop.is_set():
                 with taking:
@@ -683,8 +467,9 @@ def deliver(
                 if not recipient:
                     return
                 data = composer.wire(recipient, msgid)
+                sender = composer.envelope_sender(recipient)
                 outcome, lost = _deliver_one(
-                    connection, recipient, data, config, serial, pace, sleep
+                    connection, sender, recipient, data, config, serial, pace, sleep
                 )
                 if lost:  # the server is unreachable: the others would only wait in turn
                     stopped.append(outcome.error or "the server cannot be reached")
@@ -698,7 +483,7 @@ def deliver(
             stop.set()
         finally:
             connection.close()
-            opened.append(connection.opened)
+            opened.append(getattr(connection, "opened", 0))
 
     count = max(1, min(config.connections, len(recipients)))
     if count == 1:
@@ -718,7 +503,8 @@ def deliver(
 
 
 def _deliver_one(
-    connection: Connection,
+    connection: Transport,
+    sender: str,
     recipient: str,
     data: bytes,
     config: SendConfig,
@@ -737,34 +523,21 @@ def _deliver_one(
         pace.wait()
         sent = Outcome(recipient, OutcomeStatus.SENT, attempt)
         try:
-            connection.transmit(
-                recipient, data, partial(journal.sending, recipient), partial(journal.done, sent)
+            connection.send(
+                sender,
+                recipient,
+                data,
+                partial(journal.sending, recipient),
+                partial(journal.done, sent),
             )
-        except _Permanent as exc:
+        except PermanentFailure as exc:
             outcome = Outcome(recipient, OutcomeStatus.FAILED, attempt, str(exc))
             journal.done(outcome)
             return outcome, False
-        except _Temporary as exc:
+        except TemporaryFailure as exc:
             error, lost = str(exc), exc.reconnect
             continue
         return sent, False
     outcome = Outcome(recipient, OutcomeStatus.DEFERRED, config.attempts, error)
     journal.done(outcome)
     return outcome, lost
-
-
-def write_outbox(
-    composer: Composer, recipients: Sequence[tuple[str, str]], directory: Path
-) -> list[Path]:
-    """Write each recipient's copy as an .eml file in ``directory``; nothing is sent."""
-    paths = []
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for n, (recipient, msgid) in enumerate(recipients, 1):
-            name = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)
-            path = directory / f"{n:04d}-{name}.eml"
-            path.write_bytes(composer.compose(recipient, msgid))
-            paths.append(path)
-    except OSError as exc:
-        raise InputError(str(directory), f"cannot write the outbox: {exc.strerror or exc}") from exc
-    return paths
