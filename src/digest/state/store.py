@@ -1,28 +1,17 @@
-"""Memory across runs, in SQLite: the items seen and used, the runs, HTTP validators.
-
-One file, ``state.sqlite3``, in the state directory. A build reads it at the start and
-writes everything it learned in ONE transaction at the end, so a crash at any point
-leaves either the old state or the new one, never a mix. A lock file keeps two builds
-(two cron runs) from overlapping; a preview build neither locks nor writes.
-
-The schema has a version (SQLite's ``user_version``) and a list of migrations; to add a
-table (a send ledger, say), append a migration to ``MIGRATIONS``.
-"""
+"""The open store: what a run reads and what it records, the send ledger, suppressions and
+bounces (see ``digest.state`` for how it is opened and locked)."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
-from digest.errors import AlreadyRunningError, StateError
+from digest.errors import StateError
 from digest.models import (
     DeliveryStatus,
     Envelope,
@@ -35,143 +24,6 @@ from digest.models import (
     RunRecord,
     SentStory,
 )
-from digest.private import create_private, warn_if_readable
-
-DB_NAME = "state.sqlite3"
-LOCK_NAME = "lock"
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: runs, items seen and used, feeds seen, HTTP validators and bodies for 304s.
-    """
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        started TEXT NOT NULL,
-        finished TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('ok', 'empty', 'failed')),
-        items INTEGER NOT NULL DEFAULT 0,
-        problems INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE items (
-        id TEXT PRIMARY KEY,
-        url TEXT,
-        feed TEXT NOT NULL,
-        title TEXT NOT NULL DEFAULT '',
-        published TEXT,
-        first_seen TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'used', 'skipped')),
-        run_id INTEGER REFERENCES runs (id)
-    );
-    CREATE INDEX items_url ON items (url);
-    CREATE TABLE feeds (
-        url TEXT PRIMARY KEY,
-        first_seen TEXT NOT NULL,
-        last_ok TEXT
-    );
-    CREATE TABLE http_cache (
-        url TEXT PRIMARY KEY,
-        final_url TEXT NOT NULL,
-        etag TEXT,
-        last_modified TEXT,
-        content_type TEXT NOT NULL DEFAULT '',
-        charset TEXT,
-        body BLOB NOT NULL,
-        fetched TEXT NOT NULL
-    );
-    """,
-    # 2: the send ledger. An issue is kept whole (subject and both parts) so that a run
-    # after a crash sends the very same issue; one row per recipient records the outcome
-    # as it happens.
-    """
-    CREATE TABLE issues (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        date TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        html TEXT NOT NULL,
-        text TEXT NOT NULL,
-        stories INTEGER NOT NULL DEFAULT 0,
-        created TEXT NOT NULL,
-        finished TEXT
-    );
-    CREATE TABLE deliveries (
-        issue_id TEXT NOT NULL REFERENCES issues (id),
-        recipient TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'pending'
-            CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        sent TEXT,
-        PRIMARY KEY (issue_id, recipient)
-    );
-    """,
-    # 3: each source's last attempt and error, for `digest sources` and quiet cron mail.
-    """
-    ALTER TABLE feeds ADD COLUMN last_attempt TEXT;
-    ALTER TABLE feeds ADD COLUMN last_error TEXT;
-    ALTER TABLE feeds ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
-    """,
-    # 4: the stories sent, so that a later issue knows them again (as updates).
-    """
-    CREATE TABLE stories (
-        key TEXT PRIMARY KEY,
-        issue_id TEXT,  -- none for a run that sent nothing (run --no-send)
-        headline TEXT NOT NULL,
-        text TEXT NOT NULL,
-        published TEXT,
-        sent TEXT NOT NULL
-    );
-    CREATE INDEX stories_sent ON stories (sent);
-    """,
-    # 5: suppressions: readers who unsubscribed; every send skips them.
-    """
-    CREATE TABLE suppressions (
-        address TEXT PRIMARY KEY,
-        added TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT ''
-    );
-    """,
-    # 6: when each item was last listed, so that items a source no longer lists are
-    # forgotten after a while instead of piling up.
-    """
-    ALTER TABLE items ADD COLUMN last_seen TEXT;
-    UPDATE items SET last_seen = first_seen;
-    CREATE INDEX items_feed_seen ON items (feed, last_seen);
-    """,
-    # 7: each issue's envelope (sender, List-Id, unsubscribe templates) as JSON, so a
-    # resumed send carries the headers the first copies had. NULL: kept by an older
-    # digest, whose issues are sent with the configuration's envelope.
-    """
-    ALTER TABLE issues ADD COLUMN envelope TEXT;
-    """,
-    # 8: how many items each include or exclude rule removed from each source when it was
-    # last read, for `digest sources`.
-    """
-    CREATE TABLE filtered (
-        source TEXT NOT NULL,
-        rule TEXT NOT NULL,
-        items INTEGER NOT NULL,
-        PRIMARY KEY (source, rule)
-    );
-    """,
-    # 9: what `digest bounces` read: each recipient's bounces, complaints and deliveries,
-    # for the soft-bounce streaks; (ref, address) makes reading the same report twice a
-    # no-op (ref: the report's Message-ID or the provider's event id).
-    """
-    CREATE TABLE bounces (
-        ref TEXT NOT NULL,
-        address TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        at TEXT NOT NULL,
-        PRIMARY KEY (ref, address)
-    );
-    CREATE INDEX bounces_address ON bounces (address, at);
-    """,
-)
-RUN_LOCK_NAME = "run.lock"
 
 
 @dataclass(frozen=True)
@@ -645,149 +497,6 @@ class Store:
             raise StateError(f"{self.path}: opened for reading only (a preview build)")
 
 
-def open_store(state_dir: Path, *, preview: bool = False) -> Store:
-    """Open (creating it if need be) the store in ``state_dir``.
-
-    A preview neither creates nor locks nor writes anything: it opens the store read
-    only, and reads a store that is missing or at an older schema (which only a build
-    may migrate) as an empty one in memory. A store that is there but empty or damaged
-    is an error, never a fresh start: it holds who unsubscribed.
-    """
-    path = state_dir / DB_NAME
-    warn_if_readable(path, "readers' addresses")
-    try:
-        if preview:
-            return Store(_read_only(path), path)
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = _lock(state_dir / LOCK_NAME)
-        try:
-            if not path.exists():
-                _create(path)
-            db = sqlite3.connect(path, check_same_thread=False)
-        except BaseException:
-            lock.close()
-            raise
-        try:
-            _check(db, path)
-            db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-            db.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut
-            _migrate(db)
-        except BaseException:
-            db.close()
-            lock.close()
-            raise
-        return Store(db, path, lock)
-    except sqlite3.DatabaseError as exc:
-        raise _damaged(path, exc) from exc
-    except OSError as exc:
-        raise StateError(f"{state_dir}: cannot open the state store: {exc.strerror}") from exc
-
-
-def _create(path: Path) -> None:
-    """A new, empty store at ``path``, readable by its owner only (it will hold readers'
-    addresses), made beside it and renamed in: it appears whole or not at all, so an empty
-    file is always a damaged store, never one a crash left half made."""
-    new = path.with_name(f"{path.name}.new")
-    for leftover in (new, new.with_name(f"{new.name}-journal")):
-        leftover.unlink(missing_ok=True)
-    create_private(new)
-    db = sqlite3.connect(new)
-    try:
-        _migrate(db)
-    finally:
-        db.close()
-    os.replace(new, path)
-
-
-def _check(db: sqlite3.Connection, path: Path) -> None:
-    """Raise sqlite3.DatabaseError when the store at ``path`` is empty or damaged."""
-    if path.stat().st_size == 0:
-        raise sqlite3.DatabaseError("the file is empty (0 bytes)")
-    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
-    if problems != ["ok"]:
-        raise sqlite3.DatabaseError("damaged: " + "; ".join(problems))
-
-
-def _damaged(path: Path, exc: sqlite3.DatabaseError) -> StateError:
-    return StateError(
-        f"{path}: cannot use the state store: {exc}",
-        hint="it is left as it is; restore it from a backup, or (losing the items used, the "
-        "send ledger and the unsubscribed addresses in it) move it away to start a new one",
-    )
-
-
-def open_for_suppressions(state_dir: Path) -> Store:
-    """The store, to record who unsubscribed, even while a run or send holds its lock.
-
-    Unsubscribes often come from a web hook, which must not fail because cron is sending.
-    Suppressions are rows a run only reads, so this writes them beside the lock holder;
-    SQLite serialises the two writers (each waits up to 30 s for the other's commit).
-    Use it for ``suppress``, ``unsuppress`` and ``record_bounce`` only.
-    """
-    try:
-        return open_store(state_dir)
-    except AlreadyRunningError:
-        pass
-    path = state_dir / DB_NAME
-    try:
-        db = sqlite3.connect(path, timeout=30)
-        # The holder migrated the store when it opened it; a newer schema is refused.
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version != len(MIGRATIONS):
-            db.close()
-            raise StateError(f"{path}: schema {version}, expected {len(MIGRATIONS)}")
-        db.execute("PRAGMA synchronous = FULL")
-    except sqlite3.DatabaseError as exc:
-        raise _damaged(path, exc) from exc
-    return Store(db, path, beside_holder=True)
-
-
-def _read_only(path: Path) -> sqlite3.Connection:
-    """The store at ``path`` opened read only, or an empty one in memory (see open_store)."""
-    if path.is_file():
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            _check(db, path)
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                _migrate(db)  # refuses it, saying why
-            if version == len(MIGRATIONS):
-                return db
-        except BaseException:
-            db.close()
-            raise
-        db.close()
-    db = sqlite3.connect(":memory:")
-    _migrate(db)
-    return db
-
-
-def _lock(
-    path: Path, holder: str = "another digest build is running (it holds the lock)"
-) -> IO[bytes]:
-    """``path`` opened and locked until closed; AlreadyRunningError when someone holds it."""
-    lock = path.open("ab")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        lock.close()
-        raise AlreadyRunningError(f"{path}: {holder}; this one did nothing") from exc
-    return lock
-
-
-def lock_run(state_dir: Path) -> IO[bytes]:
-    """Hold the run lock (a file apart from the store's own) until the file is closed.
-
-    ``digest run`` and ``digest send`` take it first, then open the store and hand it to
-    the build, so the two locks are always taken in one order and never deadlock.
-    """
-    try:
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return _lock(state_dir / RUN_LOCK_NAME, "another digest run or send is in progress")
-    except OSError as exc:
-        raise StateError(f"{state_dir}: cannot take the run lock: {exc.strerror}") from exc
-
-
 def _issue(row: Sequence[object]) -> Issue:
     issue_id, title, day, subject, html, text, stories, envelope = row
     try:
@@ -804,18 +513,6 @@ def _issue(row: Sequence[object]) -> Issue:
         int(stories),  # type: ignore[call-overload]
         envelope=kept,
     )
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise sqlite3.DatabaseError(
-            f"schema version {version} is newer than this digest knows ({len(MIGRATIONS)})"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], version + 1):
-        # executescript commits first; the migration and its version bump go together.
-        with closing(db.cursor()) as cursor:
-            cursor.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
 
 def _now() -> datetime:
