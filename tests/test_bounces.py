@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import runs
+from digest import suppressions
 from digest.bounces.classify import classify
 from digest.bounces.events import parse_events
 from digest.bounces.reasons import Kind, judge
@@ -142,7 +142,7 @@ def events(toml: Path, path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def suppressed(toml: Path) -> dict[str, str]:
-    return {a: reason for a, (_, reason) in runs.suppressed(load_config(toml)).items()}
+    return {a: reason for a, (_, reason) in suppressions.suppressed(load_config(toml)).items()}
 
 
 def test_provider_events_suppress_hard_bounces_and_complaints_once(site, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import runs
+from digest import runs, suppressions
 from digest.cli import main
 from digest.config import load_config
 from digest.unsubscribe import unsubscribe_token
@@ -70,7 +70,7 @@ def bounces(toml: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
 
 
 def suppressed(toml: Path) -> dict[str, str]:
-    return {a: reason for a, (_, reason) in runs.suppressed(load_config(toml)).items()}
+    return {a: reason for a, (_, reason) in suppressions.suppressed(load_config(toml)).items()}
 
 
 def fixture(name: str) -> bytes:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from digest import runs
+from digest import suppressions
 from digest.cli import main
 from digest.config import load_config
 from digest.deliver import (
@@ -223,7 +223,7 @@ def test_dry_run_writes_eml_files_and_sends_and_records_nothing(smtp, config_for
 
 def test_dry_run_leaves_out_the_unsubscribed_as_the_real_send_does(smtp, config_for):
     config = config_for(smtp)
-    runs.unsubscribe(config, ["Bob@example.net"])
+    suppressions.unsubscribe(config, ["Bob@example.net"])
     files, _, _ = dry_run(config)
     assert [f.name for f in files] == ["0001-ann@example.com.eml", "0002-cy@example.org.eml"]
     assert smtp.mailbox.received == []
@@ -460,13 +460,13 @@ def test_tokens_are_stable_case_blind_and_url_safe():
 
 def test_unsubscribed_readers_are_skipped_until_removed(smtp, config_for, capsys):
     config = config_for(smtp)
-    assert runs.unsubscribe(config, ["Bob@Example.net"]) == ["bob@example.net"]
-    assert runs.unsubscribe(config, ["bob@example.net"]) == []  # already there
+    assert suppressions.unsubscribe(config, ["Bob@Example.net"]) == ["bob@example.net"]
+    assert suppressions.unsubscribe(config, ["bob@example.net"]) == []  # already there
     result, _ = send(config)
     assert result.sent == ("ann@example.com", "cy@example.org")
     assert "bob@example.net" not in smtp.mailbox.by_recipient()
-    assert list(runs.suppressed(config)) == ["bob@example.net"]
-    assert runs.resubscribe(config, ["bob@example.net"]) == ["bob@example.net"]
+    assert list(suppressions.suppressed(config)) == ["bob@example.net"]
+    assert suppressions.resubscribe(config, ["bob@example.net"]) == ["bob@example.net"]
     again, _ = send(config)
     assert again.sent == ("bob@example.net",)
     assert smtp.mailbox.by_recipient() == dict.fromkeys(RECIPIENTS, 1)
@@ -499,5 +499,5 @@ def test_readers_can_unsubscribe_while_a_run_holds_the_store(tmp_path, capsys):
         )
         assert "Unsubscribed 1 new" in capsys.readouterr().out
         assert list(running.suppressions()) == ["a@example.com"]
-        assert runs.resubscribe(config, ["a@example.com"]) == ["a@example.com"]
+        assert suppressions.resubscribe(config, ["a@example.com"]) == ["a@example.com"]
         assert running.suppressions() == {}

@@ -37,7 +37,6 @@ from digest.errors import (
     ConfigError,
     LintError,
     NoArticlesError,
-    UsageError,
 )
 from digest.ingest.collect import Collected, collect
 from digest.ingest.fetch import DEFAULT_OPTIONS, FetchOptions, Progress
@@ -57,9 +56,9 @@ from digest.pipeline import envelope_of, issue_findings, make_issue
 from digest.state import (
     Store,
     lock_run,
-    open_for_suppressions,
     open_store,
 )
+from digest.suppressions import given_address, skip_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -456,52 +455,6 @@ def _sendable(config: Config, out_dir: Path) -> Issue:
     if findings := issue_findings(config, issue):
         raise LintError(f"{out_dir}: the digest failed lint and was not sent", tuple(findings))
     return issue
-
-
-# Readers who unsubscribed: `digest unsubscribe` records them, every send skips them
-
-
-def unsubscribe(config: Config, addresses: Sequence[str], reason: str = "") -> list[str]:
-    """Record ``addresses`` as suppressed; returns those that were not already.
-
-    Every address is checked first (UsageError naming the bad one), so a typo records
-    nothing.
-    """
-    checked = [given_address(a, "unsubscribe").lower() for a in addresses]
-    with open_for_suppressions(config.state_dir) as store:
-        return store.suppress(checked, reason)
-
-
-def resubscribe(config: Config, addresses: Sequence[str]) -> list[str]:
-    """Remove ``addresses`` from the suppressions; returns those that were there."""
-    with open_for_suppressions(config.state_dir) as store:
-        return store.unsuppress(addresses)
-
-
-def suppressed(config: Config) -> dict[str, tuple[datetime, str]]:
-    """Every suppressed address, with when and why it was added."""
-    with open_store(config.state_dir, preview=True) as store:
-        return store.suppressions()
-
-
-def given_address(value: str, where: str) -> str:
-    """An address typed on the command line: a mistake in it is the command's, not the
-    configuration's (UsageError, exit 2)."""
-    try:
-        return check_address(value, where)
-    except ConfigError as exc:
-        raise UsageError(
-            str(exc), hint="give a reader's email address, such as ann@example.org"
-        ) from exc
-
-
-def skip_suppressed(store: Store, addresses: Sequence[str]) -> list[str]:
-    """``addresses`` without the suppressed ones, in order."""
-    gone = store.suppressions()
-    kept = [a for a in addresses if a.lower() not in gone]
-    if len(kept) < len(addresses):
-        log.info("skipping %d unsubscribed address(es)", len(addresses) - len(kept))
-    return kept
 
 
 # What the sources are doing

@@ -42,20 +42,20 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_unsubscribe(args: argparse.Namespace) -> int:
-    from digest import runs
+    from digest import suppressions
 
     if args.list == bool(args.addresses):
         raise UsageError("give addresses to unsubscribe (or --remove), or --list alone")
     config = load_config(args.config)
     if args.list:
-        for address, (added, reason) in runs.suppressed(config).items():
+        for address, (added, reason) in suppressions.suppressed(config).items():
             print(f"{address}\t{added:%Y-%m-%d %H:%M}" + (f"\t{reason}" if reason else ""))
         return 0
     if args.remove:
-        done = runs.resubscribe(config, args.addresses)
+        done = suppressions.resubscribe(config, args.addresses)
         print(f"Removed {len(done)} of {len(args.addresses)} address(es) from the unsubscribed")
     else:
-        done = runs.unsubscribe(config, args.addresses)
+        done = suppressions.unsubscribe(config, args.addresses)
         print(
             f"Unsubscribed {len(done)} new address(es) ({len(args.addresses) - len(done)} already)"
         )
